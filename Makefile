@@ -1,0 +1,100 @@
+# lguest: a paravirtual launcher, its guest kernel, and their tests.
+#
+#   make              build build/lguest and build/guest.elf
+#   make run          boot the guest on a demo ext2 disk and list its files
+#   make check        build everything and run every test
+#   make check-asan   the same suite with the launcher under ASan + UBSan
+#   make format       clang-format every C file in place
+
+BUILD ?= build
+CC ?= gcc
+V ?= 0
+Q := $(if $(filter 1,$(V)),,@)
+
+# Host code: the launcher, its tools and the unit tests.  SAN adds sanitizers.
+SAN ?=
+HOST_CFLAGS := -std=gnu11 -O2 -g -Wall -Wextra -Werror -D_GNU_SOURCE \
+	-Iinclude -Ilauncher -Iguest/include -pthread $(SAN) $(EXTRA_CFLAGS)
+HOST_LDLIBS := -lz -lcap-ng -pthread
+
+# Guest code is freestanding: no libc, no red zone (no interrupts use the
+# stack under us, but keep it safe), no SSE (CR4.OSFXSR is off), linked at
+# the physical address it runs at.
+GUEST_CFLAGS := -std=gnu11 -O2 -g -Wall -Wextra -Werror \
+	-ffreestanding -nostdinc -isystem $(shell $(CC) -print-file-name=include) \
+	-fno-pic -fno-pie -fno-stack-protector -fno-asynchronous-unwind-tables \
+	-mno-red-zone -mgeneral-regs-only -mcmodel=small -fno-omit-frame-pointer \
+	-Iinclude -Iguest/include
+GUEST_LDFLAGS := -nostdlib -static -no-pie -Wl,-T,guest/guest.ld \
+	-Wl,--build-id=none -Wl,-z,noexecstack -Wl,-z,max-page-size=4096
+
+LAUNCHER_SRCS := $(sort $(shell find launcher -name '*.c'))
+LAUNCHER_OBJS := $(LAUNCHER_SRCS:%.c=$(BUILD)/host/%.o)
+GUEST_SRCS := $(sort $(shell find guest -name '*.c' -o -name '*.S'))
+GUEST_OBJS := $(patsubst %,$(BUILD)/guest/%.o,$(basename $(GUEST_SRCS)))
+
+# Unit tests: tests/unit/test_NAME.c links with test_NAME_SRCS (host-built).
+test_draft3_SRCS := guest/ring/draft3_drv.c launcher/ring/draft3_dev.c launcher/guest_mem.c
+test_ext2_SRCS := guest/fs/ext2.c
+test_loader_SRCS := launcher/loader.c launcher/log.c
+test_guestlib_SRCS := guest/lib/format.c guest/lib/crc32.c guest/lib/parse.c guest/lib/sort.c
+test_options_SRCS := launcher/options.c launcher/log.c
+UNIT_TESTS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(wildcard tests/unit/test_*.c))
+
+all: $(BUILD)/lguest $(BUILD)/guest.elf $(UNIT_TESTS)
+
+$(BUILD)/lguest: $(LAUNCHER_OBJS)
+	@echo "  LD      $@"
+	$(Q)$(CC) $(HOST_CFLAGS) -o $@ $^ $(HOST_LDLIBS)
+
+$(BUILD)/host/%.o: %.c
+	@mkdir -p $(dir $@)
+	@echo "  CC      $<"
+	$(Q)$(CC) $(HOST_CFLAGS) -MMD -MP -c -o $@ $<
+
+$(BUILD)/guest.elf: $(GUEST_OBJS) guest/guest.ld
+	@echo "  LD      $@"
+	$(Q)$(CC) $(GUEST_CFLAGS) $(GUEST_LDFLAGS) -o $@ $(GUEST_OBJS) -lgcc
+
+$(BUILD)/guest/%.o: %.c
+	@mkdir -p $(dir $@)
+	@echo "  CC [g]  $<"
+	$(Q)$(CC) $(GUEST_CFLAGS) -MMD -MP -c -o $@ $<
+
+$(BUILD)/guest/%.o: %.S
+	@mkdir -p $(dir $@)
+	@echo "  AS [g]  $<"
+	$(Q)$(CC) $(GUEST_CFLAGS) -MMD -MP -c -o $@ $<
+
+.SECONDEXPANSION:
+$(BUILD)/tests/%: tests/unit/%.c $$(patsubst %.c,$(BUILD)/host/%.o,$$($$*_SRCS))
+	@mkdir -p $(dir $@)
+	@echo "  TEST    $@"
+	$(Q)$(CC) $(HOST_CFLAGS) -Itests/unit -o $@ $^ -lcmocka $(HOST_LDLIBS)
+
+# The demo disk: a file tree in images/demo made into ext2 by mke2fs -d.
+$(BUILD)/demo.img: $(shell find images/demo) images/mkimage.sh
+	$(Q)sh images/mkimage.sh images/demo $@
+
+run: deps $(BUILD)/lguest $(BUILD)/guest.elf $(BUILD)/demo.img
+	$(BUILD)/lguest --block=$(BUILD)/demo.img $(BUILD)/guest.elf -- 'ls /; cat /README.txt'
+
+check: deps all
+	$(Q)tests/run.sh $(BUILD)
+
+check-asan:
+	$(Q)$(MAKE) --no-print-directory BUILD=build-asan \
+		SAN="-fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer" check
+
+# Install missing Debian build packages when we can (root), else just say.
+deps:
+	$(Q)sh tests/deps.sh
+
+format:
+	clang-format -i $$(find include launcher guest tests -name '*.[ch]')
+
+clean:
+	rm -rf build build-asan
+
+.PHONY: all run check check-asan deps format clean
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

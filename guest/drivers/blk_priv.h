@@ -1,0 +1,18 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* blk_priv.h: the block driver's state, shared with its misbehave tests. */
+#ifndef GUEST_BLK_PRIV_H
+#define GUEST_BLK_PRIV_H
+
+#include "blk.h"
+#include "devices.h"
+
+struct blkdev {
+	struct d3_device dev;
+	char name[8];
+	uint64_t capacity;
+	bool read_only;
+	/* Requests whose two halves have both come back, oldest first. */
+	struct blk_req *done_head, *done_tail;
+};
+
+#endif /* GUEST_BLK_PRIV_H */

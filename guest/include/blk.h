@@ -1,0 +1,58 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * blk.h: the block driver.  Requests are asynchronous: submit as many as
+ * the queues hold, kick once, reap completions.  The synchronous helpers
+ * are built from those three.
+ */
+#ifndef GUEST_BLK_H
+#define GUEST_BLK_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "draft3_blk.h"
+
+struct blkdev;
+
+struct blk_req {
+	/* Filled by the caller. */
+	uint32_t type; /* D3_BLK_T_READ, _WRITE, _FLUSH */
+	uint64_t sector;
+	void *buf;
+	uint32_t len; /* bytes, a multiple of 512 */
+	void *cookie;
+	/* Filled by the driver. */
+	uint8_t status; /* D3_BLK_S_*, valid once reaped */
+	uint64_t submit_tsc;
+	/* Driver private: the headers live in guest memory, so here. */
+	struct d3_blk_outhdr hdr;
+	struct d3_blk_inhdr in_hdr;
+	bool in_done, out_done;
+	struct blk_req *next_done;
+};
+
+#define BLK_ERR_FULL (-1)   /* queues full: reap, then retry */
+#define BLK_ERR_BROKEN (-2) /* the device stopped */
+#define BLK_ERR_INVAL (-3)
+
+int blk_count(void);
+struct blkdev *blk_get(int index);
+const char *blk_name(const struct blkdev *bd);
+uint64_t blk_capacity(const struct blkdev *bd); /* sectors */
+bool blk_read_only(const struct blkdev *bd);
+bool blk_broken(struct blkdev *bd);
+
+int blk_submit(struct blkdev *bd, struct blk_req *req);
+void blk_kick(struct blkdev *bd);
+/* A completed request, or NULL. */
+struct blk_req *blk_reap(struct blkdev *bd);
+/* Reap, sleeping in WAIT while nothing completes; NULL only if broken. */
+struct blk_req *blk_reap_wait(struct blkdev *bd);
+
+/* One request, start to finish: returns its status, or BLK_ERR_*. */
+int blk_rw(struct blkdev *bd, uint32_t type, uint64_t sector, void *buf, uint32_t len);
+
+/* Called by devices_init for each block entry. */
+void blk_probe(unsigned int index);
+
+#endif /* GUEST_BLK_H */

@@ -1,0 +1,32 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* shell.h: the guest shell's commands. */
+#ifndef GUEST_SHELL_H
+#define GUEST_SHELL_H
+
+#include "ext2.h"
+
+struct command {
+	const char *name;
+	const char *usage;
+	const char *help;
+	int (*run)(int argc, char **argv); /* exit status */
+};
+
+/* Run the boot command line, or read commands from the console. */
+int shell_main(const char *cmdline, bool interactive);
+
+/* The ext2 file system on blk0, mounted at first use; NULL (after a message) if none. */
+struct ext2_fs *root_fs(void);
+
+/* Parse "blkN" or a device number; NULL after a message if there is none. */
+struct blkdev *shell_blkdev(const char *arg);
+
+int cmd_ls(int argc, char **argv);
+int cmd_cat(int argc, char **argv);
+int cmd_stat(int argc, char **argv);
+int cmd_blkread(int argc, char **argv);
+int cmd_blkwrite(int argc, char **argv);
+int cmd_blkbench(int argc, char **argv);
+int cmd_misbehave(int argc, char **argv);
+
+#endif /* GUEST_SHELL_H */

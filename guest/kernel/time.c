@@ -1,0 +1,66 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * time.c: time and waiting.
+ *
+ * rdtsc runs natively and returns the host's TSC, so the launcher's
+ * tsc_khz converts it to nanoseconds; the same clock the launcher reads.
+ *
+ * Devices never interrupt us.  A device with something for us sets its bit
+ * in the shared page's pending word; when we have nothing to do we issue
+ * WAIT, which blocks in the launcher until a bit is set.  That is lguest's
+ * "halt until interrupt" without interrupts.
+ */
+#include "hcall.h"
+#include "kernel.h"
+
+#ifndef WAIT_POLL_NS
+#define WAIT_POLL_NS 50000
+#endif
+
+static volatile struct lg_shared *shared(void)
+{
+	return (volatile struct lg_shared *)(uintptr_t)boot->shared_gpa;
+}
+
+uint64_t tsc_to_ns(uint64_t ticks)
+{
+	/* ticks * 1e6 / khz, without overflowing for long intervals. */
+	uint64_t khz = boot->tsc_khz;
+
+	return ticks / khz * 1000000 + ticks % khz * 1000000 / khz;
+}
+
+uint64_t ns_to_tsc(uint64_t ns)
+{
+	return ns / 1000000 * boot->tsc_khz + ns % 1000000 * boot->tsc_khz / 1000000;
+}
+
+uint64_t take_signals(void)
+{
+	/* Exchange, not load + store: a device may set a bit between them. */
+	return __atomic_exchange_n(&shared()->pending, 0, __ATOMIC_ACQ_REL);
+}
+
+uint64_t wait_for_signal(uint64_t timeout_us)
+{
+	uint64_t bits = take_signals();
+	uint64_t spin_until;
+
+	if (bits)
+		return bits;
+	/*
+	 * WAIT costs an exit and a host wakeup (tens of microseconds here),
+	 * while a device that was just notified usually answers sooner.  So
+	 * first poll the pending word for a short while, as Linux's haltpoll
+	 * does before it halts.
+	 */
+	spin_until = rdtsc() + ns_to_tsc(WAIT_POLL_NS);
+	while (rdtsc() < spin_until) {
+		if (__atomic_load_n(&shared()->pending, __ATOMIC_RELAXED))
+			return take_signals();
+		cpu_relax();
+	}
+	/* The launcher re-checks the pending word before it sleeps. */
+	hcall_wait(timeout_us);
+	return take_signals();
+}

@@ -1,0 +1,143 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * lguest_abi.h: the contract between the launcher and the guest kernel.
+ *
+ * Everything the two sides agree on without negotiating lives here: the
+ * I/O ports the guest writes to call the launcher ("hypercalls"), where the
+ * launcher puts things in guest-physical memory before the first
+ * instruction runs, the boot parameters, the device table and the shared
+ * page that carries signals from devices to the guest.
+ *
+ * This header is included by freestanding guest code and by the hosted
+ * launcher, so it only uses <stdint.h>.
+ */
+#ifndef LGUEST_ABI_H
+#define LGUEST_ABI_H
+
+/* The boot assembly needs only the numbers below, not the C types. */
+#ifndef __ASSEMBLER__
+#include <stdint.h>
+#endif
+
+#define LG_PAGE_SHIFT 12
+#define LG_PAGE_SIZE (1UL << LG_PAGE_SHIFT)
+
+/*
+ * Hypercalls are port writes.  On this platform no hypercall instruction
+ * reaches userspace (see PLATFORM.md), but an `out` to a port exits to the
+ * launcher, which reads the arguments from the synced registers.
+ *
+ * NOTIFY is special: the guest writes the device's key (32 bits, in %eax)
+ * and nothing else matters, so the launcher can register one ioeventfd per
+ * device with datamatch = key.  The kernel then wakes that device's thread
+ * without the vCPU ever leaving KVM_RUN.
+ */
+#define LG_PORT_NOTIFY 0xf0   /* %eax = device key */
+#define LG_PORT_CONSOLE 0xf1  /* early print: %rsi = gpa, %rdx = length */
+#define LG_PORT_WAIT 0xf2     /* block until a signal is pending; %rdi = timeout in us, 0 = none */
+#define LG_PORT_SHUTDOWN 0xf3 /* %rdi = exit status */
+#define LG_PORT_CRASH 0xf4    /* %rsi = gpa of message, %rdx = length */
+
+/*
+ * Guest-physical memory map.  The launcher owns the first megabyte; the
+ * kernel image is linked and loaded at LG_KERNEL_BASE and above; device
+ * queue pages are carved from the top of RAM (above boot->ram_top), as the
+ * original lguest launcher put its device pages above the guest's memory.
+ *
+ *   0x00000  unused (null page)
+ *   0x01000  struct lg_boot_params, then the command line
+ *   0x02000  device table (LG_MAX_DEVICES x struct lg_device_desc)
+ *   0x03000  struct lg_shared (the pending-signal word, ...)
+ *   0x04000  GDT
+ *   0x05000  TSS
+ *   0x08000  PML4, 0x09000 PDPT, 0x0a000.. page directories (2 MiB pages)
+ *   0x100000 kernel image (ELF PT_LOAD segments at their physical addresses)
+ *   ...      free RAM for the guest's page allocator, up to ram_top
+ *   ram_top  device queue pages, up to mem_size
+ */
+#define LG_BOOT_PARAMS_GPA 0x1000UL
+#define LG_DEVICE_TABLE_GPA 0x2000UL
+#define LG_SHARED_GPA 0x3000UL
+#define LG_GDT_GPA 0x4000UL
+#define LG_TSS_GPA 0x5000UL
+#define LG_PML4_GPA 0x8000UL
+#define LG_PDPT_GPA 0x9000UL
+#define LG_PD_GPA 0xa000UL
+#define LG_MAX_PD_PAGES 64 /* 64 x 1 GiB: the largest --mem */
+#define LG_KERNEL_BASE 0x100000UL
+
+/* GDT selectors (Linux's layout, which SYSCALL/SYSRET expect). */
+#define LG_SEL_KERNEL_CS 0x10
+#define LG_SEL_KERNEL_DS 0x18
+#define LG_SEL_USER_DS 0x2b
+#define LG_SEL_USER_CS 0x33
+#define LG_SEL_TSS 0x40
+
+#ifndef __ASSEMBLER__
+
+#define LG_BOOT_MAGIC 0x6c67756573740a02ULL /* "lguest\n" + version 2 */
+#define LG_CMDLINE_MAX (LG_PAGE_SIZE - sizeof(struct lg_boot_params))
+
+/* At entry %rdi holds LG_BOOT_PARAMS_GPA; all memory is identity mapped. */
+struct lg_boot_params {
+	uint64_t magic;
+	uint64_t mem_size;   /* bytes of guest RAM */
+	uint64_t ram_top;    /* the guest may use [kernel end, ram_top) */
+	uint64_t tsc_khz;    /* rdtsc ticks per millisecond */
+	uint64_t devices_gpa; /* device table */
+	uint32_t num_devices;
+	uint32_t flags;      /* LG_BOOT_F_* */
+	uint64_t shared_gpa; /* struct lg_shared */
+	uint64_t cmdline_gpa;
+	uint32_t cmdline_len; /* without the terminating NUL */
+	uint32_t reserved;
+};
+
+/* stdin is a terminal: the shell may echo and edit lines. */
+#define LG_BOOT_F_INTERACTIVE 1
+
+/* Device types, as in lguest's device table. */
+#define LG_DEV_CONSOLE 1
+#define LG_DEV_NET 2
+#define LG_DEV_BLOCK 3
+
+/* Ring layouts a device can use. */
+#define LG_RING_DRAFT3 0 /* 2007 virtio draft III: in + out queue, 6 pages */
+#define LG_RING_SPLIT 1  /* virtio 1.x split virtqueue */
+#define LG_RING_PACKED 2 /* virtio 1.1 packed virtqueue */
+
+/*
+ * Status bits, numbered as virtio's device status.  The launcher sets
+ * NEEDS_RESET when the guest broke a ring rule and the device stopped.
+ */
+#define LG_STATUS_NEEDS_RESET 0x40
+
+#define LG_MAX_DEVICES 64 /* one bit each in lg_shared.pending */
+
+/* One 64-byte entry per device in the device table page. */
+struct lg_device_desc {
+	uint8_t type;      /* LG_DEV_* */
+	uint8_t layout;    /* LG_RING_* */
+	uint8_t num_pages; /* queue pages at key << LG_PAGE_SHIFT */
+	uint8_t status;    /* LG_STATUS_* */
+	uint32_t key;      /* the value to write to LG_PORT_NOTIFY: page frame of the queue pages */
+	uint64_t features; /* LG_BLK_F_* ... */
+	uint64_t config[6]; /* device specific, see below */
+};
+
+/* Block device: config[0] = capacity in 512-byte sectors. */
+#define LG_BLK_CFG_CAPACITY 0
+#define LG_BLK_F_RO (1ULL << 5) /* same bit as VIRTIO_BLK_F_RO */
+#define LG_SECTOR_SIZE 512
+
+/*
+ * The shared page.  A device that has put buffers in a used ring sets its
+ * bit in `pending` (device index in the table) and, if the vCPU is blocked
+ * in WAIT, wakes it.  The guest takes the bits with an atomic exchange.
+ */
+struct lg_shared {
+	uint64_t pending;
+};
+
+#endif /* !__ASSEMBLER__ */
+#endif /* LGUEST_ABI_H */

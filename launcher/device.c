@@ -1,0 +1,280 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * device.c: the device table, device threads, and signalling the guest.
+ *
+ * Each device gets a thread that sleeps in poll() on its notify eventfd
+ * (plus the stop eventfd, plus whatever file its model watches, such as
+ * stdin).  The guest's NOTIFY reaches that eventfd one of two ways:
+ *
+ *   ioeventfd (default):  guest `out` --> KVM matches port + key --> eventfd
+ *                         (the vCPU never leaves the kernel)
+ *   --no-ioeventfd:       guest `out` --> KVM_EXIT_IO --> vCPU loop finds the
+ *                         device by key --> write(eventfd)
+ *
+ * Going the other way, a device "interrupts" the guest by setting its bit
+ * in the shared page's pending word; if the vCPU is asleep in WAIT, the
+ * device also writes the wake eventfd that WAIT is polling.  The two
+ * sides use the classic pattern: the waiter announces it is waiting, then
+ * looks at pending; the signaller sets pending, then looks at the waiting
+ * flag.  With sequentially consistent operations on both, at least one of
+ * them sees the other, so no wakeup is lost.
+ */
+#include <errno.h>
+#include <poll.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
+
+#include <linux/kvm.h>
+
+#include "device.h"
+#include "log.h"
+
+static struct device devices[LG_MAX_DEVICES];
+static unsigned int ndevices;
+static const struct guest_mem *gmem;
+static uint64_t ram_top;
+static volatile struct lg_device_desc *table;
+static uint64_t *pending; /* lg_shared.pending, in guest memory */
+
+static int wake_fd = -1, stop_fd = -1;
+static int vcpu_waiting;
+static int stop_flag, stop_status;
+
+static int new_eventfd(void)
+{
+	int fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+
+	if (fd < 0)
+		die_errno("eventfd");
+	return fd;
+}
+
+void devices_init(const struct guest_mem *mem, uint64_t mem_size)
+{
+	struct lg_shared *shared;
+
+	gmem = mem;
+	ram_top = mem_size;
+	table = guest_ptr(mem, LG_DEVICE_TABLE_GPA, LG_PAGE_SIZE);
+	shared = guest_ptr(mem, LG_SHARED_GPA, sizeof(*shared));
+	pending = &shared->pending;
+	wake_fd = new_eventfd();
+	stop_fd = new_eventfd();
+}
+
+struct device *device_add(const char *name, uint8_t type, const struct device_ops *ops,
+			  void *priv)
+{
+	struct device *dev;
+
+	if (ndevices == LG_MAX_DEVICES)
+		die("too many devices (at most %d)", LG_MAX_DEVICES);
+	dev = &devices[ndevices];
+	dev->index = ndevices++;
+	snprintf(dev->name, sizeof(dev->name), "%s", name);
+	dev->ops = ops;
+	dev->priv = priv;
+	dev->notify_fd = new_eventfd();
+
+	/* Six queue pages from the top of RAM, as lguest put devices above memory. */
+	ram_top -= D3_NUM_PAGES * LG_PAGE_SIZE;
+	dev->key = ram_top >> LG_PAGE_SHIFT;
+	if (!d3_dev_init(&dev->d3, gmem, dev->key))
+		die("%s: cannot place queue pages: %s", name, dev->d3.error);
+
+	dev->desc = &table[dev->index];
+	dev->desc->type = type;
+	dev->desc->layout = LG_RING_DRAFT3;
+	dev->desc->num_pages = D3_NUM_PAGES;
+	dev->desc->key = dev->key;
+	verbose("%s: draft3 queues at %#lx (key %#x)", name, (unsigned long)ram_top, dev->key);
+	return dev;
+}
+
+uint64_t devices_ram_top(void)
+{
+	return ram_top;
+}
+
+unsigned int device_count(void)
+{
+	return ndevices;
+}
+
+struct device *device_by_index(unsigned int i)
+{
+	return i < ndevices ? &devices[i] : NULL;
+}
+
+struct device *device_by_key(uint32_t key)
+{
+	for (unsigned int i = 0; i < ndevices; i++) {
+		if (devices[i].key == key)
+			return &devices[i];
+	}
+	return NULL;
+}
+
+void device_signal(struct device *dev)
+{
+	dev->stats.signals++;
+	__atomic_fetch_or(pending, 1ULL << dev->index, __ATOMIC_SEQ_CST);
+	if (__atomic_load_n(&vcpu_waiting, __ATOMIC_SEQ_CST) &&
+	    __atomic_exchange_n(&vcpu_waiting, 0, __ATOMIC_SEQ_CST)) {
+		uint64_t one = 1;
+
+		dev->stats.wakeups++;
+		if (write(wake_fd, &one, sizeof(one)) < 0 && errno != EAGAIN)
+			warnx_lg("wake: %s", strerror(errno));
+	}
+}
+
+void guest_wait(uint64_t timeout_us)
+{
+	struct pollfd fds[2] = { { wake_fd, POLLIN, 0 }, { stop_fd, POLLIN, 0 } };
+	int timeout_ms = timeout_us ? (int)((timeout_us + 999) / 1000) : -1;
+	uint64_t drain;
+
+	if (timeout_us > 3600ULL * 1000000)
+		timeout_ms = 3600 * 1000;
+	__atomic_store_n(&vcpu_waiting, 1, __ATOMIC_SEQ_CST);
+	if (!__atomic_load_n(pending, __ATOMIC_SEQ_CST) && !stop_requested(NULL)) {
+		while (poll(fds, 2, timeout_ms) < 0 && errno == EINTR && !stop_requested(NULL))
+			;
+	}
+	__atomic_store_n(&vcpu_waiting, 0, __ATOMIC_SEQ_CST);
+	while (read(wake_fd, &drain, sizeof(drain)) > 0)
+		;
+}
+
+void device_fail(struct device *dev, const char *fmt, ...)
+{
+	char why[256];
+	va_list ap;
+
+	if (dev->broken)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(why, sizeof(why), fmt, ap);
+	va_end(ap);
+	dev->broken = true;
+	warnx_lg("%s: %s; device stopped", dev->name, why);
+	dev->desc->status |= LG_STATUS_NEEDS_RESET;
+	device_signal(dev);
+}
+
+static void *device_thread(void *arg)
+{
+	struct device *dev = arg;
+
+	for (;;) {
+		struct pollfd fds[3] = {
+			{ dev->notify_fd, POLLIN, 0 },
+			{ stop_fd, POLLIN, 0 },
+			{ -1, POLLIN, 0 },
+		};
+		uint64_t kicks;
+
+		if (!dev->broken && dev->ops->extra_fd)
+			fds[2].fd = dev->ops->extra_fd(dev);
+		if (poll(fds, 3, -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			die_errno("%s: poll", dev->name);
+		}
+		if (fds[1].revents)
+			break;
+		if (read(dev->notify_fd, &kicks, sizeof(kicks)) == sizeof(kicks))
+			dev->stats.notifies += kicks;
+		if (dev->broken)
+			continue;
+		if (fds[2].revents && dev->ops->extra_ready)
+			dev->ops->extra_ready(dev);
+		if (!dev->broken)
+			dev->ops->notify(dev);
+	}
+	return NULL;
+}
+
+static void register_ioeventfd(int vm_fd, struct device *dev)
+{
+	struct kvm_ioeventfd io = {
+		.datamatch = dev->key,
+		.addr = LG_PORT_NOTIFY,
+		.len = 4,
+		.fd = dev->notify_fd,
+		.flags = KVM_IOEVENTFD_FLAG_PIO | KVM_IOEVENTFD_FLAG_DATAMATCH,
+	};
+
+	if (ioctl(vm_fd, KVM_IOEVENTFD, &io) < 0)
+		die_errno("%s: KVM_IOEVENTFD", dev->name);
+}
+
+void devices_start(int vm_fd, bool use_ioeventfd)
+{
+	for (unsigned int i = 0; i < ndevices; i++) {
+		struct device *dev = &devices[i];
+		int err;
+
+		if (use_ioeventfd)
+			register_ioeventfd(vm_fd, dev);
+		err = pthread_create(&dev->thread, NULL, device_thread, dev);
+		if (err)
+			die("%s: cannot start its thread: %s", dev->name, strerror(err));
+	}
+}
+
+void request_stop(int status)
+{
+	uint64_t one = 1;
+
+	if (!__atomic_exchange_n(&stop_flag, 1, __ATOMIC_SEQ_CST))
+		stop_status = status;
+	if (write(stop_fd, &one, sizeof(one)) < 0 && errno != EAGAIN)
+		warnx_lg("stop: %s", strerror(errno));
+}
+
+bool stop_requested(int *status)
+{
+	if (!__atomic_load_n(&stop_flag, __ATOMIC_SEQ_CST))
+		return false;
+	if (status)
+		*status = stop_status;
+	return true;
+}
+
+int stop_eventfd(void)
+{
+	return stop_fd;
+}
+
+void devices_stop(void)
+{
+	uint64_t one = 1;
+
+	if (write(stop_fd, &one, sizeof(one)) < 0 && errno != EAGAIN)
+		warnx_lg("stop: %s", strerror(errno));
+	for (unsigned int i = 0; i < ndevices; i++)
+		pthread_join(devices[i].thread, NULL);
+}
+
+void devices_print_stats(void)
+{
+	fprintf(stderr, "%-8s %9s %9s %9s %9s %12s %12s %6s %9s %9s %7s\n", "device", "notifies",
+		"by-exit", "chains", "descs", "bytes-out", "bytes-in", "bounce", "signals",
+		"wakeups", "max-out");
+	for (unsigned int i = 0; i < ndevices; i++) {
+		struct device_stats *s = &devices[i].stats;
+
+		fprintf(stderr, "%-8s %9lu %9lu %9lu %9lu %12lu %12lu %6lu %9lu %9lu %7lu\n",
+			devices[i].name, s->notifies, s->notify_exits, s->chains, s->descs,
+			s->bytes_read, s->bytes_written, s->bounce_bytes, s->signals, s->wakeups,
+			s->max_outstanding);
+		if (devices[i].ops->print_stats)
+			devices[i].ops->print_stats(&devices[i]);
+	}
+}

@@ -1,0 +1,107 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * device.h: what every device has, whatever it does.
+ *
+ * A device is an entry in the guest's device table, its queue pages, one
+ * eventfd its NOTIFYs arrive on (written by KVM through an ioeventfd, or
+ * by the vCPU loop with --no-ioeventfd), and one I/O thread that sleeps on
+ * that eventfd and runs the device model's handler.  Device models (blk,
+ * console) fill in struct device_ops and never see KVM.
+ */
+#ifndef LAUNCHER_DEVICE_H
+#define LAUNCHER_DEVICE_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "guest_mem.h"
+#include "lguest_abi.h"
+#include "ring/draft3_dev.h"
+
+struct device;
+
+struct device_ops {
+	/* The guest notified us (or we were woken): serve the queues. */
+	void (*notify)(struct device *dev);
+	/* Optional: a file descriptor to watch as well (-1: none right now). */
+	int (*extra_fd)(struct device *dev);
+	void (*extra_ready)(struct device *dev);
+	/* Optional: print the device's own counters (--verbose). */
+	void (*print_stats)(struct device *dev);
+};
+
+struct device_stats {
+	uint64_t notifies;       /* NOTIFY kicks received (either path) */
+	uint64_t notify_exits;   /* of which came through a vCPU exit */
+	uint64_t chains;         /* buffers (draft3: out or in) completed */
+	uint64_t descs;          /* descriptors walked */
+	uint64_t bytes_read;     /* payload read from guest memory */
+	uint64_t bytes_written;  /* payload written to guest memory */
+	uint64_t bounce_bytes;   /* payload copied through a launcher buffer */
+	uint64_t header_bytes;   /* protocol headers copied (not payload) */
+	uint64_t signals;        /* pending bit set for the guest */
+	uint64_t wakeups;        /* of which woke the vCPU from WAIT */
+	uint64_t max_outstanding; /* most requests published and not yet used */
+};
+
+struct device {
+	char name[16];       /* "console", "blk0" ... */
+	unsigned int index;  /* entry in the device table, bit in pending */
+	volatile struct lg_device_desc *desc; /* in guest memory */
+	uint32_t key;
+	struct d3_dev d3;
+	const struct device_ops *ops;
+	void *priv;
+	int notify_fd;
+	pthread_t thread;
+	bool broken;
+	struct device_stats stats;
+};
+
+/* Set up the device table and the shared page in guest memory. */
+void devices_init(const struct guest_mem *mem, uint64_t mem_size);
+
+/*
+ * Add a draft-III device: takes 6 pages from the top of RAM.  Returns it
+ * for the model to fill in ops/priv/config.
+ */
+struct device *device_add(const char *name, uint8_t type, const struct device_ops *ops,
+			  void *priv);
+
+/* The lowest device page: what the guest may use ends here. */
+uint64_t devices_ram_top(void);
+unsigned int device_count(void);
+struct device *device_by_index(unsigned int i);
+struct device *device_by_key(uint32_t key);
+
+/* Register ioeventfds (or not) and start every device thread. */
+void devices_start(int vm_fd, bool use_ioeventfd);
+/* Stop and join every device thread. */
+void devices_stop(void);
+
+/*
+ * The guest broke a rule: say so once ("lguest: blk0: <why>"), stop the
+ * device, mark it NEEDS_RESET in the table and signal the guest so it
+ * notices.  Never returns an error to the guest through the ring: the
+ * ring is exactly what we no longer trust.
+ */
+__attribute__((format(printf, 2, 3))) void device_fail(struct device *dev, const char *fmt, ...);
+
+/* Tell the guest this device has used buffers. */
+void device_signal(struct device *dev);
+
+/*
+ * WAIT: block the vCPU thread until a signal is pending, timeout_us
+ * passes (0 = no timeout), or the launcher is stopping.
+ */
+void guest_wait(uint64_t timeout_us);
+
+/* Ask the vCPU loop and the device threads to stop (any thread). */
+void request_stop(int status);
+bool stop_requested(int *status);
+int stop_eventfd(void);
+
+void devices_print_stats(void);
+
+#endif /* LAUNCHER_DEVICE_H */

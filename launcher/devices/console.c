@@ -1,0 +1,184 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * console.c: the console device over draft-III queues.
+ *
+ * The guest's out queue carries text: we writev() it to stdout straight
+ * from the guest's pages.  Its in queue carries empty buffers; when stdin
+ * has input we readv() into them and hand them back with the length.  We
+ * only watch stdin while the guest has a buffer posted, so a guest that
+ * does not want input never makes us read (or spin on) stdin.  End of file
+ * goes back as a buffer of length 0.
+ *
+ * On a terminal we switch to raw mode so keys reach the guest as typed
+ * (the guest shell echoes and edits), and watch for ^A x, which stops the
+ * VM from outside, as QEMU's does.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <termios.h>
+#include <unistd.h>
+
+#include "device.h"
+#include "devices/console.h"
+#include "log.h"
+
+#define CTRL_A 0x01
+#define EXIT_CONSOLE_QUIT 130
+
+struct console {
+	bool interactive;
+	bool eof;
+	bool saw_ctrl_a;
+	struct chain chain;
+};
+
+static struct termios saved_tty;
+static bool tty_saved;
+
+void console_restore_tty(void)
+{
+	if (tty_saved) {
+		tcsetattr(STDIN_FILENO, TCSANOW, &saved_tty);
+		tty_saved = false;
+	}
+}
+
+void console_setup_tty(void)
+{
+	struct termios raw;
+
+	if (tcgetattr(STDIN_FILENO, &saved_tty) < 0)
+		return;
+	tty_saved = true;
+	atexit(console_restore_tty);
+	raw = saved_tty;
+	cfmakeraw(&raw);
+	/* Keep output processing so the guest's "\n" still returns the carriage. */
+	raw.c_oflag |= OPOST | ONLCR;
+	tcsetattr(STDIN_FILENO, TCSANOW, &raw);
+}
+
+/* Write every readable segment of the chain to stdout. */
+static void console_output(struct device *dev, struct chain *c)
+{
+	struct iovec *iov = c->seg;
+	int n = c->nread;
+
+	dev->stats.bytes_read += c->read_len;
+	while (n > 0) {
+		ssize_t done = writev(STDOUT_FILENO, iov, n);
+
+		if (done < 0 && errno == EINTR)
+			continue;
+		if (done < 0)
+			return; /* stdout is gone: drop the text, keep the guest running */
+		while (n > 0 && (size_t)done >= iov->iov_len) {
+			done -= iov->iov_len;
+			iov++;
+			n--;
+		}
+		if (n > 0) {
+			/* A short write: step past what went out (the iovecs are ours). */
+			iov->iov_base = (uint8_t *)iov->iov_base + done;
+			iov->iov_len -= done;
+		}
+	}
+}
+
+static void console_notify(struct device *dev)
+{
+	struct console *con = dev->priv;
+	int r;
+
+	while ((r = d3_dev_pop_out(&dev->d3, &con->chain)) > 0) {
+		console_output(dev, &con->chain);
+		dev->stats.descs += con->chain.ndesc;
+		dev->stats.chains++;
+		if (!d3_dev_push(&dev->d3, &con->chain, 0))
+			break;
+		device_signal(dev);
+	}
+	if (r < 0 || dev->d3.broken)
+		device_fail(dev, "%s", dev->d3.error);
+}
+
+/* Scan what the user typed for ^A x. */
+static void check_quit_keys(struct console *con, struct chain *c, size_t len)
+{
+	for (unsigned int i = 0; i < c->nwrite && len; i++) {
+		const uint8_t *p = chain_writable(c)[i].iov_base;
+		size_t n = chain_writable(c)[i].iov_len < len ? chain_writable(c)[i].iov_len : len;
+
+		for (size_t j = 0; j < n; j++) {
+			if (con->saw_ctrl_a && (p[j] == 'x' || p[j] == 'X')) {
+				console_restore_tty();
+				fprintf(stderr, "\r\nlguest: ^A x: stopping the VM\n");
+				request_stop(EXIT_CONSOLE_QUIT);
+			}
+			con->saw_ctrl_a = p[j] == CTRL_A;
+		}
+		len -= n;
+	}
+}
+
+static void console_input(struct device *dev)
+{
+	struct console *con = dev->priv;
+	ssize_t n;
+	int r = d3_dev_pop_in(&dev->d3, &con->chain);
+
+	if (r <= 0) {
+		if (r < 0)
+			device_fail(dev, "%s", dev->d3.error);
+		return;
+	}
+	do
+		n = readv(STDIN_FILENO, chain_writable(&con->chain), con->chain.nwrite);
+	while (n < 0 && errno == EINTR);
+	if (n <= 0) {
+		con->eof = true;
+		n = 0;
+	}
+	if (con->interactive)
+		check_quit_keys(con, &con->chain, n);
+	dev->stats.bytes_written += n;
+	dev->stats.descs += con->chain.ndesc;
+	dev->stats.chains++;
+	if (!d3_dev_push(&dev->d3, &con->chain, n)) {
+		device_fail(dev, "%s", dev->d3.error);
+		return;
+	}
+	device_signal(dev);
+}
+
+/* TEMP until draft3_dev grows it. */
+static bool d3_dev_in_available(const struct d3_dev *d)
+{
+	return d->nposted || *(volatile uint32_t *)&d->in.avail->idx != d->in.last_avail;
+}
+
+/* Watch stdin only while the guest has a buffer waiting for input. */
+static int console_extra_fd(struct device *dev)
+{
+	struct console *con = dev->priv;
+
+	return !con->eof && d3_dev_in_available(&dev->d3) ? STDIN_FILENO : -1;
+}
+
+static const struct device_ops console_ops = {
+	.notify = console_notify,
+	.extra_fd = console_extra_fd,
+	.extra_ready = console_input,
+};
+
+void console_add(bool interactive)
+{
+	struct console *con = calloc(1, sizeof(*con));
+
+	if (!con)
+		die("out of memory");
+	con->interactive = interactive;
+	device_add("console", LG_DEV_CONSOLE, &console_ops, con);
+}

@@ -1,0 +1,144 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * main.c: lguest, a launcher for a paravirtual guest on KVM.
+ *
+ * The order matters.  Everything the user handed us (options, kernel,
+ * disk images) is checked before KVM is touched, so a mistake costs one
+ * line on stderr and no half-started VM.  Then the VM, the devices and
+ * their threads; then we drop the privileges we no longer need; then the
+ * vCPU runs on this thread until the guest shuts down, and its exit
+ * status becomes ours.
+ */
+#include <cap-ng.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "device.h"
+#include "devices/blk.h"
+#include "devices/console.h"
+#include "lguest_abi.h"
+#include "loader.h"
+#include "log.h"
+#include "options.h"
+#include "vcpu.h"
+#include "vm.h"
+
+static void on_signal(int sig)
+{
+	/* KVM_RUN returns EINTR on this thread; the loop then sees the request. */
+	request_stop(128 + sig);
+}
+
+static void install_signal_handlers(void)
+{
+	struct sigaction sa = { .sa_handler = on_signal };
+
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+}
+
+static void write_boot_params(struct vm *vm, const struct options *o, bool interactive)
+{
+	struct lg_boot_params *bp = guest_ptr(&vm->mem, LG_BOOT_PARAMS_GPA, LG_PAGE_SIZE);
+	char *cmdline = (char *)(bp + 1);
+
+	*bp = (struct lg_boot_params){
+		.magic = LG_BOOT_MAGIC,
+		.mem_size = vm->mem.size,
+		.ram_top = devices_ram_top(),
+		.tsc_khz = vm->tsc_khz,
+		.devices_gpa = LG_DEVICE_TABLE_GPA,
+		.num_devices = device_count(),
+		.flags = interactive ? LG_BOOT_F_INTERACTIVE : 0,
+		.shared_gpa = LG_SHARED_GPA,
+		.cmdline_gpa = LG_BOOT_PARAMS_GPA + sizeof(*bp),
+	};
+	if (o->guest_cmd) {
+		/* options.c already refused command lines longer than LG_CMDLINE_MAX. */
+		bp->cmdline_len = strlen(o->guest_cmd);
+		memcpy(cmdline, o->guest_cmd, bp->cmdline_len + 1);
+	}
+}
+
+/*
+ * After setup we need no capability at all: /dev/kvm, the images and
+ * every other file are open.  (Running as an ordinary user with access to
+ * /dev/kvm, there is nothing to drop.)
+ */
+static void drop_privileges(void)
+{
+	if (geteuid() != 0 && !capng_have_capabilities(CAPNG_SELECT_CAPS))
+		return;
+	capng_clear(CAPNG_SELECT_BOTH);
+	if (capng_apply(CAPNG_SELECT_BOTH) < 0)
+		die("cannot drop capabilities");
+	verbose("dropped all capabilities");
+}
+
+static double seconds_since(const struct timespec *t0)
+{
+	struct timespec t1;
+
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	return (t1.tv_sec - t0->tv_sec) + (t1.tv_nsec - t0->tv_nsec) / 1e9;
+}
+
+int main(int argc, char **argv)
+{
+	struct options opts;
+	struct vm vm = { 0 };
+	struct kernel_image kernel;
+	struct vcpu_stats vstats = { 0 };
+	struct timespec start;
+	char err[512];
+	bool interactive;
+	int status;
+
+	clock_gettime(CLOCK_MONOTONIC, &start);
+	parse_options(argc, argv, &opts);
+	log_verbose = opts.verbose;
+	interactive = !opts.guest_cmd && isatty(STDIN_FILENO);
+
+	/* Guest RAM, the device table and the kernel: all before KVM exists. */
+	vm_alloc_memory(&vm, opts.mem_size);
+	devices_init(&vm.mem, vm.mem.size);
+	console_add(interactive);
+	for (int i = 0; i < opts.nblocks; i++)
+		blk_add(opts.blocks[i].path, opts.blocks[i].read_only);
+	if (!load_kernel(opts.kernel, &vm.mem, devices_ram_top(), &kernel, err, sizeof(err)))
+		die("%s", err);
+	verbose("kernel %s: %#lx-%#lx, entry %#lx", opts.kernel, (unsigned long)kernel.load_start,
+		(unsigned long)kernel.load_end, (unsigned long)kernel.entry);
+
+	vm_create(&vm, opts.kvm_path);
+	vm_setup_boot_cpu(&vm, kernel.entry);
+	install_signal_handlers();
+	write_boot_params(&vm, &opts, interactive);
+	devices_start(vm.vm_fd, opts.ioeventfd);
+	drop_privileges();
+	/* Last, once nothing can fail with a one-line error: a raw terminal. */
+	if (interactive)
+		console_setup_tty();
+	verbose("%lu MiB RAM, %u devices, TSC %lu kHz, NOTIFY by %s", (unsigned long)(vm.mem.size >> 20),
+		device_count(), (unsigned long)vm.tsc_khz, opts.ioeventfd ? "ioeventfd" : "exit");
+
+	status = vcpu_run(&vm, &vstats);
+
+	request_stop(status);
+	devices_stop();
+	console_restore_tty();
+	if (opts.verbose) {
+		devices_print_stats();
+		fprintf(stderr, "vcpu     exits %lu: notify %lu, console %lu, wait %lu, other %lu; "
+			"wall %.3f s\n", vstats.exits, vstats.io_exits[0], vstats.io_exits[1],
+			vstats.io_exits[2], vstats.other_exits, seconds_since(&start));
+	}
+	return status;
+}

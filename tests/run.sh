@@ -1,0 +1,40 @@
+#!/bin/sh
+# run.sh BUILD_DIR: every test, ending with one line "N passed, N failed".
+#
+# Unit tests are cmocka programs (their own summaries are counted here);
+# end-to-end tests boot the real guest under the launcher (tests/e2e).
+# Under CI=true, tests that need /dev/kvm fail rather than skip.
+set -u
+build=${1:-build}
+passed=0
+failed=0
+for t in "$build"/tests/test_*; do
+	[ -x "$t" ] || continue
+	out=$("$t" 2>&1)
+	rc=$?
+	echo "$out" | grep -E '^\[ +(FAILED|PASSED) +\]|^\[  ERROR' || true
+	p=$(echo "$out" | sed -n 's/^\[  PASSED  \] \([0-9]*\) test.*/\1/p' | tail -1)
+	f=$(echo "$out" | sed -n 's/^\[  FAILED  \] \([0-9]*\) test.*/\1/p' | tail -1)
+	passed=$((passed + ${p:-0}))
+	failed=$((failed + ${f:-0}))
+	if [ $rc -ne 0 ] && [ -z "$f" ]; then
+		echo "$out" | tail -20
+		echo "$t: exited $rc"
+		failed=$((failed + 1))
+	fi
+	echo "  $(basename "$t"): ${p:-0} passed, ${f:-0} failed"
+done
+
+summary=$(mktemp)
+python3 tests/e2e/run.py --build "$build" --summary "$summary"
+rc=$?
+if [ -s "$summary" ]; then
+	read -r p f <"$summary"
+	passed=$((passed + p))
+	failed=$((failed + f))
+elif [ $rc -ne 0 ]; then
+	failed=$((failed + 1))
+fi
+rm -f "$summary"
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]
