@@ -41,9 +41,15 @@ test_guestlib_SRCS := guest/lib/format.c guest/lib/crc32.c guest/lib/parse.c gue
 test_options_SRCS := launcher/options.c launcher/log.c
 UNIT_TESTS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(wildcard tests/unit/test_*.c))
 
-all: $(BUILD)/lguest $(BUILD)/guest.elf $(UNIT_TESTS)
+all: $(BUILD)/lguest $(BUILD)/guest.elf $(BUILD)/hostbench $(UNIT_TESTS)
 
 $(BUILD)/lguest: $(LAUNCHER_OBJS)
+	@echo "  LD      $@"
+	$(Q)$(CC) $(HOST_CFLAGS) -o $@ $^ $(HOST_LDLIBS)
+
+# The host baseline for blkbench (tests/bench.sh).
+$(BUILD)/hostbench: $(BUILD)/host/tests/bench/hostbench.o $(BUILD)/host/launcher/options.o \
+		$(BUILD)/host/launcher/log.o
 	@echo "  LD      $@"
 	$(Q)$(CC) $(HOST_CFLAGS) -o $@ $^ $(HOST_LDLIBS)
 
@@ -70,7 +76,7 @@ $(BUILD)/guest/%.o: %.S
 $(BUILD)/tests/%: tests/unit/%.c $$(patsubst %.c,$(BUILD)/host/%.o,$$($$*_SRCS))
 	@mkdir -p $(dir $@)
 	@echo "  TEST    $@"
-	$(Q)$(CC) $(HOST_CFLAGS) -Itests/unit -o $@ $^ -lcmocka $(HOST_LDLIBS)
+	$(Q)$(CC) $(HOST_CFLAGS) -Itests/unit -MMD -MP -MF $@.d -o $@ $(filter %.c %.o,$^) -lcmocka $(HOST_LDLIBS)
 
 # The demo disk: a file tree in images/demo made into ext2 by mke2fs -d.
 $(BUILD)/demo.img: $(shell find images/demo) images/mkimage.sh
@@ -96,5 +102,8 @@ format:
 clean:
 	rm -rf build build-asan
 
-.PHONY: all run check check-asan deps format clean
+.PHONY: all run check check-asan deps format clean bench
+
+bench: all
+	$(Q)python3 tests/bench.py $(BUILD)
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

@@ -21,17 +21,20 @@
  *    level of indirect block, a data block and a directory block.
  *
  *  - Every read is a round trip to the device, so we avoid them.  Indirect
- *    lookups read only the sector holding the pointer we need (128 pointers,
- *    a whole 4 KiB block would be wasted on small files) and keep it, which
- *    makes a sequential read cost one pointer sector per 128 blocks.  File
- *    data goes straight into the caller's buffer, one request per run of
- *    physically contiguous blocks.
+ *    lookups read only the 512-byte sector holding the pointer we need, not
+ *    the whole indirect block, and keep it: a sector holds 128 pointers, so
+ *    a sequential read costs one small pointer read per 128 blocks, and a
+ *    short file or a random read does not drag in a 4 KiB block to use four
+ *    bytes of it.  File data goes straight into the caller's buffer, one
+ *    request per run of physically contiguous blocks.
  */
 #include "ext2.h"
 #include "lib.h"
 
-#define SB_OFFSET 1024
-#define SB_SIZE	  1024
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+
+#define SB_OFFSET  1024
+#define SB_SIZE	   1024
 #define EXT2_MAGIC 0xef53
 
 /* Superblock fields (byte offsets). */
@@ -208,10 +211,12 @@ static int group_itable(struct ext2_fs *fs, uint32_t group, bool check_bitmaps, 
 	if (check_bitmaps) {
 		blk = le32(gd + GD_BLOCK_BITMAP);
 		if (blk < fs->first_data_block || blk >= fs->blocks_count)
-			return fail(fs, EXT2_ECORRUPT, "group descriptor: block bitmap out of range");
+			return fail(fs, EXT2_ECORRUPT,
+				    "group descriptor: block bitmap out of range");
 		blk = le32(gd + GD_INODE_BITMAP);
 		if (blk < fs->first_data_block || blk >= fs->blocks_count)
-			return fail(fs, EXT2_ECORRUPT, "group descriptor: inode bitmap out of range");
+			return fail(fs, EXT2_ECORRUPT,
+				    "group descriptor: inode bitmap out of range");
 	}
 	blk = le32(gd + GD_INODE_TABLE);
 	if (blk < fs->first_data_block || (uint64_t)blk + fs->itable_blocks > fs->blocks_count)
@@ -237,7 +242,7 @@ static int read_inode(struct ext2_fs *fs, uint32_t ino, struct inode *in)
 	err = group_itable(fs, group, false, &itable);
 	if (err)
 		return err;
-	/* Within the table, as index < inodes_per_group; checked at mount. */
+	/* index < inodes_per_group keeps us in the itable_blocks just checked. */
 	err = read_block_cached(fs, itable + (uint32_t)(byte >> fs->block_shift), fs->itab_buf,
 				&fs->itab_blk);
 	if (err)
@@ -391,7 +396,8 @@ static int next_dirent(struct ext2_fs *fs, const uint8_t *blk, uint32_t *off, st
 		if (rec_len < DE_HEADER || rec_len % 4 || rec_len > left)
 			return fail(fs, EXT2_ECORRUPT, "directory entry with a bad rec_len");
 		if (name_len > EXT2_NAME_MAX || DE_HEADER + name_len > rec_len)
-			return fail(fs, EXT2_ECORRUPT, "directory entry name longer than the entry");
+			return fail(fs, EXT2_ECORRUPT,
+				    "directory entry name longer than the entry");
 		*off += rec_len;
 		de->ino = le32(p);
 		if (!de->ino)
@@ -409,8 +415,8 @@ static int next_dirent(struct ext2_fs *fs, const uint8_t *blk, uint32_t *off, st
 }
 
 /* Looks @name up in directory @dir; uses fs->buf and calls nobody. */
-static int find_entry(struct ext2_fs *fs, const struct inode *dir, const char *name,
-		      uint32_t len, uint32_t *ino)
+static int find_entry(struct ext2_fs *fs, const struct inode *dir, const char *name, uint32_t len,
+		      uint32_t *ino)
 {
 	struct dir_entry de;
 	uint32_t nblocks, b, pblk, off;
@@ -441,7 +447,7 @@ static int find_entry(struct ext2_fs *fs, const struct inode *dir, const char *n
 int ext2_mount(struct ext2_fs *fs, ext2_read_fn read, void *ctx)
 {
 	const uint8_t *sb = fs->buf;
-	uint64_t groups, gdt_blocks;
+	uint64_t groups, gdt_blocks, itable_bytes;
 	uint32_t log_bs, incompat, g, itable;
 	struct inode root;
 	unsigned int i;
@@ -488,12 +494,11 @@ int ext2_mount(struct ext2_fs *fs, ext2_read_fn read, void *ctx)
 	groups = (fs->blocks_count - fs->first_data_block + (uint64_t)fs->blocks_per_group - 1) /
 		 fs->blocks_per_group;
 	fs->groups_count = (uint32_t)groups;
-	if (fs->inodes_count < EXT2_ROOT_INO ||
-	    fs->inodes_count > groups * fs->inodes_per_group)
+	if (fs->inodes_count < EXT2_ROOT_INO || fs->inodes_count > groups * fs->inodes_per_group)
 		return fail(fs, EXT2_ECORRUPT, "bad s_inodes_count");
 
 	if (fs->rev_level == 0) {
-		/* Revision 0 has fixed inodes and predates the feature fields. */
+		/* Revision 0 has 128-byte inodes and predates the feature fields. */
 		fs->inode_size = I_MIN_SIZE;
 	} else {
 		fs->inode_size = le16(sb + SB_INODE_SIZE);
@@ -509,7 +514,7 @@ int ext2_mount(struct ext2_fs *fs, ext2_read_fn read, void *ctx)
 		fs->feature_ro_compat = le32(sb + SB_FEATURE_RO_COMPAT);
 		incompat = fs->feature_incompat & ~INCOMPAT_SUPPORTED;
 		if (incompat) {
-			for (i = 0; i < sizeof(incompat_reasons) / sizeof(incompat_reasons[0]); i++) {
+			for (i = 0; i < ARRAY_SIZE(incompat_reasons); i++) {
 				if (incompat & incompat_reasons[i].bit)
 					return fail(fs, EXT2_EINVAL, incompat_reasons[i].reason);
 			}
@@ -517,9 +522,8 @@ int ext2_mount(struct ext2_fs *fs, ext2_read_fn read, void *ctx)
 		}
 		fs->filetype = fs->feature_incompat & INCOMPAT_FILETYPE;
 	}
-	fs->itable_blocks = (uint32_t)(((uint64_t)fs->inodes_per_group * fs->inode_size +
-					fs->block_size - 1) >>
-				       fs->block_shift);
+	itable_bytes = (uint64_t)fs->inodes_per_group * fs->inode_size;
+	fs->itable_blocks = (uint32_t)((itable_bytes + fs->block_size - 1) >> fs->block_shift);
 	gdt_blocks = (groups * GD_SIZE + fs->block_size - 1) >> fs->block_shift;
 	if (fs->first_data_block + 1 + gdt_blocks > fs->blocks_count)
 		return fail(fs, EXT2_ECORRUPT, "group descriptors beyond the end");
@@ -695,6 +699,8 @@ int ext2_readdir(struct ext2_fs *fs, uint32_t ino, ext2_dir_fn fn, void *arg)
 	uint32_t nblocks, b, pblk, off;
 	int err;
 
+	if (!fn)
+		return fail(fs, EXT2_EINVAL, "no callback");
 	err = get_inode(fs, ino, &dir);
 	if (!err)
 		err = dir_blocks(fs, &dir, &nblocks);

@@ -81,9 +81,10 @@ enum {
 
 /*
  * Reads @nsectors 512-byte sectors starting at @sector into @buf; returns 0,
- * or a negative number on I/O error (reported as EXT2_EIO).  File reads ask
- * for whole runs of contiguous blocks at once, so @nsectors can be as large
- * as the caller's buffer: split the request here if the device needs it.
+ * or a negative number on I/O error (any non-zero value counts as one, and
+ * is reported as EXT2_EIO).  File reads ask for whole runs of contiguous
+ * blocks at once, so @nsectors can be as large as the caller's buffer:
+ * split the request here if the device needs it.
  */
 typedef int (*ext2_read_fn)(void *ctx, uint64_t sector, uint32_t nsectors, void *buf);
 
@@ -117,15 +118,15 @@ struct ext2_fs {
 	/* Private from here on. */
 	ext2_read_fn read;
 	void *ctx;
-	const char *reason; /* why the last call failed, a static string */
+	const char *reason;   /* why the last call failed, a static string */
 	uint32_t block_shift; /* log2(block_size) */
 	uint32_t sectors_per_block;
-	uint32_t ptr_shift;   /* log2(block numbers per indirect block) */
+	uint32_t ptr_shift; /* log2(block numbers per indirect block) */
 	uint32_t first_data_block;
 	uint32_t blocks_per_group;
 	uint32_t inodes_per_group;
 	uint32_t itable_blocks; /* inode table blocks per group */
-	bool filetype;	      /* dirents carry a file_type byte */
+	bool filetype;		/* dirents carry a file_type byte */
 
 	bool mounted;
 
@@ -148,7 +149,7 @@ struct ext2_fs {
 /* A short English description of an EXT2_* error code. */
 const char *ext2_strerror(int err);
 
-/* Why the last failing call on @fs failed ("" if none did); for messages. */
+/* Why the most recent failing call on @fs failed ("" if none has); for messages. */
 const char *ext2_last_reason(const struct ext2_fs *fs);
 
 /*

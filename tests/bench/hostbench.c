@@ -1,0 +1,131 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * hostbench.c: the host baseline for blkbench.
+ *
+ *   hostbench randread|randwrite|seqread FILE bs=SIZE qd=N count=N
+ *
+ * Does what the guest's blkbench does, with pread/pwrite on the host: qd
+ * threads, each doing synchronous I/O (so qd requests are in flight), the
+ * same block size, random or sequential offsets over the whole file.  It
+ * prints a line in blkbench's format, so the two can be put side by side.
+ */
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "options.h"
+
+struct worker {
+	pthread_t thread;
+	int fd;
+	int write;
+	int seq;
+	uint64_t bs, nblocks, count, first;
+	uint64_t *lat;
+	uint64_t rng;
+	char *buf;
+};
+
+static uint64_t now_ns(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return t.tv_sec * 1000000000ULL + t.tv_nsec;
+}
+
+static void *run(void *arg)
+{
+	struct worker *w = arg;
+
+	for (uint64_t i = 0; i < w->count; i++) {
+		uint64_t block, t0 = now_ns();
+		ssize_t n;
+
+		if (w->seq) {
+			block = (w->first + i) % w->nblocks;
+		} else {
+			w->rng ^= w->rng << 13;
+			w->rng ^= w->rng >> 7;
+			w->rng ^= w->rng << 17;
+			block = w->rng % w->nblocks;
+		}
+		n = w->write ? pwrite(w->fd, w->buf, w->bs, block * w->bs)
+			     : pread(w->fd, w->buf, w->bs, block * w->bs);
+		if (n != (ssize_t)w->bs) {
+			perror("hostbench: I/O");
+			exit(1);
+		}
+		w->lat[i] = now_ns() - t0;
+	}
+	return NULL;
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+int main(int argc, char **argv)
+{
+	uint64_t bs = 4096, qd = 1, count = 10000, total, t0, ns;
+	struct worker *w;
+	uint64_t *lat;
+	struct stat st;
+	int fd;
+
+	if (argc < 3 || (strcmp(argv[1], "randread") && strcmp(argv[1], "randwrite") &&
+			 strcmp(argv[1], "seqread"))) {
+		fprintf(stderr, "usage: hostbench randread|randwrite|seqread FILE bs=SIZE qd=N "
+				"count=N\n");
+		return 2;
+	}
+	for (int i = 3; i < argc; i++) {
+		if (!strncmp(argv[i], "bs=", 3) && parse_size_arg(argv[i] + 3, &bs))
+			continue;
+		if (!strncmp(argv[i], "qd=", 3) && parse_size_arg(argv[i] + 3, &qd))
+			continue;
+		if (!strncmp(argv[i], "count=", 6) && parse_size_arg(argv[i] + 6, &count))
+			continue;
+		fprintf(stderr, "hostbench: bad argument %s\n", argv[i]);
+		return 2;
+	}
+	fd = open(argv[2], argv[1][4] == 'w' ? O_RDWR : O_RDONLY);
+	if (fd < 0 || fstat(fd, &st) < 0 || !bs || !qd || (uint64_t)st.st_size < bs) {
+		perror(argv[2]);
+		return 1;
+	}
+	w = calloc(qd, sizeof(*w));
+	lat = calloc(count, sizeof(*lat));
+	total = 0;
+	for (uint64_t i = 0; i < qd; i++) {
+		w[i] = (struct worker){ .fd = fd, .write = argv[1][4] == 'w', .seq = argv[1][0] == 's',
+					.bs = bs, .nblocks = st.st_size / bs,
+					.count = count / qd + (i < count % qd),
+					.first = i * (count / qd), .rng = 0x9e3779b97f4a7c15ULL + i };
+		w[i].lat = lat + total;
+		total += w[i].count;
+		if (posix_memalign((void **)&w[i].buf, 4096, bs))
+			return 1;
+		memset(w[i].buf, 0x5a, bs);
+	}
+	t0 = now_ns();
+	for (uint64_t i = 0; i < qd; i++)
+		pthread_create(&w[i].thread, NULL, run, &w[i]);
+	for (uint64_t i = 0; i < qd; i++)
+		pthread_join(w[i].thread, NULL);
+	ns = now_ns() - t0;
+	qsort(lat, count, sizeof(*lat), cmp_u64);
+	printf("hostbench %s bs=%lu qd=%lu: %lu ops in %.3f s: %.0f IOPS, %.1f MB/s, "
+	       "p50 %.1f us p99 %.1f us\n", argv[1], bs, qd, count, ns / 1e9, count * 1e9 / ns,
+	       count * bs * 1e3 / ns, lat[count / 2] / 1e3, lat[count * 99 / 100] / 1e3);
+	return 0;
+}
