@@ -48,7 +48,7 @@
 #include "draft3_drv.h"
 #include "lib.h"
 
-#define NDESCS ((uint32_t)D3_NUM_DESCS)
+#define NDESCS	   ((uint32_t)D3_NUM_DESCS)
 #define PAGE_SHIFT 12
 
 _Static_assert(D3_PAGE_SIZE == 1 << PAGE_SHIFT, "draft-III pages are 4096 bytes");

@@ -153,12 +153,6 @@ static void console_input(struct device *dev)
 	device_signal(dev);
 }
 
-/* TEMP until draft3_dev grows it. */
-static bool d3_dev_in_available(const struct d3_dev *d)
-{
-	return d->nposted || *(volatile uint32_t *)&d->in.avail->idx != d->in.last_avail;
-}
-
 /* Watch stdin only while the guest has a buffer waiting for input. */
 static int console_extra_fd(struct device *dev)
 {

@@ -9,14 +9,18 @@
  *   key+0 in.desc    key+1 in.avail      key+2 in.used
  *   key+3 out.desc   key+4 out.avail     key+5 out.used
  *
- *   desc page (guest)       avail page (guest)      used page (us)
- *   +-------------------+   +------------------+    +--------------------+
- *   | desc[0]           |   | idx  ------------+--> | idx  --------------+--> guest
- *   |  pfn, len, offset,|   | ring[0] = head   |    | ring[0] = {id,len} |
- *   |  flags, next -----+-+ | ring[1] = head   |    | ring[1] = {id,len} |
- *   | desc[1]   <-------+-+ | ...  [170]       |    | ...  [170]         |
- *   | ...      [170]    |   | flags: NO_SIGNAL |    | flags: NO_NOTIFY   |
- *   +-------------------+   +------------------+    +--------------------+
+ *   desc page                avail page               used page
+ *   (guest writes)           (guest writes)           (we write)
+ *   +--------------------+   +--------------------+   +---------------------+
+ *   | [0] pfn len offset |   | idx: heads         |   | idx: entries        |
+ *   |     flags  next=1 -+-+ |      published     |   |      used           |
+ *   | [1] ...        <---+-+ | ring[0] = head     |   | ring[0] = {id, len} |
+ *   | ...                |   | ...                |   | ...                 |
+ *   | [169]              |   | ring[169]          |   | ring[169]           |
+ *   |                    |   | flags: NO_SIGNAL   |   | flags: NO_NOTIFY    |
+ *   +--------------------+   +--------------------+   +---------------------+
+ *   we copy and check        we follow idx with       the guest follows idx
+ *   every descriptor         last_avail               with its last_used
  *
  * A buffer is a chain of descriptors: the head has F_HEAD, and each one
  * with F_NEXT continues at desc[next].  The guest writes the head into
@@ -52,7 +56,7 @@
 
 #include "draft3_dev.h"
 
-#define NDESCS ((uint32_t)D3_NUM_DESCS)
+#define NDESCS	   ((uint32_t)D3_NUM_DESCS)
 #define PAGE_SHIFT 12
 
 _Static_assert(D3_PAGE_SIZE == 1 << PAGE_SHIFT, "draft-III pages are 4096 bytes");
@@ -65,9 +69,8 @@ _Static_assert(D3_PAGE_SIZE == 1 << PAGE_SHIFT, "draft-III pages are 4096 bytes"
 #define READ_GUEST(x) __atomic_load_n(&(x), __ATOMIC_RELAXED)
 
 /* Record the first rule the guest broke; later ones are consequences. */
-__attribute__((format(printf, 3, 4))) static void fail(struct d3_dev *d,
-						       const struct d3_dev_queue *q,
-						       const char *fmt, ...)
+__attribute__((format(printf, 3, 4))) static void
+fail(struct d3_dev *d, const struct d3_dev_queue *q, const char *fmt, ...)
 {
 	va_list ap;
 	int n;
@@ -83,8 +86,8 @@ __attribute__((format(printf, 3, 4))) static void fail(struct d3_dev *d,
 	va_end(ap);
 }
 
-static void setup_queue(struct d3_dev_queue *q, const char *name, uint8_t *pages,
-			enum d3_page desc, enum d3_page avail, enum d3_page used)
+static void setup_queue(struct d3_dev_queue *q, const char *name, uint8_t *pages, enum d3_page desc,
+			enum d3_page avail, enum d3_page used)
 {
 	q->name = name;
 	q->desc = (struct d3_desc *)(pages + desc * D3_PAGE_SIZE);
@@ -105,7 +108,8 @@ bool d3_dev_init(struct d3_dev *d, const struct guest_mem *mem, uint64_t key)
 	if (!pages) {
 		d->broken = true;
 		snprintf(d->error, sizeof(d->error),
-			 "device pages at pfn %#llx are outside guest RAM", (unsigned long long)key);
+			 "device pages at pfn %#llx are outside guest RAM",
+			 (unsigned long long)key);
 		return false;
 	}
 	setup_queue(&d->in, "in", pages, D3_IN_DESC, D3_IN_AVAIL, D3_IN_USED);
@@ -214,7 +218,8 @@ static int walk_chain(struct d3_dev *d, struct d3_dev_queue *q, uint32_t head, s
 		 * Counting is all we need to guarantee we stop.
 		 */
 		if (ndesc == NDESCS) {
-			fail(d, q, "chain from head %u loops or exceeds %u descriptors", head, NDESCS);
+			fail(d, q, "chain from head %u loops or exceeds %u descriptors", head,
+			     NDESCS);
 			return -1;
 		}
 		desc = read_desc(q, i);
@@ -257,8 +262,9 @@ static int walk_chain(struct d3_dev *d, struct d3_dev_queue *q, uint32_t head, s
 		 */
 		if (desc.pfn > UINT64_MAX >> PAGE_SHIFT ||
 		    !guest_iov(d->mem, (desc.pfn << PAGE_SHIFT) + desc.offset, desc.len, &iov)) {
-			fail(d, q, "descriptor %u: pfn %#llx offset %u len %llu is outside guest RAM",
-			     i, (unsigned long long)desc.pfn, desc.offset,
+			fail(d, q,
+			     "descriptor %u: pfn %#llx offset %u len %llu is outside guest RAM", i,
+			     (unsigned long long)desc.pfn, desc.offset,
 			     (unsigned long long)desc.len);
 			return -1;
 		}
@@ -568,4 +574,11 @@ bool d3_dev_has_avail(const struct d3_dev *d)
 	/* Acquire, like take_head(): a caller that sees true goes on to pop. */
 	return __atomic_load_n(&d->in.avail->idx, __ATOMIC_ACQUIRE) != d->in.last_avail ||
 	       __atomic_load_n(&d->out.avail->idx, __ATOMIC_ACQUIRE) != d->out.last_avail;
+}
+
+bool d3_dev_in_available(const struct d3_dev *d)
+{
+	if (d->broken)
+		return false;
+	return d->nposted || __atomic_load_n(&d->in.avail->idx, __ATOMIC_ACQUIRE) != d->in.last_avail;
 }

@@ -92,4 +92,11 @@ bool d3_dev_signal_suppressed(const struct d3_dev *d);
 /* Whether either queue has published heads we have not popped. */
 bool d3_dev_has_avail(const struct d3_dev *d);
 
+/*
+ * Whether the guest has an in buffer waiting (popped into posted, or
+ * published and not yet popped): a device with input to give, such as the
+ * console with stdin, only watches its input source while this holds.
+ */
+bool d3_dev_in_available(const struct d3_dev *d);
+
 #endif /* LAUNCHER_RING_DRAFT3_DEV_H */
