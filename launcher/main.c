@@ -92,7 +92,7 @@ static double seconds_since(const struct timespec *t0)
 
 int main(int argc, char **argv)
 {
-	struct options opts;
+	static struct options opts; /* lives as long as the process (paths, command) */
 	struct vm vm = { 0 };
 	struct kernel_image kernel;
 	struct vcpu_stats vstats = { 0 };
@@ -113,7 +113,7 @@ int main(int argc, char **argv)
 	for (int i = 0; i < opts.nblocks; i++)
 		blk_add(opts.blocks[i].path, opts.blocks[i].read_only);
 	if (!load_kernel(opts.kernel, &vm.mem, devices_ram_top(), &kernel, err, sizeof(err)))
-		die("%s", err);
+		die("kernel %s", err);
 	verbose("kernel %s: %#lx-%#lx, entry %#lx", opts.kernel, (unsigned long)kernel.load_start,
 		(unsigned long)kernel.load_end, (unsigned long)kernel.entry);
 

@@ -79,8 +79,10 @@ void vm_create(struct vm *vm, const char *kvm_path)
 	if (vm->kvm_fd < 0)
 		die_errno("cannot open %s (is KVM available, and may you use it?)", kvm_path);
 	version = ioctl(vm->kvm_fd, KVM_GET_API_VERSION, 0);
+	if (version < 0)
+		die_errno("%s is not a KVM device (KVM_GET_API_VERSION failed)", kvm_path);
 	if (version != KVM_API_VERSION)
-		die("%s is not a KVM device (KVM_GET_API_VERSION: %d)", kvm_path, version);
+		die("%s speaks KVM API version %d, not %d", kvm_path, version, KVM_API_VERSION);
 	if (ioctl(vm->kvm_fd, KVM_CHECK_EXTENSION, KVM_CAP_SYNC_REGS) <= 0 ||
 	    ioctl(vm->kvm_fd, KVM_CHECK_EXTENSION, KVM_CAP_IOEVENTFD) <= 0)
 		die("%s lacks KVM_CAP_SYNC_REGS or KVM_CAP_IOEVENTFD", kvm_path);

@@ -69,9 +69,21 @@ static bool break_rule(struct blkdev *bd, const char *rule)
 		__atomic_store_n(&out->avail->idx, out->avail->idx + D3_NUM_DESCS + 1,
 				 __ATOMIC_RELEASE);
 	} else if (!strcmp(rule, "in-flight")) {
-		raw_desc(out, SPARE, scratch_pfn(), 24, 0, D3_DESC_F_HEAD, 0);
-		publish_raw(out, SPARE);
-		publish_raw(out, SPARE);
+		/*
+		 * Publish an honest request's in buffer twice.  The device
+		 * pops in buffers into its posted set as soon as a request
+		 * needs one, so the second copy arrives while the first is
+		 * still in flight.  (An out head cannot show this: the device
+		 * finishes each request before it pops the next.)
+		 */
+		struct d3_drv_queue *in = &bd->dev.in;
+		uint32_t head;
+
+		req = (struct blk_req){ .type = D3_BLK_T_READ, .sector = 0 };
+		if (blk_submit(bd, &req))
+			return false;
+		head = in->avail->ring[(in->avail->idx + in->num_added - 1) % D3_NUM_DESCS];
+		publish_raw(in, head);
 	} else if (!strcmp(rule, "bad-id")) {
 		/* A well-formed request whose header names an in buffer never offered. */
 		req = (struct blk_req){ .type = D3_BLK_T_READ, .sector = 0 };

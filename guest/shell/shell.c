@@ -149,8 +149,11 @@ static bool read_line(char *buf, size_t size, bool interactive)
 	for (;;) {
 		int c = console_getc();
 
-		if (c < 0)
+		if (c < 0) {
+			/* End of input: a last line without a newline still counts. */
+			buf[len] = '\0';
 			return len > 0;
+		}
 		if (c == '\r' || c == '\n') {
 			if (interactive)
 				printk("\n");

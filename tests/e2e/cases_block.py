@@ -1,0 +1,256 @@
+"""cases_block.py: the block device seen from both sides: what the guest
+reads and writes against what the image file holds."""
+import os
+import re
+import shutil
+
+from harness import (Skip, case, crc32, expect, expect_no_stderr, expect_rc, expect_stdout,
+                     fail, parse_stats)
+
+SECTOR = 512
+
+_BENCH_RE = re.compile(
+    r"^blkbench (\w+) bs=(\d+) qd=(\d+): (\d+) ops in \d+\.\d{3} s: \d+ IOPS, \d+\.\d MB/s, "
+    r"p50 \d+\.\d us p99 \d+\.\d us, (\d+) errors$", re.M)
+
+
+def bench_result(res, pattern, bs, qd, ops):
+    """Find the blkbench line and check it did OPS operations, no errors."""
+    found = [m for m in _BENCH_RE.finditer(res.out)
+             if (m[1], int(m[2]), int(m[3])) == (pattern, bs, qd)]
+    expect(len(found) == 1, f"expected one 'blkbench {pattern} bs={bs} qd={qd}' line", res)
+    m = found[0]
+    expect(int(m[4]) == ops and int(m[5]) == 0,
+           f"blkbench {pattern}: {m[4]} ops with {m[5]} errors, expected {ops} and 0", res)
+
+
+def expect_image(res, path, want, what):
+    """The image at PATH must hold exactly WANT; otherwise say where not."""
+    got = path.read_bytes()
+    if got == want:
+        return
+    if len(got) != len(want):
+        fail(f"{what}: image is {len(got)} bytes, expected {len(want)}", res)
+    first = next(i for i in range(len(got)) if got[i] != want[i])
+    last = next(i for i in range(len(got) - 1, -1, -1) if got[i] != want[i])
+    fail(f"{what}: image differs in bytes [{first}, {last}] (sectors {first // SECTOR}.."
+         f"{last // SECTOR}): found {got[first:first + 8].hex()}..., expected "
+         f"{want[first:first + 8].hex()}...", res)
+
+
+# ---------------------------------------------------------------------------
+# 3. Writes reach the image, and only where asked
+
+
+@case("blkwrite", notify_modes=True)
+def blkwrite(t):
+    """`blkwrite 100 8 0xab` fills exactly sectors 100..107 of the image with
+    0xab and leaves every other byte as it was."""
+    img, orig = t.raw_image()
+    res = t.boot("blkwrite 100 8 0xab", blocks=[img])
+    expect_rc(res, 0)
+    expect_stdout(res, "blkwrite: ok\n")
+    expect_no_stderr(res)
+    want = orig[:100 * SECTOR] + b"\xab" * (8 * SECTOR) + orig[108 * SECTOR:]
+    expect_image(res, img, want, "after blkwrite 100 8 0xab")
+
+
+@case("blkwrite-large", notify_modes=True)
+def blkwrite_large(t):
+    """A write of 600 sectors (several 128 KiB requests) lands whole, up to
+    the last sector of the disk."""
+    img, orig = t.raw_image()
+    cap = len(orig) // SECTOR
+    res = t.boot(f"blkwrite {cap - 600} 600 0x5c", blocks=[img])
+    expect_rc(res, 0)
+    expect_stdout(res, "blkwrite: ok\n")
+    expect_no_stderr(res)
+    expect_image(res, img, orig[:(cap - 600) * SECTOR] + b"\x5c" * (600 * SECTOR),
+                 "after blkwrite of the last 600 sectors")
+
+
+@case("blkwrite-dev1", notify_modes=True)
+def blkwrite_dev1(t):
+    """With two disks, dev=1 addresses the second: it is written and the
+    first stays byte-identical; reads with dev=N see the right disk."""
+    img0, orig0 = t.raw_image("d0.img")
+    img1, orig1 = t.raw_image("d1.img", size=2 << 20)
+    res = t.boot("blkwrite 3 2 0x7e dev=1; blkread 0 4 dev=0; blkread 0 4 dev=1",
+                 blocks=[img0, img1])
+    expect_rc(res, 0)
+    expect_no_stderr(res)
+    expect_stdout(res, f"blkwrite: ok\ncrc32={crc32(orig0[:4 * SECTOR]):08x}\n"
+                       f"crc32={crc32(orig1[:3 * SECTOR] + b'~' * SECTOR):08x}\n")
+    expect_image(res, img0, orig0, "first disk (must be untouched)")
+    expect_image(res, img1, orig1[:3 * SECTOR] + b"\x7e" * (2 * SECTOR) + orig1[5 * SECTOR:],
+                 "second disk after blkwrite 3 2 0x7e dev=1")
+
+
+# ---------------------------------------------------------------------------
+# 4. Reads return the image's bytes
+
+
+@case("blkread-crc", notify_modes=True)
+def blkread_crc(t):
+    """blkread prints the CRC-32 of exactly the sectors asked for: a small
+    odd range, 1000 sectors (several requests), the last sector; one past
+    the end is an I/O error with status 1, and the image is unchanged."""
+    img, orig = t.raw_image()
+    cap = len(orig) // SECTOR
+    res = t.boot(f"blkread 7 33; blkread 0 1000; blkread {cap - 1} 1; blkread {cap} 1",
+                 blocks=[img])
+    expect_rc(res, 1)
+    expect_no_stderr(res)
+    expect_stdout(res, f"crc32={crc32(orig[7 * SECTOR:40 * SECTOR]):08x}\n"
+                       f"crc32={crc32(orig[:1000 * SECTOR]):08x}\n"
+                       f"crc32={crc32(orig[-SECTOR:]):08x}\n"
+                       "blkread: ioerr\n")
+    expect_image(res, img, orig, "after reads")
+
+
+@case("blkread-straddle-end", notify_modes=True)
+def blkread_straddle(t):
+    """A read that starts inside the disk but runs past its end fails (status
+    1, I/O error) rather than returning a short or padded buffer."""
+    img, orig = t.raw_image(size=1 << 20)
+    cap = len(orig) // SECTOR
+    res = t.boot(f"blkread {cap - 2} 4", blocks=[img])
+    expect_rc(res, 1)
+    expect_stdout(res, "blkread: ioerr\n")
+    expect_no_stderr(res)
+
+
+# ---------------------------------------------------------------------------
+# 5. Read-only disks
+
+
+@case("read-only", notify_modes=True)
+def read_only(t):
+    """--block=IMG,ro: writes fail with an I/O error (status 1) and the image
+    stays byte-identical; reads still work."""
+    img, orig = t.raw_image()
+    res = t.boot("blkread 0 8; blkwrite 0 1 0xff", blocks=[f"{img},ro"])
+    expect_rc(res, 1)
+    expect_stdout(res, f"crc32={crc32(orig[:8 * SECTOR]):08x}\nblkwrite: ioerr\n")
+    expect_no_stderr(res)
+    expect_image(res, img, orig, "read-only disk after blkwrite")
+
+    res, stats = t.boot_stats("blkwrite 0 1 0xff", blocks=[f"{img},ro"], rc=1)
+    expect(stats.blk["blk0"]["writes"] == 0 and stats.blk["blk0"]["flushes"] == 0,
+           f"read-only disk counted writes/flushes: {stats.blk['blk0']}", res)
+    expect(stats.blk["blk0"]["errors"] >= 1, "read-only write not counted as an error", res)
+    expect_image(res, img, orig, "read-only disk after blkwrite (-v)")
+
+
+# ---------------------------------------------------------------------------
+# 6. FLUSH means fdatasync
+
+
+@case("flush-fdatasync", notify_modes=True)
+def flush_fdatasync(t):
+    """The FLUSH after blkwrite reaches the host as a successful
+    fdatasync(2) (seen by strace), and -v counts exactly one flush."""
+    if not shutil.which("strace"):
+        raise Skip("strace is not installed")
+    probe = t.run(["strace", "-f", "-qq", "-e", "trace=none", "-o", "/dev/null", "true"])
+    if probe.rc != 0:
+        raise Skip(f"strace cannot trace here: {probe.stderr[-300:]!r}")
+    img, orig = t.raw_image()
+    trace = t.path("trace.txt")
+    argv = ["strace", "-f", "-qq", "-e", "trace=fdatasync", "-o", trace,
+            *t.boot_argv("blkwrite 0 1 0x11", blocks=[img], verbose=True)]
+    # LeakSanitizer cannot run under ptrace (an ASan build would abort at
+    # exit); leaks are still checked by every other test.
+    asan = os.environ.get("ASAN_OPTIONS")
+    env = dict(os.environ, ASAN_OPTIONS=(asan + ":" if asan else "") + "detect_leaks=0")
+    res = t.run(argv, env=env)
+    expect_rc(res, 0)
+    expect(b"blkwrite: ok\n" == res.stdout, "stdout is not 'blkwrite: ok'", res)
+    text = trace.read_text(errors="replace")
+    ok = re.findall(r"fdatasync\(\d+\)\s+= 0$", text, re.M)
+    expect(len(ok) >= 1, f"no successful fdatasync in the strace log:\n{text[-800:]}", res)
+    # With -o, strace writes nothing to stderr: all of it is -v output.
+    stats = parse_stats(res)
+    t.check_notify_path(res, stats)
+    expect(stats.blk["blk0"]["flushes"] == 1 and stats.blk["blk0"]["writes"] == 1,
+           f"expected 1 write and 1 flush: {stats.blk['blk0']}", res)
+    expect_image(res, img, b"\x11" * SECTOR + orig[SECTOR:], "after blkwrite 0 1 0x11")
+
+
+@case("flush-count", notify_modes=True)
+def flush_count(t):
+    """Reads do not flush; each blkwrite flushes once."""
+    img, _ = t.raw_image()
+    res, stats = t.boot_stats("blkread 0 100; blkwrite 0 1 1; blkwrite 5 300 2",
+                              blocks=[img])
+    b = stats.blk["blk0"]
+    expect(b["flushes"] == 2, f"expected 2 flushes: {b}", res)
+    expect(b["writes"] == 3, f"expected 3 write requests (1 + 256 + 44 sectors): {b}", res)
+    expect(b["errors"] == 0 and b["unsupported"] == 0, f"errors: {b}", res)
+
+
+# ---------------------------------------------------------------------------
+# 7. Many requests in flight
+
+
+@case("queue-depth-64", notify_modes=True)
+def queue_depth_64(t):
+    """With qd=64 the guest really has 64 requests outstanding at once (the
+    device sees max-out >= 64) and all 3000 complete without error."""
+    img, _ = t.raw_image()
+    res, stats = t.boot_stats("blkbench randread bs=4K qd=64 count=3000", blocks=[img])
+    bench_result(res, "randread", 4096, 64, 3000)
+    blk = stats.devices["blk0"]
+    expect(blk["max-out"] >= 64, f"blk0 max-out {blk['max-out']}, expected >= 64", res)
+    expect(stats.blk["blk0"]["reads"] >= 3000, f"blk0 reads {stats.blk['blk0']}", res)
+    expect(stats.blk["blk0"]["errors"] == 0, f"blk0 errors {stats.blk['blk0']}", res)
+
+
+@case("queue-depth-1", notify_modes=True)
+def queue_depth_1(t):
+    """With qd=1 there is never more than one request outstanding."""
+    img, _ = t.raw_image()
+    res, stats = t.boot_stats("blkbench randread bs=4K qd=1 count=200", blocks=[img])
+    bench_result(res, "randread", 4096, 1, 200)
+    blk = stats.devices["blk0"]
+    expect(blk["max-out"] == 1, f"blk0 max-out {blk['max-out']}, expected 1", res)
+
+
+# ---------------------------------------------------------------------------
+# 8. Zero copy
+
+
+@case("zero-copy", notify_modes=True)
+def zero_copy(t):
+    """After reads and writes, no device copied payload through a launcher
+    buffer (bounce 0), and the byte counters cover at least what the
+    workload moved in each direction."""
+    img, orig = t.raw_image()
+    cmd = ("blkread 0 2048; blkbench randread bs=8K qd=16 count=200; "
+           "blkwrite 10 16 0x5a; blkbench randwrite bs=4K qd=8 count=100")
+    res, stats = t.boot_stats(cmd, blocks=[img])
+    bench_result(res, "randread", 8192, 16, 200)
+    bench_result(res, "randwrite", 4096, 8, 100)
+    expect(res.out.startswith(f"crc32={crc32(orig[:2048 * SECTOR]):08x}\n"),
+           "blkread 0 2048 gave the wrong CRC", res)
+    for name, s in stats.devices.items():
+        expect(s["bounce"] == 0, f"{name} bounced {s['bounce']} bytes", res)
+    blk = stats.devices["blk0"]
+    read_bytes = 2048 * SECTOR + 200 * 8192
+    written = 16 * SECTOR + 100 * 4096
+    expect(blk["bytes-in"] >= read_bytes,
+           f"blk0 bytes-in {blk['bytes-in']} < {read_bytes} read by the guest", res)
+    expect(blk["bytes-out"] >= written,
+           f"blk0 bytes-out {blk['bytes-out']} < {written} written by the guest", res)
+    expect(stats.devices["console"]["bytes-out"] >= len(res.stdout),
+           f"console bytes-out {stats.devices['console']['bytes-out']} < "
+           f"{len(res.stdout)} bytes printed", res)
+    # blkwrite filled its range, then randwrite whole 4 KiB blocks, with 0x5a.
+    got = img.read_bytes()
+    base = orig[:10 * SECTOR] + b"\x5a" * (16 * SECTOR) + orig[26 * SECTOR:]
+    expect(got[10 * SECTOR:26 * SECTOR] == b"\x5a" * (16 * SECTOR),
+           "blkwrite 10 16 0x5a did not land", res)
+    for off in range(0, len(got), 4096):
+        now = got[off:off + 4096]
+        expect(now == base[off:off + 4096] or now == b"\x5a" * 4096,
+               f"4 KiB block at {off} is neither untouched nor all 0x5a", res)

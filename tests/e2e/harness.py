@@ -1,0 +1,426 @@
+"""harness.py: the machinery the end-to-end tests share.
+
+A test is a function taking one argument, a Ctx: its own temporary
+directory, the binaries under test, and helpers to run the launcher and to
+check what came out.  Tests register themselves with the @case decorator;
+run.py collects and runs them.
+
+Every launcher run has a timeout, every failure raises Fail with a message
+that includes the command line, exit status and the tails of stdout and
+stderr, so a FAIL line is enough to start debugging.
+"""
+import dataclasses
+import fcntl
+import os
+import random
+import re
+import shlex
+import shutil
+import signal
+import subprocess
+import zlib
+from pathlib import Path
+
+RUN_TIMEOUT = 30  # seconds, for every launcher run
+TAIL = 600  # bytes of stdout/stderr shown in a failure
+
+
+class Fail(Exception):
+    """A test's assertion failed; the message says what and why."""
+
+
+class Skip(Exception):
+    """The test cannot run here (and that is allowed: not under CI=true)."""
+
+
+# ---------------------------------------------------------------------------
+# Registration
+
+
+@dataclasses.dataclass(frozen=True)
+class NotifyMode:
+    """How the guest's NOTIFY reaches a device thread."""
+
+    name: str
+    opts: tuple
+
+    @property
+    def ioeventfd(self):
+        return not self.opts
+
+
+NOTIFY_MODES = (
+    NotifyMode("ioeventfd", ()),
+    NotifyMode("no-ioeventfd", ("--no-ioeventfd",)),
+)
+
+
+@dataclasses.dataclass
+class Case:
+    name: str
+    fn: object
+    needs_kvm: bool
+    mode: NotifyMode
+    param: object = None
+
+
+REGISTRY = []
+
+
+def case(name, kvm=True, notify_modes=False, params=None):
+    """Register a test.
+
+    notify_modes: run it once per NotifyMode (ctx.mode), named NAME[mode].
+    params: a list of (label, value) pairs: one test per pair (ctx.param),
+    named NAME/label; combined with notify_modes gives NAME/label[mode].
+    kvm: the test boots a guest, so it needs a usable /dev/kvm.
+    """
+
+    def register(fn):
+        modes = NOTIFY_MODES if notify_modes else (NOTIFY_MODES[0],)
+        for label, value in params if params is not None else [(None, None)]:
+            for mode in modes:
+                full = name + (f"/{label}" if label is not None else "")
+                if notify_modes:
+                    full += f"[{mode.name}]"
+                REGISTRY.append(Case(full, fn, kvm, mode, value))
+        return fn
+
+    return register
+
+
+# ---------------------------------------------------------------------------
+# Results of a launcher run
+
+
+def _tail(data):
+    if data is None:
+        return "<none>"
+    if len(data) > TAIL:
+        return f"...({len(data) - TAIL} bytes before) " + repr(data[-TAIL:])
+    return repr(data)
+
+
+@dataclasses.dataclass
+class Result:
+    argv: list
+    rc: int
+    stdout: bytes
+    stderr: bytes
+
+    def describe(self):
+        return (f"\n    command: {shlex.join(str(a) for a in self.argv)}"
+                f"\n    rc: {self.rc}"
+                f"\n    stdout: {_tail(self.stdout)}"
+                f"\n    stderr: {_tail(self.stderr)}")
+
+    @property
+    def out(self):
+        """stdout as text (the guest's console is a byte stream; tests that
+        compare bytes use .stdout)."""
+        return self.stdout.decode("utf-8", "replace")
+
+    @property
+    def err_lines(self):
+        return self.stderr.decode("utf-8", "replace").splitlines()
+
+
+def kill_group(proc):
+    """SIGKILL the process group of PROC (one we started with
+    start_new_session=True), then reap PROC."""
+    try:
+        os.killpg(proc.pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+    proc.wait()
+
+
+_SANITIZER_RE = re.compile(rb"==\d+==ERROR: \w+Sanitizer|runtime error: |^SUMMARY: \w+Sanitizer",
+                           re.M)
+
+
+def expect_no_sanitizer_report(res):
+    """An ASan/UBSan/LSan report anywhere on stderr fails the test at once,
+    showing the start of the report (its most useful part)."""
+    m = _SANITIZER_RE.search(res.stderr)
+    if m:
+        start = res.stderr.rfind(b"\n", 0, m.start()) + 1
+        report = res.stderr[start:start + 1500].decode("utf-8", "replace")
+        raise Fail(f"sanitizer report on stderr (rc {res.rc}):\n    "
+                   + report.replace("\n", "\n    ")
+                   + f"\n    command: {shlex.join(str(a) for a in res.argv)}"
+                   + f"\n    stdout: {_tail(res.stdout)}")
+
+
+def fail(msg, res=None):
+    raise Fail(msg + (res.describe() if res is not None else ""))
+
+
+def expect(cond, msg, res=None):
+    if not cond:
+        fail(msg, res)
+
+
+def expect_rc(res, rc):
+    expect(res.rc == rc, f"exit status {res.rc}, expected {rc}", res)
+
+
+def expect_stdout(res, data):
+    """stdout must be exactly DATA (bytes or str)."""
+    if isinstance(data, str):
+        data = data.encode()
+    if res.stdout != data:
+        fail(f"stdout differs from the expected {_tail(data)}", res)
+
+
+def expect_in_stdout(res, *needles):
+    for n in needles:
+        if isinstance(n, str):
+            n = n.encode()
+        expect(n in res.stdout, f"stdout lacks {n!r}", res)
+
+
+def expect_no_stderr(res):
+    """Quiet runs write nothing to stderr: this also catches sanitizer
+    reports from an ASan build."""
+    expect(res.stderr == b"", "unexpected output on stderr", res)
+
+
+def expect_setup_error(res, *needles):
+    """A setup error: exit status 1, nothing on stdout, and exactly one
+    stderr line, starting 'lguest: ' and containing every needle."""
+    expect_rc(res, 1)
+    expect(res.stdout == b"", "setup error wrote to stdout", res)
+    lines = res.err_lines
+    expect(len(lines) == 1 and res.stderr.endswith(b"\n"),
+           f"expected exactly one stderr line, got {len(lines)}", res)
+    expect(lines[0].startswith("lguest: "), "stderr line does not start with 'lguest: '", res)
+    for n in needles:
+        expect(n in lines[0], f"stderr line lacks {n!r}", res)
+
+
+# ---------------------------------------------------------------------------
+# The -v statistics
+
+
+STAT_COLUMNS = ("notifies", "by-exit", "chains", "descs", "bytes-out", "bytes-in", "bounce",
+                "signals", "wakeups", "max-out")
+_HEADER_RE = re.compile(r"^device\s+" + r"\s+".join(re.escape(c) for c in STAT_COLUMNS) + r"$")
+_DEVROW_RE = re.compile(r"^(console|blk\d+)" + r"\s+(\d+)" * len(STAT_COLUMNS) + r"$")
+_BLKROW_RE = re.compile(
+    r"^(blk\d+)\s+reads (\d+), writes (\d+), flushes \(fdatasync\) (\d+), errors (\d+), "
+    r"unsupported (\d+), header bytes (\d+)$")
+_VCPU_RE = re.compile(
+    r"^vcpu\s+exits (\d+): notify (\d+), console (\d+), wait (\d+), other (\d+); "
+    r"wall \d+\.\d{3} s$")
+
+
+@dataclasses.dataclass
+class Stats:
+    devices: dict  # name -> {column: int}
+    blk: dict  # name -> {reads, writes, flushes, errors, unsupported, header}
+    vcpu: dict  # exits, notify, console, wait, other
+    messages: list  # the "lguest: " lines
+
+
+def parse_stats(res):
+    """Parse a -v run's stderr, refusing any line that is neither a
+    'lguest: ' message nor part of the statistics table (a sanitizer report,
+    say).  The table must be there exactly once."""
+    devices, blk, vcpu, messages = {}, {}, None, []
+    header = 0
+    for line in res.err_lines:
+        if line.startswith("lguest: "):
+            messages.append(line)
+        elif _HEADER_RE.match(line):
+            header += 1
+        elif m := _DEVROW_RE.match(line):
+            expect(m[1] not in devices, f"device {m[1]} listed twice", res)
+            devices[m[1]] = dict(zip(STAT_COLUMNS, map(int, m.groups()[1:])))
+        elif m := _BLKROW_RE.match(line):
+            blk[m[1]] = dict(zip(("reads", "writes", "flushes", "errors", "unsupported",
+                                  "header"), map(int, m.groups()[1:])))
+        elif m := _VCPU_RE.match(line):
+            expect(vcpu is None, "vcpu line printed twice", res)
+            vcpu = dict(zip(("exits", "notify", "console", "wait", "other"),
+                            map(int, m.groups())))
+        else:
+            fail(f"unexpected stderr line {line!r}", res)
+    expect(header == 1, f"statistics header printed {header} times", res)
+    expect(vcpu is not None, "no vcpu statistics line", res)
+    expect("console" in devices, "no console row in the statistics", res)
+    expect(set(blk) == {d for d in devices if d.startswith("blk")},
+           "block devices and their detail rows do not match", res)
+    return Stats(devices, blk, vcpu, messages)
+
+
+# ---------------------------------------------------------------------------
+# Per-test context
+
+
+class Ctx:
+    """What a test works with: a private temp dir, the binaries, its notify
+    mode and parameter, and helpers to run the launcher."""
+
+    def __init__(self, build, tmp, mode, param, name):
+        self.build = Path(build)
+        self.lguest_bin = self.build / "lguest"
+        self.kernel = self.build / "guest.elf"
+        self.tmp = Path(tmp)
+        self.mode = mode
+        self.param = param
+        # Deterministic per test, so a failure reproduces with the same data.
+        self.rng = random.Random(name)
+
+    # -- running ------------------------------------------------------------
+
+    def run(self, argv, input=None, timeout=RUN_TIMEOUT, env=None):
+        """Run ARGV (stdin from INPUT bytes, else /dev/null) with a timeout.
+        It gets its own process group, so a timeout kills everything it
+        started (strace's tracee, say), not just the first process."""
+        argv = [str(a) for a in argv]
+        p = subprocess.Popen(argv, stdin=subprocess.PIPE if input is not None
+                             else subprocess.DEVNULL, stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE, env=env, cwd=self.tmp,
+                             start_new_session=True)
+        try:
+            out, err = p.communicate(input, timeout=timeout)
+        except subprocess.TimeoutExpired:
+            kill_group(p)
+            try:
+                out, err = p.communicate(timeout=5)
+            except subprocess.TimeoutExpired:
+                out, err = b"", b""
+            fail(f"timed out after {timeout} s", Result(argv, None, out, err))
+        res = Result(argv, p.returncode, out, err)
+        expect_no_sanitizer_report(res)
+        return res
+
+    def lguest(self, *args, input=None, env=None):
+        """Run the launcher with exactly ARGS (no notify-mode options)."""
+        return self.run([self.lguest_bin, *args], input=input, env=env)
+
+    def boot_argv(self, cmd=None, blocks=(), opts=(), kernel=None, verbose=False):
+        argv = [self.lguest_bin, *self.mode.opts, *opts]
+        argv += [f"--block={b}" for b in blocks]
+        if verbose:
+            argv.append("-v")
+        argv.append(kernel or self.kernel)
+        if cmd is not None:
+            argv += ["--", cmd]
+        return argv
+
+    def boot(self, cmd=None, blocks=(), opts=(), kernel=None, verbose=False, input=None,
+             env=None):
+        """Boot the guest in this test's notify mode with guest command line
+        CMD (None: commands from INPUT on stdin)."""
+        return self.run(self.boot_argv(cmd, blocks, opts, kernel, verbose), input=input,
+                        env=env)
+
+    def boot_stats(self, cmd, blocks=(), opts=(), rc=0):
+        """Boot with -v, expect exit status RC, parse and sanity-check the
+        statistics (including that NOTIFY took this test's path)."""
+        res = self.boot(cmd, blocks, opts, verbose=True)
+        expect_rc(res, rc)
+        stats = parse_stats(res)
+        self.check_notify_path(res, stats)
+        return res, stats
+
+    def check_notify_path(self, res, stats):
+        """With ioeventfd no NOTIFY may reach the vCPU loop; without it every
+        device that was notified was notified through a vCPU exit.  Either
+        way the vcpu line's notify exits are the sum of the by-exit column."""
+        by_exit = {d: s["by-exit"] for d, s in stats.devices.items()}
+        expect(stats.vcpu["notify"] == sum(by_exit.values()),
+               f"vcpu notify exits {stats.vcpu['notify']} != sum of by-exit {by_exit}", res)
+        if self.mode.ioeventfd:
+            expect(all(v == 0 for v in by_exit.values()),
+                   f"by-exit should be 0 for every device with ioeventfd: {by_exit}", res)
+        else:
+            for d, s in stats.devices.items():
+                if s["notifies"]:
+                    expect(s["by-exit"] > 0,
+                           f"{d}: {s['notifies']} notifies but by-exit 0 with --no-ioeventfd",
+                           res)
+                    expect(s["notifies"] <= s["by-exit"],
+                           f"{d}: more notifies ({s['notifies']}) than exits that sent "
+                           f"them ({s['by-exit']}) with --no-ioeventfd", res)
+            expect(by_exit.get("console", 0) > 0, "console never notified by exit", res)
+
+    # -- files and images ---------------------------------------------------
+
+    def path(self, name):
+        return self.tmp / name
+
+    def random_bytes(self, n):
+        return self.rng.randbytes(n)
+
+    def random_text(self, n):
+        """N bytes of printable text in lines: safe to send through the
+        console and compare byte for byte."""
+        alphabet = b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789 .,-_"
+        out = bytearray(self.rng.choices(alphabet, k=n))
+        for i in range(63, n, 64):
+            out[i] = ord("\n")
+        if n:
+            out[-1] = ord("\n")
+        return bytes(out)
+
+    def raw_image(self, name="disk.img", size=4 << 20):
+        """A scratch disk of random bytes; returns (path, contents)."""
+        data = self.random_bytes(size)
+        p = self.path(name)
+        p.write_bytes(data)
+        return p, data
+
+    def ext2_image(self, src, name="fs.img", size="8M"):
+        """An ext2 image (1 KiB blocks) holding directory SRC."""
+        if not shutil.which("mke2fs"):
+            raise Skip("mke2fs (e2fsprogs) is not installed")
+        img = self.path(name)
+        argv = ["mke2fs", "-q", "-F", "-t", "ext2", "-b", "1024", "-d", str(src), str(img), size]
+        p = subprocess.run(argv, stdin=subprocess.DEVNULL, capture_output=True,
+                           timeout=RUN_TIMEOUT)
+        if p.returncode:
+            fail(f"mke2fs failed", Result(argv, p.returncode, p.stdout, p.stderr))
+        return img
+
+    def gzip_kernel(self):
+        """BUILD/guest.elf compressed with gzip, in the temp dir."""
+        if not shutil.which("gzip"):
+            raise Skip("gzip is not installed")
+        gz = self.path("guest.elf.gz")
+        with open(gz, "wb") as f:
+            p = subprocess.run(["gzip", "-c", str(self.kernel)], stdout=f,
+                               stderr=subprocess.PIPE, timeout=RUN_TIMEOUT)
+        if p.returncode:
+            fail(f"gzip failed: {p.stderr!r}")
+        return gz
+
+
+def crc32(data):
+    return zlib.crc32(data) & 0xFFFFFFFF
+
+
+# ---------------------------------------------------------------------------
+# /dev/kvm
+
+
+KVM_GET_API_VERSION = 0xAE00
+
+
+def kvm_usable(path="/dev/kvm"):
+    """None if PATH is a usable KVM device, else why not."""
+    try:
+        fd = os.open(path, os.O_RDWR | os.O_CLOEXEC)
+    except OSError as e:
+        return f"cannot open {path}: {e.strerror}"
+    try:
+        version = fcntl.ioctl(fd, KVM_GET_API_VERSION)
+    except OSError as e:
+        return f"{path}: KVM_GET_API_VERSION: {e.strerror}"
+    finally:
+        os.close(fd)
+    if version != 12:
+        return f"{path}: KVM API version {version}, expected 12"
+    return None

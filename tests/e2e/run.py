@@ -1,0 +1,109 @@
+#!/usr/bin/env python3
+"""run.py: lguest's end-to-end tests.  They boot the real guest kernel under
+the real launcher and check what a user can observe: stdout, stderr, the
+exit status, disk images, terminal settings.
+
+    python3 tests/e2e/run.py --build build [--summary FILE] [-k SUBSTR] [-j N]
+
+Prints one line per test ("ok   NAME", "FAIL NAME: why" followed by indented
+details, or "skip NAME: why"), writes "PASSED FAILED" to the summary file,
+and exits 0 iff nothing failed.  Tests that need /dev/kvm are skipped when
+it is unusable, except under CI=true, where that is a failure (as is any
+other skip: a missing tool, say).
+"""
+import argparse
+import concurrent.futures
+import os
+import sys
+import tempfile
+import time
+import traceback
+from pathlib import Path
+
+sys.dont_write_bytecode = True  # no __pycache__ in the source tree
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import harness  # noqa: E402
+# Importing these registers their tests, in this order.
+import cases_guest  # noqa: E402,F401,I100
+import cases_block  # noqa: E402,F401
+import cases_errors  # noqa: E402,F401
+
+
+def run_case(c, build, kvm_problem, ci):
+    """Run one test; returns (status, message) with status ok/FAIL/skip."""
+    try:
+        if c.needs_kvm and kvm_problem:
+            raise harness.Skip(kvm_problem)
+        with tempfile.TemporaryDirectory(prefix="lguest-e2e-") as tmp:
+            c.fn(harness.Ctx(build, tmp, c.mode, c.param, c.name))
+        return "ok", ""
+    except harness.Fail as e:
+        return "FAIL", str(e)
+    except harness.Skip as e:
+        if ci:
+            return "FAIL", f"cannot run under CI=true: {e}"
+        return "skip", str(e)
+    except Exception:  # a bug in the test itself: still a failure, with its trace
+        return "FAIL", "test raised an exception:\n" + "".join(
+            "    " + line for line in traceback.format_exc().splitlines(True))
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--build", default="build", help="build directory (default: build)")
+    ap.add_argument("--summary", help='write "PASSED FAILED" here')
+    ap.add_argument("-k", dest="select", action="append",
+                    help="run only tests whose name contains this (repeatable: any)")
+    ap.add_argument("-j", dest="jobs", type=int, default=2, help="tests in parallel (2)")
+    ap.add_argument("--list", action="store_true", help="list the tests and exit")
+    args = ap.parse_args()
+
+    cases = [c for c in harness.REGISTRY
+             if not args.select or any(s in c.name for s in args.select)]
+    if args.list:
+        for c in cases:
+            print(c.name)
+        return 0
+
+    def finish(passed, failed):
+        if args.summary:
+            Path(args.summary).write_text(f"{passed} {failed}\n")
+        return 0 if failed == 0 else 1
+
+    if not cases:
+        print(f"FAIL e2e: no test matches {args.select}")
+        return finish(0, 1)
+
+    build = Path(args.build).resolve()
+    missing = [p for p in (build / "lguest", build / "guest.elf") if not p.is_file()]
+    if missing:
+        print(f"FAIL e2e: missing {', '.join(map(str, missing))} "
+              f"(build first: make {build.name}/lguest {build.name}/guest.elf)")
+        return finish(0, 1)
+
+    ci = os.environ.get("CI") == "true"
+    kvm_problem = harness.kvm_usable()
+    if kvm_problem:
+        print(f"# /dev/kvm unusable ({kvm_problem}): "
+              + ("KVM tests FAIL (CI=true)" if ci else "KVM tests are skipped"))
+
+    start = time.monotonic()
+    counts = {"ok": 0, "FAIL": 0, "skip": 0}
+    with concurrent.futures.ThreadPoolExecutor(max_workers=max(1, args.jobs)) as pool:
+        futures = [pool.submit(run_case, c, build, kvm_problem, ci) for c in cases]
+        for c, fut in zip(cases, futures):
+            status, msg = fut.result()
+            counts[status] += 1
+            if status == "ok":
+                print(f"ok   {c.name}", flush=True)
+            else:
+                print(f"{status} {c.name}: {msg}", flush=True)
+
+    print(f"e2e: {counts['ok']} passed, {counts['FAIL']} failed, {counts['skip']} skipped "
+          f"in {time.monotonic() - start:.1f} s")
+    return finish(counts["ok"], counts["FAIL"])
+
+
+if __name__ == "__main__":
+    sys.exit(main())
