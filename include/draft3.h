@@ -34,11 +34,11 @@
 #define D3_DESC_F_NEXT 2 /* the buffer continues at desc[next] */
 
 struct d3_desc {
-	uint64_t pfn;    /* guest page frame */
-	uint64_t len;    /* bytes, starting at offset within that page */
+	uint64_t pfn;	 /* guest page frame */
+	uint64_t len;	 /* bytes, starting at offset within that page */
 	uint16_t offset; /* must be < page size */
-	uint16_t flags;  /* D3_DESC_F_* */
-	uint32_t next;   /* next descriptor of this buffer (or of the free list) */
+	uint16_t flags;	 /* D3_DESC_F_* */
+	uint32_t next;	 /* next descriptor of this buffer (or of the free list) */
 };
 
 #define D3_PAGE_SIZE 4096
@@ -51,12 +51,12 @@ struct d3_desc {
  * looking, so the other side can skip the NOTIFY or the signal.
  */
 #define D3_AVAIL_F_NO_SIGNAL 1 /* guest is polling: device need not signal */
-#define D3_USED_F_NO_NOTIFY 1  /* device is running: guest need not notify */
+#define D3_USED_F_NO_NOTIFY  1 /* device is running: guest need not notify */
 
 struct d3_avail {
-	uint32_t idx;                /* free-running count of heads published */
+	uint32_t idx;		     /* free-running count of heads published */
 	uint32_t ring[D3_NUM_DESCS]; /* heads, at idx % D3_NUM_DESCS */
-	uint32_t flags;              /* D3_AVAIL_F_* */
+	uint32_t flags;		     /* D3_AVAIL_F_* */
 };
 
 struct d3_used_elem {

@@ -14,21 +14,21 @@
 
 #include <stdint.h>
 
-#define D3_BLK_T_READ 0
-#define D3_BLK_T_WRITE 1
-#define D3_BLK_T_SCSI_CMD 3 /* accepted from the 2007 protocol, answered UNSUPP */
-#define D3_BLK_T_FLUSH 4    /* our addition, numbered as virtio 1.x's FLUSH */
-#define D3_BLK_T_BARRIER 0x80000000u /* flag: durable before completion */
+#define D3_BLK_T_READ	  0
+#define D3_BLK_T_WRITE	  1
+#define D3_BLK_T_SCSI_CMD 3	      /* accepted from the 2007 protocol, answered UNSUPP */
+#define D3_BLK_T_FLUSH	  4	      /* our addition, numbered as virtio 1.x's FLUSH */
+#define D3_BLK_T_BARRIER  0x80000000u /* flag: durable before completion */
 
 struct d3_blk_outhdr {
-	uint32_t type;   /* D3_BLK_T_* */
+	uint32_t type; /* D3_BLK_T_* */
 	uint32_t ioprio;
 	uint64_t sector; /* 512-byte units */
-	uint64_t id;     /* head of the in buffer that receives status (+ data) */
+	uint64_t id;	 /* head of the in buffer that receives status (+ data) */
 };
 
-#define D3_BLK_S_OK 0
-#define D3_BLK_S_IOERR 1
+#define D3_BLK_S_OK	0
+#define D3_BLK_S_IOERR	1
 #define D3_BLK_S_UNSUPP 2
 
 struct d3_blk_inhdr {

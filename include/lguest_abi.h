@@ -20,7 +20,7 @@
 #endif
 
 #define LG_PAGE_SHIFT 12
-#define LG_PAGE_SIZE (1UL << LG_PAGE_SHIFT)
+#define LG_PAGE_SIZE  (1UL << LG_PAGE_SHIFT)
 
 /*
  * Hypercalls are port writes.  On this platform no hypercall instruction
@@ -32,11 +32,11 @@
  * device with datamatch = key.  The kernel then wakes that device's thread
  * without the vCPU ever leaving KVM_RUN.
  */
-#define LG_PORT_NOTIFY 0xf0   /* %eax = device key */
-#define LG_PORT_CONSOLE 0xf1  /* early print: %rsi = gpa, %rdx = length */
-#define LG_PORT_WAIT 0xf2     /* block until a signal is pending; %rdi = timeout in us, 0 = none */
+#define LG_PORT_NOTIFY	 0xf0 /* %eax = device key */
+#define LG_PORT_CONSOLE	 0xf1 /* early print: %rsi = gpa, %rdx = length */
+#define LG_PORT_WAIT	 0xf2 /* block until a signal is pending; %rdi = timeout in us, 0 = none */
 #define LG_PORT_SHUTDOWN 0xf3 /* %rdi = exit status */
-#define LG_PORT_CRASH 0xf4    /* %rsi = gpa of message, %rdx = length */
+#define LG_PORT_CRASH	 0xf4 /* %rsi = gpa of message, %rdx = length */
 
 /*
  * Guest-physical memory map.  The launcher owns the first megabyte; the
@@ -55,38 +55,38 @@
  *   ...      free RAM for the guest's page allocator, up to ram_top
  *   ram_top  device queue pages, up to mem_size
  */
-#define LG_BOOT_PARAMS_GPA 0x1000UL
+#define LG_BOOT_PARAMS_GPA  0x1000UL
 #define LG_DEVICE_TABLE_GPA 0x2000UL
-#define LG_SHARED_GPA 0x3000UL
-#define LG_GDT_GPA 0x4000UL
-#define LG_TSS_GPA 0x5000UL
-#define LG_PML4_GPA 0x8000UL
-#define LG_PDPT_GPA 0x9000UL
-#define LG_PD_GPA 0xa000UL
-#define LG_MAX_PD_PAGES 64 /* 64 x 1 GiB: the largest --mem */
-#define LG_KERNEL_BASE 0x100000UL
+#define LG_SHARED_GPA	    0x3000UL
+#define LG_GDT_GPA	    0x4000UL
+#define LG_TSS_GPA	    0x5000UL
+#define LG_PML4_GPA	    0x8000UL
+#define LG_PDPT_GPA	    0x9000UL
+#define LG_PD_GPA	    0xa000UL
+#define LG_MAX_PD_PAGES	    64 /* 64 x 1 GiB: the largest --mem */
+#define LG_KERNEL_BASE	    0x100000UL
 
 /* GDT selectors (Linux's layout, which SYSCALL/SYSRET expect). */
 #define LG_SEL_KERNEL_CS 0x10
 #define LG_SEL_KERNEL_DS 0x18
-#define LG_SEL_USER_DS 0x2b
-#define LG_SEL_USER_CS 0x33
-#define LG_SEL_TSS 0x40
+#define LG_SEL_USER_DS	 0x2b
+#define LG_SEL_USER_CS	 0x33
+#define LG_SEL_TSS	 0x40
 
 #ifndef __ASSEMBLER__
 
-#define LG_BOOT_MAGIC 0x6c67756573740a02ULL /* "lguest\n" + version 2 */
+#define LG_BOOT_MAGIC  0x6c67756573740a02ULL /* "lguest\n" + version 2 */
 #define LG_CMDLINE_MAX (LG_PAGE_SIZE - sizeof(struct lg_boot_params))
 
 /* At entry %rdi holds LG_BOOT_PARAMS_GPA; all memory is identity mapped. */
 struct lg_boot_params {
 	uint64_t magic;
-	uint64_t mem_size;   /* bytes of guest RAM */
-	uint64_t ram_top;    /* the guest may use [kernel end, ram_top) */
-	uint64_t tsc_khz;    /* rdtsc ticks per millisecond */
+	uint64_t mem_size;    /* bytes of guest RAM */
+	uint64_t ram_top;     /* the guest may use [kernel end, ram_top) */
+	uint64_t tsc_khz;     /* rdtsc ticks per millisecond */
 	uint64_t devices_gpa; /* device table */
 	uint32_t num_devices;
-	uint32_t flags;      /* LG_BOOT_F_* */
+	uint32_t flags;	     /* LG_BOOT_F_* */
 	uint64_t shared_gpa; /* struct lg_shared */
 	uint64_t cmdline_gpa;
 	uint32_t cmdline_len; /* without the terminating NUL */
@@ -98,12 +98,12 @@ struct lg_boot_params {
 
 /* Device types, as in lguest's device table. */
 #define LG_DEV_CONSOLE 1
-#define LG_DEV_NET 2
-#define LG_DEV_BLOCK 3
+#define LG_DEV_NET     2
+#define LG_DEV_BLOCK   3
 
 /* Ring layouts a device can use. */
 #define LG_RING_DRAFT3 0 /* 2007 virtio draft III: in + out queue, 6 pages */
-#define LG_RING_SPLIT 1  /* virtio 1.x split virtqueue */
+#define LG_RING_SPLIT  1 /* virtio 1.x split virtqueue */
 #define LG_RING_PACKED 2 /* virtio 1.1 packed virtqueue */
 
 /*
@@ -116,19 +116,19 @@ struct lg_boot_params {
 
 /* One 64-byte entry per device in the device table page. */
 struct lg_device_desc {
-	uint8_t type;      /* LG_DEV_* */
-	uint8_t layout;    /* LG_RING_* */
+	uint8_t type;	   /* LG_DEV_* */
+	uint8_t layout;	   /* LG_RING_* */
 	uint8_t num_pages; /* queue pages at key << LG_PAGE_SHIFT */
-	uint8_t status;    /* LG_STATUS_* */
-	uint32_t key;      /* the value to write to LG_PORT_NOTIFY: page frame of the queue pages */
+	uint8_t status;	   /* LG_STATUS_* */
+	uint32_t key;	   /* the value to write to LG_PORT_NOTIFY: page frame of the queue pages */
 	uint64_t features; /* LG_BLK_F_* ... */
 	uint64_t config[6]; /* device specific, see below */
 };
 
 /* Block device: config[0] = capacity in 512-byte sectors. */
 #define LG_BLK_CFG_CAPACITY 0
-#define LG_BLK_F_RO (1ULL << 5) /* same bit as VIRTIO_BLK_F_RO */
-#define LG_SECTOR_SIZE 512
+#define LG_BLK_F_RO	    (1ULL << 5) /* same bit as VIRTIO_BLK_F_RO */
+#define LG_SECTOR_SIZE	    512
 
 /*
  * The shared page.  A device that has put buffers in a used ring sets its

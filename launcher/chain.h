@@ -17,7 +17,7 @@
 
 /* Enough for two full draft-III descriptor tables (out + joined in). */
 #define CHAIN_MAX_SEGS 512
-#define CHAIN_NO_ID UINT32_MAX
+#define CHAIN_NO_ID    UINT32_MAX
 
 struct chain {
 	struct iovec seg[CHAIN_MAX_SEGS];
@@ -25,8 +25,8 @@ struct chain {
 	unsigned int nwrite; /* seg[nread, nread + nwrite) is writable */
 	uint64_t read_len;   /* sum of the readable lengths */
 	uint64_t write_len;  /* sum of the writable lengths */
-	uint32_t id;         /* the layout's buffer id (draft3: out-queue head) */
-	uint32_t in_id;      /* draft3: joined in-queue head, else CHAIN_NO_ID */
+	uint32_t id;	     /* the layout's buffer id (draft3: out-queue head) */
+	uint32_t in_id;	     /* draft3: joined in-queue head, else CHAIN_NO_ID */
 	unsigned int ndesc;  /* descriptors walked to build it */
 };
 

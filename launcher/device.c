@@ -66,8 +66,7 @@ void devices_init(const struct guest_mem *mem, uint64_t mem_size)
 	stop_fd = new_eventfd();
 }
 
-struct device *device_add(const char *name, uint8_t type, const struct device_ops *ops,
-			  void *priv)
+struct device *device_add(const char *name, uint8_t type, const struct device_ops *ops, void *priv)
 {
 	struct device *dev;
 

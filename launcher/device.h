@@ -32,22 +32,22 @@ struct device_ops {
 };
 
 struct device_stats {
-	uint64_t notifies;       /* NOTIFY kicks received (either path) */
-	uint64_t notify_exits;   /* of which came through a vCPU exit */
-	uint64_t chains;         /* buffers (draft3: out or in) completed */
-	uint64_t descs;          /* descriptors walked */
-	uint64_t bytes_read;     /* payload read from guest memory */
-	uint64_t bytes_written;  /* payload written to guest memory */
-	uint64_t bounce_bytes;   /* payload copied through a launcher buffer */
-	uint64_t header_bytes;   /* protocol headers copied (not payload) */
-	uint64_t signals;        /* pending bit set for the guest */
-	uint64_t wakeups;        /* of which woke the vCPU from WAIT */
+	uint64_t notifies;	  /* NOTIFY kicks received (either path) */
+	uint64_t notify_exits;	  /* of which came through a vCPU exit */
+	uint64_t chains;	  /* buffers (draft3: out or in) completed */
+	uint64_t descs;		  /* descriptors walked */
+	uint64_t bytes_read;	  /* payload read from guest memory */
+	uint64_t bytes_written;	  /* payload written to guest memory */
+	uint64_t bounce_bytes;	  /* payload copied through a launcher buffer */
+	uint64_t header_bytes;	  /* protocol headers copied (not payload) */
+	uint64_t signals;	  /* pending bit set for the guest */
+	uint64_t wakeups;	  /* of which woke the vCPU from WAIT */
 	uint64_t max_outstanding; /* most requests published and not yet used */
 };
 
 struct device {
-	char name[16];       /* "console", "blk0" ... */
-	unsigned int index;  /* entry in the device table, bit in pending */
+	char name[16];			      /* "console", "blk0" ... */
+	unsigned int index;		      /* entry in the device table, bit in pending */
 	volatile struct lg_device_desc *desc; /* in guest memory */
 	uint32_t key;
 	struct d3_dev d3;
@@ -66,8 +66,7 @@ void devices_init(const struct guest_mem *mem, uint64_t mem_size);
  * Add a draft-III device: takes 6 pages from the top of RAM.  Returns it
  * for the model to fill in ops/priv/config.
  */
-struct device *device_add(const char *name, uint8_t type, const struct device_ops *ops,
-			  void *priv);
+struct device *device_add(const char *name, uint8_t type, const struct device_ops *ops, void *priv);
 
 /* The lowest device page: what the guest may use ends here. */
 uint64_t devices_ram_top(void);

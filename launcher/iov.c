@@ -4,8 +4,8 @@
 
 #include "iov.h"
 
-int iov_slice(struct iovec *dst, int dst_max, const struct iovec *src, unsigned int n,
-	      uint64_t off, uint64_t len)
+int iov_slice(struct iovec *dst, int dst_max, const struct iovec *src, unsigned int n, uint64_t off,
+	      uint64_t len)
 {
 	int out = 0;
 
@@ -27,8 +27,8 @@ int iov_slice(struct iovec *dst, int dst_max, const struct iovec *src, unsigned 
 	return len ? -1 : out;
 }
 
-static size_t iov_copy(const struct iovec *iov, unsigned int n, uint64_t off, void *buf,
-		       size_t len, int to_buf, uint64_t *copied)
+static size_t iov_copy(const struct iovec *iov, unsigned int n, uint64_t off, void *buf, size_t len,
+		       int to_buf, uint64_t *copied)
 {
 	size_t done = 0;
 
@@ -43,7 +43,8 @@ static size_t iov_copy(const struct iovec *iov, unsigned int n, uint64_t off, vo
 		if (to_buf)
 			memcpy((uint8_t *)buf + done, (uint8_t *)iov[i].iov_base + off, chunk);
 		else
-			memcpy((uint8_t *)iov[i].iov_base + off, (const uint8_t *)buf + done, chunk);
+			memcpy((uint8_t *)iov[i].iov_base + off, (const uint8_t *)buf + done,
+			       chunk);
 		done += chunk;
 		off = 0;
 	}

@@ -17,8 +17,8 @@
 #include <sys/uio.h>
 
 /* View of [off, off + len) of src in dst (at most dst_max entries); returns entries or -1. */
-int iov_slice(struct iovec *dst, int dst_max, const struct iovec *src, unsigned int n,
-	      uint64_t off, uint64_t len);
+int iov_slice(struct iovec *dst, int dst_max, const struct iovec *src, unsigned int n, uint64_t off,
+	      uint64_t len);
 
 /* Copy out/in up to len bytes at off; returns bytes copied; adds them to *copied. */
 size_t iov_to_buf(const struct iovec *iov, unsigned int n, uint64_t off, void *buf, size_t len,

@@ -126,8 +126,9 @@ int main(int argc, char **argv)
 	/* Last, once nothing can fail with a one-line error: a raw terminal. */
 	if (interactive)
 		console_setup_tty();
-	verbose("%lu MiB RAM, %u devices, TSC %lu kHz, NOTIFY by %s", (unsigned long)(vm.mem.size >> 20),
-		device_count(), (unsigned long)vm.tsc_khz, opts.ioeventfd ? "ioeventfd" : "exit");
+	verbose("%lu MiB RAM, %u devices, TSC %lu kHz, NOTIFY by %s",
+		(unsigned long)(vm.mem.size >> 20), device_count(), (unsigned long)vm.tsc_khz,
+		opts.ioeventfd ? "ioeventfd" : "exit");
 
 	status = vcpu_run(&vm, &vstats);
 
@@ -136,9 +137,11 @@ int main(int argc, char **argv)
 	console_restore_tty();
 	if (opts.verbose) {
 		devices_print_stats();
-		fprintf(stderr, "vcpu     exits %lu: notify %lu, console %lu, wait %lu, other %lu; "
-			"wall %.3f s\n", vstats.exits, vstats.io_exits[0], vstats.io_exits[1],
-			vstats.io_exits[2], vstats.other_exits, seconds_since(&start));
+		fprintf(stderr,
+			"vcpu     exits %lu: notify %lu, console %lu, wait %lu, other %lu; "
+			"wall %.3f s\n",
+			vstats.exits, vstats.io_exits[0], vstats.io_exits[1], vstats.io_exits[2],
+			vstats.other_exits, seconds_since(&start));
 	}
 	return status;
 }

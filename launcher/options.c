@@ -49,9 +49,21 @@ bool parse_size_arg(const char *s, uint64_t *out)
 	if (errno)
 		return false;
 	switch (*end) {
-	case 'k': case 'K': shift = 10; end++; break;
-	case 'm': case 'M': shift = 20; end++; break;
-	case 'g': case 'G': shift = 30; end++; break;
+	case 'k':
+	case 'K':
+		shift = 10;
+		end++;
+		break;
+	case 'm':
+	case 'M':
+		shift = 20;
+		end++;
+		break;
+	case 'g':
+	case 'G':
+		shift = 30;
+		end++;
+		break;
 	}
 	if (*end == 'i' && end[1] == 'B')
 		end += 2;
@@ -140,7 +152,8 @@ void parse_options(int argc, char **argv, struct options *o)
 				die("--mem=%s: not a size (try 64M or 1G)", optarg);
 			if (o->mem_size < MIN_MEM || o->mem_size > MAX_MEM ||
 			    o->mem_size % (2 << 20))
-				die("--mem=%s: must be a multiple of 2M between 16M and 64G", optarg);
+				die("--mem=%s: must be a multiple of 2M between 16M and 64G",
+				    optarg);
 			break;
 		case 'b':
 			parse_block(optarg, o);

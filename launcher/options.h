@@ -6,10 +6,10 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#define MAX_BLOCKS 16
+#define MAX_BLOCKS  16
 #define DEFAULT_MEM (128ULL << 20)
-#define MIN_MEM (16ULL << 20)
-#define MAX_MEM (64ULL << 30)
+#define MIN_MEM	    (16ULL << 20)
+#define MAX_MEM	    (64ULL << 30)
 
 struct block_opt {
 	const char *path;
@@ -20,7 +20,7 @@ struct options {
 	uint64_t mem_size;
 	struct block_opt blocks[MAX_BLOCKS];
 	int nblocks;
-	bool ioeventfd;    /* NOTIFY through KVM_IOEVENTFD (default) or by exit */
+	bool ioeventfd; /* NOTIFY through KVM_IOEVENTFD (default) or by exit */
 	bool verbose;
 	const char *kernel;
 	const char *kvm_path; /* /dev/kvm unless --kvm-device */

@@ -132,7 +132,8 @@ int vcpu_run(struct vm *vm, struct vcpu_stats *stats)
 				memset(run->mmio.data, 0xff, sizeof(run->mmio.data));
 			if (stats->other_exits <= 10)
 				warnx_lg("guest %s unbacked address %#llx (ignored)",
-					 run->mmio.is_write ? "wrote" : "read", run->mmio.phys_addr);
+					 run->mmio.is_write ? "wrote" : "read",
+					 run->mmio.phys_addr);
 			break;
 		case KVM_EXIT_HLT:
 			warnx_lg("guest executed hlt at %#llx: a paravirtual guest idles with WAIT",

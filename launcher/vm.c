@@ -23,24 +23,24 @@
 #include "log.h"
 #include "vm.h"
 
-#define PTE_P (1ULL << 0)
-#define PTE_RW (1ULL << 1)
-#define PTE_U (1ULL << 2)
-#define PTE_PS (1ULL << 7) /* 2 MiB page in a page directory */
+#define PTE_P	  (1ULL << 0)
+#define PTE_RW	  (1ULL << 1)
+#define PTE_U	  (1ULL << 2)
+#define PTE_PS	  (1ULL << 7) /* 2 MiB page in a page directory */
 #define PTE_FLAGS (PTE_P | PTE_RW | PTE_U)
 
-#define CR0_PE (1ULL << 0)
-#define CR0_MP (1ULL << 1)
-#define CR0_ET (1ULL << 4)
-#define CR0_NE (1ULL << 5)
-#define CR0_WP (1ULL << 16)
-#define CR0_AM (1ULL << 18)
-#define CR0_PG (1ULL << 31)
-#define CR4_PAE (1ULL << 5)
+#define CR0_PE	     (1ULL << 0)
+#define CR0_MP	     (1ULL << 1)
+#define CR0_ET	     (1ULL << 4)
+#define CR0_NE	     (1ULL << 5)
+#define CR0_WP	     (1ULL << 16)
+#define CR0_AM	     (1ULL << 18)
+#define CR0_PG	     (1ULL << 31)
+#define CR4_PAE	     (1ULL << 5)
 #define CR4_FSGSBASE (1ULL << 16)
-#define EFER_SCE (1ULL << 0)
-#define EFER_LME (1ULL << 8)
-#define EFER_LMA (1ULL << 10)
+#define EFER_SCE     (1ULL << 0)
+#define EFER_LME     (1ULL << 8)
+#define EFER_LMA     (1ULL << 10)
 
 void vm_alloc_memory(struct vm *vm, uint64_t size)
 {
@@ -91,8 +91,8 @@ void vm_create(struct vm *vm, const char *kvm_path)
 	kvm_ioctl_or_die(vm->vm_fd, KVM_SET_USER_MEMORY_REGION, &region,
 			 "KVM_SET_USER_MEMORY_REGION");
 	vm->vcpu_fd = kvm_ioctl_or_die(vm->vm_fd, KVM_CREATE_VCPU, 0, "KVM_CREATE_VCPU");
-	mmap_size = kvm_ioctl_or_die(vm->kvm_fd, KVM_GET_VCPU_MMAP_SIZE, 0,
-				     "KVM_GET_VCPU_MMAP_SIZE");
+	mmap_size =
+		kvm_ioctl_or_die(vm->kvm_fd, KVM_GET_VCPU_MMAP_SIZE, 0, "KVM_GET_VCPU_MMAP_SIZE");
 	vm->run = mmap(NULL, mmap_size, PROT_READ | PROT_WRITE, MAP_SHARED, vm->vcpu_fd, 0);
 	if (vm->run == MAP_FAILED)
 		die_errno("cannot map the vCPU's kvm_run");
@@ -160,12 +160,28 @@ static void build_gdt_tss(struct vm *vm)
 void vm_setup_boot_cpu(struct vm *vm, uint64_t entry)
 {
 	struct kvm_segment code = {
-		.base = 0, .limit = 0xffffffff, .selector = LG_SEL_KERNEL_CS, .type = 0xb,
-		.present = 1, .dpl = 0, .db = 0, .s = 1, .l = 1, .g = 1,
+		.base = 0,
+		.limit = 0xffffffff,
+		.selector = LG_SEL_KERNEL_CS,
+		.type = 0xb,
+		.present = 1,
+		.dpl = 0,
+		.db = 0,
+		.s = 1,
+		.l = 1,
+		.g = 1,
 	};
 	struct kvm_segment data = {
-		.base = 0, .limit = 0xffffffff, .selector = LG_SEL_KERNEL_DS, .type = 3,
-		.present = 1, .dpl = 0, .db = 1, .s = 1, .l = 0, .g = 1,
+		.base = 0,
+		.limit = 0xffffffff,
+		.selector = LG_SEL_KERNEL_DS,
+		.type = 3,
+		.present = 1,
+		.dpl = 0,
+		.db = 1,
+		.s = 1,
+		.l = 0,
+		.g = 1,
 	};
 	struct kvm_segment null_seg = { .unusable = 1 };
 	struct kvm_sregs sregs;
@@ -184,8 +200,9 @@ void vm_setup_boot_cpu(struct vm *vm, uint64_t entry)
 	sregs.cs = code;
 	sregs.ss = data;
 	sregs.ds = sregs.es = sregs.fs = sregs.gs = null_seg;
-	sregs.tr = (struct kvm_segment){ .base = LG_TSS_GPA, .limit = 0x67,
-					 .selector = LG_SEL_TSS, .type = 0xb, .present = 1 };
+	sregs.tr = (struct kvm_segment){
+		.base = LG_TSS_GPA, .limit = 0x67, .selector = LG_SEL_TSS, .type = 0xb, .present = 1
+	};
 	sregs.gdt.base = LG_GDT_GPA;
 	sregs.gdt.limit = 10 * 8 - 1;
 	sregs.cr0 = CR0_PE | CR0_MP | CR0_ET | CR0_NE | CR0_WP | CR0_AM | CR0_PG;

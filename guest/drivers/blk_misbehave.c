@@ -26,8 +26,9 @@ static void publish_raw(struct d3_drv_queue *q, uint32_t head)
 static void raw_desc(struct d3_drv_queue *q, uint32_t i, uint64_t pfn, uint64_t len,
 		     uint16_t offset, uint16_t flags, uint32_t next)
 {
-	q->desc[i] = (struct d3_desc){ .pfn = pfn, .len = len, .offset = offset, .flags = flags,
-				       .next = next };
+	q->desc[i] = (struct d3_desc){
+		.pfn = pfn, .len = len, .offset = offset, .flags = flags, .next = next
+	};
 }
 
 static uint64_t scratch_pfn(void)

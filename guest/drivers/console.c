@@ -17,8 +17,8 @@
 #include "devices.h"
 #include "hcall.h"
 
-#define OUT_BUFS 8
-#define IN_BUFS 4
+#define OUT_BUFS    8
+#define IN_BUFS	    4
 #define IN_BUF_SIZE 256
 
 struct out_buf {

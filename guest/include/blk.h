@@ -31,9 +31,9 @@ struct blk_req {
 	struct blk_req *next_done;
 };
 
-#define BLK_ERR_FULL (-1)   /* queues full: reap, then retry */
+#define BLK_ERR_FULL   (-1) /* queues full: reap, then retry */
 #define BLK_ERR_BROKEN (-2) /* the device stopped */
-#define BLK_ERR_INVAL (-3)
+#define BLK_ERR_INVAL  (-3)
 
 int blk_count(void);
 struct blkdev *blk_get(int index);

@@ -32,7 +32,7 @@ struct d3_drv_queue {
 	uint32_t free_head; /* first free descriptor */
 	uint32_t num_added; /* added since the last publish */
 	uint32_t last_used; /* next used index to reap */
-	bool broken;        /* the device broke a rule; see error */
+	bool broken;	    /* the device broke a rule; see error */
 	const char *error;
 	void *token[D3_NUM_DESCS]; /* caller's cookie per head */
 };

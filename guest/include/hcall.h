@@ -28,12 +28,18 @@ static inline void hcall_console(const void *buf, uint64_t len)
 
 static inline void hcall_wait(uint64_t timeout_us)
 {
-	__asm__ volatile("outl %%eax, %0" : : "i"(LG_PORT_WAIT), "a"(0), "D"(timeout_us) : "memory");
+	__asm__ volatile("outl %%eax, %0"
+			 :
+			 : "i"(LG_PORT_WAIT), "a"(0), "D"(timeout_us)
+			 : "memory");
 }
 
 static inline __attribute__((noreturn)) void hcall_shutdown(uint64_t status)
 {
-	__asm__ volatile("outl %%eax, %0" : : "i"(LG_PORT_SHUTDOWN), "a"(0), "D"(status) : "memory");
+	__asm__ volatile("outl %%eax, %0"
+			 :
+			 : "i"(LG_PORT_SHUTDOWN), "a"(0), "D"(status)
+			 : "memory");
 	__builtin_unreachable();
 }
 

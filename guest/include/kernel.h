@@ -10,8 +10,8 @@
 #include "lguest_abi.h"
 #include "lib.h"
 
-#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
-#define PAGE_SIZE LG_PAGE_SIZE
+#define ARRAY_SIZE(a)	   (sizeof(a) / sizeof((a)[0]))
+#define PAGE_SIZE	   LG_PAGE_SIZE
 #define DIV_ROUND_UP(n, d) (((n) + (d)-1) / (d))
 
 extern const struct lg_boot_params *boot;

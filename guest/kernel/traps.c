@@ -43,11 +43,23 @@ void idt_init(void)
 }
 
 static const char *const trap_names[32] = {
-	[0] = "divide error", [1] = "debug", [2] = "NMI", [3] = "breakpoint",
-	[4] = "overflow", [5] = "bound range", [6] = "invalid opcode", [7] = "no FPU",
-	[8] = "double fault", [10] = "invalid TSS", [11] = "segment not present",
-	[12] = "stack fault", [13] = "general protection", [14] = "page fault",
-	[16] = "x87 error", [17] = "alignment check", [18] = "machine check",
+	[0] = "divide error",
+	[1] = "debug",
+	[2] = "NMI",
+	[3] = "breakpoint",
+	[4] = "overflow",
+	[5] = "bound range",
+	[6] = "invalid opcode",
+	[7] = "no FPU",
+	[8] = "double fault",
+	[10] = "invalid TSS",
+	[11] = "segment not present",
+	[12] = "stack fault",
+	[13] = "general protection",
+	[14] = "page fault",
+	[16] = "x87 error",
+	[17] = "alignment check",
+	[18] = "machine check",
 	[19] = "SIMD error",
 };
 

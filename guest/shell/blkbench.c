@@ -14,7 +14,7 @@
 #include "shell.h"
 
 #define MAX_SAMPLES (1u << 20)
-#define MAX_QD 128
+#define MAX_QD	    128
 
 enum pattern { RANDREAD, RANDWRITE, SEQREAD };
 

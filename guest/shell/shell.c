@@ -25,8 +25,8 @@ static const struct command commands[] = {
 	{ "stat", "stat PATH", "show a file's inode", cmd_stat },
 	{ "blkread", "blkread SECTOR COUNT [dev=N]", "read sectors, print their CRC-32",
 	  cmd_blkread },
-	{ "blkwrite", "blkwrite SECTOR COUNT BYTE [dev=N]",
-	  "fill sectors with BYTE, then flush", cmd_blkwrite },
+	{ "blkwrite", "blkwrite SECTOR COUNT BYTE [dev=N]", "fill sectors with BYTE, then flush",
+	  cmd_blkwrite },
 	{ "blkbench", "blkbench randread|randwrite|seqread bs=SIZE qd=N [count=N|secs=N] [dev=N]",
 	  "measure IOPS, MB/s and latency", cmd_blkbench },
 	{ "echo", "echo [WORDS...]", "print the words", cmd_echo },
@@ -81,8 +81,8 @@ struct blkdev *shell_blkdev(const char *arg)
 		return NULL;
 	}
 	if (!blk_get((int)n) || n > 64) {
-		printk("no block device blk%lu (there %s %d)\n", n,
-		       blk_count() == 1 ? "is" : "are", blk_count());
+		printk("no block device blk%lu (there %s %d)\n", n, blk_count() == 1 ? "is" : "are",
+		       blk_count());
 		return NULL;
 	}
 	return blk_get((int)n);

@@ -124,7 +124,8 @@ static bool blk_request(struct device *dev, struct blk *b, struct chain *c)
 
 	if (iov_to_buf(c->seg, c->nread, 0, &hdr, sizeof(hdr), &dev->stats.header_bytes) !=
 	    sizeof(hdr)) {
-		device_fail(dev, "out queue: request of %lu bytes is shorter than its %zu-byte header",
+		device_fail(dev,
+			    "out queue: request of %lu bytes is shorter than its %zu-byte header",
 			    (unsigned long)c->read_len, sizeof(hdr));
 		return false;
 	}
@@ -177,9 +178,11 @@ static void blk_print_stats(struct device *dev)
 {
 	struct blk *b = dev->priv;
 
-	fprintf(stderr, "%-8s reads %lu, writes %lu, flushes (fdatasync) %lu, errors %lu, "
-		"unsupported %lu, header bytes %lu\n", dev->name, b->reads, b->writes, b->flushes,
-		b->errors, b->unsupported, dev->stats.header_bytes);
+	fprintf(stderr,
+		"%-8s reads %lu, writes %lu, flushes (fdatasync) %lu, errors %lu, "
+		"unsupported %lu, header bytes %lu\n",
+		dev->name, b->reads, b->writes, b->flushes, b->errors, b->unsupported,
+		dev->stats.header_bytes);
 }
 
 static const struct device_ops blk_ops = {

@@ -24,7 +24,7 @@
 #include "devices/console.h"
 #include "log.h"
 
-#define CTRL_A 0x01
+#define CTRL_A		  0x01
 #define EXIT_CONSOLE_QUIT 130
 
 struct console {

@@ -580,5 +580,6 @@ bool d3_dev_in_available(const struct d3_dev *d)
 {
 	if (d->broken)
 		return false;
-	return d->nposted || __atomic_load_n(&d->in.avail->idx, __ATOMIC_ACQUIRE) != d->in.last_avail;
+	return d->nposted ||
+	       __atomic_load_n(&d->in.avail->idx, __ATOMIC_ACQUIRE) != d->in.last_avail;
 }

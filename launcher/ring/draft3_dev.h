@@ -21,12 +21,12 @@
 #include "guest_mem.h"
 
 struct d3_dev_queue {
-	const char *name;        /* "in" or "out", for messages */
-	struct d3_desc *desc;    /* host pointers into guest RAM */
+	const char *name;     /* "in" or "out", for messages */
+	struct d3_desc *desc; /* host pointers into guest RAM */
 	struct d3_avail *avail;
 	struct d3_used *used;
-	uint32_t last_avail;     /* next avail index to consume */
-	uint32_t used_idx;       /* what we last stored in used->idx */
+	uint32_t last_avail;		 /* next avail index to consume */
+	uint32_t used_idx;		 /* what we last stored in used->idx */
 	uint8_t in_flight[D3_NUM_DESCS]; /* head popped, not yet used */
 };
 
@@ -41,7 +41,8 @@ struct d3_dev {
 	uint32_t posted[D3_NUM_DESCS];
 	unsigned int nposted;
 	bool broken;
-	char error[192]; /* first rule broken, e.g. "out queue: descriptor 200 out of range (170)" */
+	char error[192]; /* first rule broken, e.g. "out queue: descriptor 200 out of range (170)"
+			  */
 };
 
 /*

@@ -107,10 +107,14 @@ int main(int argc, char **argv)
 	lat = calloc(count, sizeof(*lat));
 	total = 0;
 	for (uint64_t i = 0; i < qd; i++) {
-		w[i] = (struct worker){ .fd = fd, .write = argv[1][4] == 'w', .seq = argv[1][0] == 's',
-					.bs = bs, .nblocks = st.st_size / bs,
+		w[i] = (struct worker){ .fd = fd,
+					.write = argv[1][4] == 'w',
+					.seq = argv[1][0] == 's',
+					.bs = bs,
+					.nblocks = st.st_size / bs,
 					.count = count / qd + (i < count % qd),
-					.first = i * (count / qd), .rng = 0x9e3779b97f4a7c15ULL + i };
+					.first = i * (count / qd),
+					.rng = 0x9e3779b97f4a7c15ULL + i };
 		w[i].lat = lat + total;
 		total += w[i].count;
 		if (posix_memalign((void **)&w[i].buf, 4096, bs))
@@ -125,7 +129,8 @@ int main(int argc, char **argv)
 	ns = now_ns() - t0;
 	qsort(lat, count, sizeof(*lat), cmp_u64);
 	printf("hostbench %s bs=%lu qd=%lu: %lu ops in %.3f s: %.0f IOPS, %.1f MB/s, "
-	       "p50 %.1f us p99 %.1f us\n", argv[1], bs, qd, count, ns / 1e9, count * 1e9 / ns,
-	       count * bs * 1e3 / ns, lat[count / 2] / 1e3, lat[count * 99 / 100] / 1e3);
+	       "p50 %.1f us p99 %.1f us\n",
+	       argv[1], bs, qd, count, ns / 1e9, count * 1e9 / ns, count * bs * 1e3 / ns,
+	       lat[count / 2] / 1e3, lat[count * 99 / 100] / 1e3);
 	return 0;
 }
