@@ -27,6 +27,20 @@ int iov_slice(struct iovec *dst, int dst_max, const struct iovec *src, unsigned 
 	return len ? -1 : out;
 }
 
+struct iovec *iov_advance(struct iovec *iov, int *n, size_t done)
+{
+	while (*n > 0 && done >= iov->iov_len) {
+		done -= iov->iov_len;
+		iov++;
+		(*n)--;
+	}
+	if (*n > 0) {
+		iov->iov_base = (uint8_t *)iov->iov_base + done;
+		iov->iov_len -= done;
+	}
+	return iov;
+}
+
 static size_t iov_copy(const struct iovec *iov, unsigned int n, uint64_t off, void *buf, size_t len,
 		       int to_buf, uint64_t *copied)
 {

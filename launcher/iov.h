@@ -20,6 +20,13 @@
 int iov_slice(struct iovec *dst, int dst_max, const struct iovec *src, unsigned int n, uint64_t off,
 	      uint64_t len);
 
+/*
+ * Step the array past @done bytes that a readv/writev/preadv/pwritev
+ * moved: whole segments are dropped, a partial one is trimmed.  Returns
+ * the new start; *n becomes the number of segments left.
+ */
+struct iovec *iov_advance(struct iovec *iov, int *n, size_t done);
+
 /* Copy out/in up to len bytes at off; returns bytes copied; adds them to *copied. */
 size_t iov_to_buf(const struct iovec *iov, unsigned int n, uint64_t off, void *buf, size_t len,
 		  uint64_t *copied);

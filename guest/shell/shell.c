@@ -80,7 +80,7 @@ struct blkdev *shell_blkdev(const char *arg)
 		printk("no such block device: %s\n", arg);
 		return NULL;
 	}
-	if (!blk_get((int)n) || n > 64) {
+	if (n > 64 || !blk_get((int)n)) {
 		printk("no block device blk%lu (there %s %d)\n", n, blk_count() == 1 ? "is" : "are",
 		       blk_count());
 		return NULL;

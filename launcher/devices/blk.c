@@ -49,15 +49,7 @@ static bool image_io(struct blk *b, bool write, struct iovec *iov, int n, off_t 
 		if (done <= 0)
 			return false; /* error, or the image shrank under us */
 		off += done;
-		while (n > 0 && (size_t)done >= iov->iov_len) {
-			done -= iov->iov_len;
-			iov++;
-			n--;
-		}
-		if (n > 0) {
-			iov->iov_base = (uint8_t *)iov->iov_base + done;
-			iov->iov_len -= done;
-		}
+		iov = iov_advance(iov, &n, done);
 	}
 	return true;
 }

@@ -22,6 +22,7 @@
 
 #include "device.h"
 #include "devices/console.h"
+#include "iov.h"
 #include "log.h"
 
 #define CTRL_A		  0x01
@@ -74,16 +75,8 @@ static void console_output(struct device *dev, struct chain *c)
 			continue;
 		if (done < 0)
 			return; /* stdout is gone: drop the text, keep the guest running */
-		while (n > 0 && (size_t)done >= iov->iov_len) {
-			done -= iov->iov_len;
-			iov++;
-			n--;
-		}
-		if (n > 0) {
-			/* A short write: step past what went out (the iovecs are ours). */
-			iov->iov_base = (uint8_t *)iov->iov_base + done;
-			iov->iov_len -= done;
-		}
+		/* A short write: step past what went out (the iovecs are ours). */
+		iov = iov_advance(iov, &n, done);
 	}
 }
 
