@@ -17,6 +17,10 @@ HOST_CFLAGS := -std=gnu11 -O2 -g -Wall -Wextra -Werror -D_GNU_SOURCE \
 	-Iinclude -Ilauncher -Iguest/include -pthread $(SAN) $(EXTRA_CFLAGS)
 HOST_LDLIBS := -lz -lcap-ng -pthread
 
+# The kernel's uapi headers (<linux/virtio_ring.h> ...) without libc's: the
+# guest sees only linux/, asm/ and asm-generic/ through $(BUILD)/uapi.
+UAPI_ARCH := /usr/include/$(shell $(CC) -print-multiarch)
+
 # Guest code is freestanding: no libc, no red zone (no interrupts use the
 # stack under us, but keep it safe), no SSE (CR4.OSFXSR is off), linked at
 # the physical address it runs at.
@@ -24,7 +28,7 @@ GUEST_CFLAGS := -std=gnu11 -O2 -g -Wall -Wextra -Werror \
 	-ffreestanding -nostdinc -isystem $(shell $(CC) -print-file-name=include) \
 	-fno-pic -fno-pie -fno-stack-protector -fno-asynchronous-unwind-tables \
 	-mno-red-zone -mgeneral-regs-only -mcmodel=small -fno-omit-frame-pointer \
-	-Iinclude -Iguest/include
+	-Iinclude -Iguest/include -isystem $(BUILD)/uapi
 GUEST_LDFLAGS := -nostdlib -static -no-pie -Wl,-T,guest/guest.ld \
 	-Wl,--build-id=none -Wl,-z,noexecstack -Wl,-z,max-page-size=4096
 
@@ -39,6 +43,8 @@ test_ext2_SRCS := guest/fs/ext2.c
 test_loader_SRCS := launcher/loader.c launcher/log.c
 test_guestlib_SRCS := guest/lib/format.c guest/lib/crc32.c guest/lib/parse.c guest/lib/sort.c
 test_options_SRCS := launcher/options.c launcher/log.c
+test_split_SRCS := guest/ring/split_drv.c launcher/ring/split_dev.c launcher/guest_mem.c
+test_packed_SRCS := guest/ring/packed_drv.c launcher/ring/packed_dev.c launcher/guest_mem.c
 UNIT_TESTS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(wildcard tests/unit/test_*.c))
 
 all: $(BUILD)/lguest $(BUILD)/guest.elf $(BUILD)/hostbench $(UNIT_TESTS)
@@ -62,12 +68,19 @@ $(BUILD)/guest.elf: $(GUEST_OBJS) guest/guest.ld
 	@echo "  LD      $@"
 	$(Q)$(CC) $(GUEST_CFLAGS) $(GUEST_LDFLAGS) -o $@ $(GUEST_OBJS) -lgcc
 
-$(BUILD)/guest/%.o: %.c
+$(BUILD)/uapi/.stamp:
+	@mkdir -p $(dir $@)
+	$(Q)ln -sfn /usr/include/linux $(BUILD)/uapi/linux
+	$(Q)ln -sfn $(UAPI_ARCH)/asm $(BUILD)/uapi/asm
+	$(Q)ln -sfn /usr/include/asm-generic $(BUILD)/uapi/asm-generic
+	$(Q)touch $@
+
+$(BUILD)/guest/%.o: %.c | $(BUILD)/uapi/.stamp
 	@mkdir -p $(dir $@)
 	@echo "  CC [g]  $<"
 	$(Q)$(CC) $(GUEST_CFLAGS) -MMD -MP -c -o $@ $<
 
-$(BUILD)/guest/%.o: %.S
+$(BUILD)/guest/%.o: %.S | $(BUILD)/uapi/.stamp
 	@mkdir -p $(dir $@)
 	@echo "  AS [g]  $<"
 	$(Q)$(CC) $(GUEST_CFLAGS) -MMD -MP -c -o $@ $<

@@ -18,11 +18,7 @@
 #include <stdint.h>
 
 #include "draft3.h"
-
-struct lg_sg {
-	uint64_t gpa;
-	uint32_t len;
-};
+#include "ring_sg.h"
 
 struct d3_drv_queue {
 	struct d3_desc *desc;
