@@ -37,6 +37,7 @@
 #define LG_PORT_WAIT	 0xf2 /* block until a signal is pending; %rdi = timeout in us, 0 = none */
 #define LG_PORT_SHUTDOWN 0xf3 /* %rdi = exit status */
 #define LG_PORT_CRASH	 0xf4 /* %rsi = gpa of message, %rdx = length */
+#define LG_PORT_STATUS	 0xf5 /* modern device status: %rdi = device index, %rsi = status */
 
 /*
  * Guest-physical memory map.  The launcher owns the first megabyte; the
@@ -114,18 +115,24 @@ struct lg_boot_params {
 
 #define LG_MAX_DEVICES 64 /* one bit each in lg_shared.pending */
 
-/* One 64-byte entry per device in the device table page. */
+/*
+ * One 64-byte entry per device in the device table page.  A draft3 device's
+ * key is the page frame of its six queue pages; a split or packed device's
+ * key is the page frame of its one config page (struct lg_virtio_cfg in
+ * lg_virtio.h), through which the guest negotiates features and says where
+ * it put the rings.
+ */
 struct lg_device_desc {
 	uint8_t type;	   /* LG_DEV_* */
 	uint8_t layout;	   /* LG_RING_* */
-	uint8_t num_pages; /* queue pages at key << LG_PAGE_SHIFT */
-	uint8_t status;	   /* LG_STATUS_* */
-	uint32_t key;	   /* the value to write to LG_PORT_NOTIFY: page frame of the queue pages */
+	uint8_t num_pages; /* queue (draft3) or config (modern) pages at key << LG_PAGE_SHIFT */
+	uint8_t status;	   /* LG_STATUS_*; a modern device mirrors its virtio status here */
+	uint32_t key;	   /* the value to write to LG_PORT_NOTIFY */
 	uint64_t features; /* LG_BLK_F_* ... */
 	uint64_t config[6]; /* device specific, see below */
 };
 
-/* Block device: config[0] = capacity in 512-byte sectors. */
+/* Draft3 block device: config[0] = capacity in 512-byte sectors. */
 #define LG_BLK_CFG_CAPACITY 0
 #define LG_BLK_F_RO	    (1ULL << 5) /* same bit as VIRTIO_BLK_F_RO */
 #define LG_SECTOR_SIZE	    512

@@ -66,7 +66,63 @@ void devices_init(const struct guest_mem *mem, uint64_t mem_size)
 	stop_fd = new_eventfd();
 }
 
-struct device *device_add(const char *name, uint8_t type, const struct device_ops *ops, void *priv)
+static const char *const d3_queue_names[] = { "in", "out" };
+
+/* Take @pages pages from the top of RAM, as lguest put devices above memory. */
+static uint64_t take_pages(const char *name, unsigned int pages)
+{
+	if (ram_top < LG_KERNEL_BASE + pages * LG_PAGE_SIZE)
+		die("%s: no room left for its pages at the top of RAM", name);
+	ram_top -= pages * LG_PAGE_SIZE;
+	return ram_top;
+}
+
+static void add_draft3(struct device *dev)
+{
+	uint64_t gpa = take_pages(dev->name, D3_NUM_PAGES);
+
+	dev->key = gpa >> LG_PAGE_SHIFT;
+	if (!d3_dev_init(&dev->d3, gmem, dev->key))
+		die("%s: cannot place queue pages: %s", dev->name, dev->d3.error);
+	dev->nqueues = 2;
+	dev->queue_names = d3_queue_names;
+	queue_init_draft3(&dev->queue[QUEUE_D3_IN], &dev->d3, true);
+	queue_init_draft3(&dev->queue[QUEUE_D3_OUT], &dev->d3, false);
+	dev->desc->num_pages = D3_NUM_PAGES;
+	dev->active = true;
+	verbose("%s: draft3 queues at %#lx (key %#x)", dev->name, (unsigned long)gpa, dev->key);
+}
+
+static void add_modern(struct device *dev, unsigned int nqueues, const char *const *queue_names)
+{
+	uint64_t gpa = take_pages(dev->name, 1);
+	struct lg_virtio_cfg *cfg = guest_ptr(gmem, gpa, LG_PAGE_SIZE);
+
+	if (!cfg || nqueues > LG_VIRTIO_MAX_QUEUES)
+		die("%s: cannot place its config page", dev->name);
+	dev->key = gpa >> LG_PAGE_SHIFT;
+	dev->vcfg = cfg;
+	dev->nqueues = nqueues;
+	dev->queue_names = queue_names;
+	cfg->num_queues = nqueues;
+	for (unsigned int i = 0; i < nqueues; i++)
+		cfg->queue[i].size_max = dev->ring.qsize;
+	cfg->device_features = 1ULL << VIRTIO_F_VERSION_1;
+	if (dev->ring.layout == LG_RING_PACKED)
+		cfg->device_features |= 1ULL << VIRTIO_F_RING_PACKED;
+	if (dev->ring.event_idx)
+		cfg->device_features |= 1ULL << VIRTIO_RING_F_EVENT_IDX;
+	if (dev->ring.indirect)
+		cfg->device_features |= 1ULL << VIRTIO_RING_F_INDIRECT_DESC;
+	dev->desc->num_pages = 1;
+	verbose("%s: %s ring, %u queue(s) of up to %u, config page at %#lx (key %#x)", dev->name,
+		layout_name(dev->ring.layout), nqueues, dev->ring.qsize, (unsigned long)gpa,
+		dev->key);
+}
+
+struct device *device_add(const char *name, uint8_t type, const struct device_ops *ops, void *priv,
+			  const struct ring_opt *ring, unsigned int nqueues,
+			  const char *const *queue_names)
 {
 	struct device *dev;
 
@@ -77,21 +133,32 @@ struct device *device_add(const char *name, uint8_t type, const struct device_op
 	snprintf(dev->name, sizeof(dev->name), "%s", name);
 	dev->ops = ops;
 	dev->priv = priv;
+	dev->ring = *ring;
+	dev->mem = gmem;
 	dev->notify_fd = new_eventfd();
-
-	/* Six queue pages from the top of RAM, as lguest put devices above memory. */
-	ram_top -= D3_NUM_PAGES * LG_PAGE_SIZE;
-	dev->key = ram_top >> LG_PAGE_SHIFT;
-	if (!d3_dev_init(&dev->d3, gmem, dev->key))
-		die("%s: cannot place queue pages: %s", name, dev->d3.error);
-
+	pthread_mutex_init(&dev->lock, NULL);
 	dev->desc = &table[dev->index];
 	dev->desc->type = type;
-	dev->desc->layout = LG_RING_DRAFT3;
-	dev->desc->num_pages = D3_NUM_PAGES;
+	dev->desc->layout = ring->layout;
+	if (ring->layout == LG_RING_DRAFT3)
+		add_draft3(dev);
+	else
+		add_modern(dev, nqueues, queue_names);
 	dev->desc->key = dev->key;
-	verbose("%s: draft3 queues at %#lx (key %#x)", name, (unsigned long)ram_top, dev->key);
 	return dev;
+}
+
+void device_offer(struct device *dev, uint64_t features)
+{
+	dev->vcfg->device_features |= features;
+}
+
+void *device_config_space(struct device *dev, size_t len)
+{
+	if (len > LG_PAGE_SIZE - LG_VIRTIO_DEVCFG_OFFSET)
+		die("%s: device configuration too large", dev->name);
+	dev->vcfg->config_len = len;
+	return lg_virtio_devcfg(dev->vcfg);
 }
 
 uint64_t devices_ram_top(void)
@@ -150,6 +217,28 @@ void guest_wait(uint64_t timeout_us)
 		;
 }
 
+void device_used(struct device *dev, struct queue *q)
+{
+	if (queue_should_signal(q))
+		device_signal(dev);
+	else
+		dev->stats.signals_suppressed++;
+}
+
+void device_queue_failed(struct device *dev, struct queue *q)
+{
+	device_fail(dev, "%s", queue_error(q));
+}
+
+/* The status the guest sees, in the config page and in the device table. */
+void device_publish_status(struct device *dev, uint8_t status)
+{
+	dev->status = status;
+	if (dev->vcfg)
+		__atomic_store_n(&dev->vcfg->status, status, __ATOMIC_RELEASE);
+	__atomic_store_n(&dev->desc->status, status, __ATOMIC_RELEASE);
+}
+
 void device_fail(struct device *dev, const char *fmt, ...)
 {
 	char why[256];
@@ -162,40 +251,69 @@ void device_fail(struct device *dev, const char *fmt, ...)
 	va_end(ap);
 	dev->broken = true;
 	warnx_lg("%s: %s; device stopped", dev->name, why);
-	dev->desc->status |= LG_STATUS_NEEDS_RESET;
+	device_publish_status(dev, dev->status | LG_STATUS_NEEDS_RESET);
 	device_signal(dev);
 }
 
+void device_kick(struct device *dev)
+{
+	uint64_t one = 1;
+
+	dev->self_kicks++; /* under dev->lock, like the thread that reads it */
+	if (write(dev->notify_fd, &one, sizeof(one)) < 0 && errno != EAGAIN)
+		warnx_lg("%s: kick: %s", dev->name, strerror(errno));
+}
+
+/*
+ * The device thread.  It holds dev->lock except while it sleeps in poll(),
+ * so a status change from the vCPU thread (device_status.c) never finds
+ * the queues half-used.
+ */
 static void *device_thread(void *arg)
 {
 	struct device *dev = arg;
 
+	pthread_mutex_lock(&dev->lock);
 	for (;;) {
 		struct pollfd fds[3] = {
 			{ dev->notify_fd, POLLIN, 0 },
 			{ stop_fd, POLLIN, 0 },
 			{ -1, POLLIN, 0 },
 		};
+		bool usable = dev->active && !dev->broken;
 		uint64_t kicks;
+		int r;
 
-		if (!dev->broken && dev->ops->extra_fd)
+		if (usable && dev->ops->extra_fd)
 			fds[2].fd = dev->ops->extra_fd(dev);
-		if (poll(fds, 3, -1) < 0) {
+		pthread_mutex_unlock(&dev->lock);
+		r = poll(fds, 3, -1);
+		pthread_mutex_lock(&dev->lock);
+		if (r < 0) {
 			if (errno == EINTR)
 				continue;
 			die_errno("%s: poll", dev->name);
 		}
 		if (fds[1].revents)
 			break;
-		if (read(dev->notify_fd, &kicks, sizeof(kicks)) == sizeof(kicks))
-			dev->stats.notifies += kicks;
-		if (dev->broken)
+		if (read(dev->notify_fd, &kicks, sizeof(kicks)) == sizeof(kicks)) {
+			/* Our own kicks are in the count; they are not the guest's. */
+			if (kicks >= dev->self_kicks) {
+				dev->stats.notifies += kicks - dev->self_kicks;
+				dev->self_kicks = 0;
+			} else {
+				dev->self_kicks -= kicks;
+			}
+		}
+		/* A NOTIFY before DRIVER_OK, or after a failure: nothing to serve. */
+		if (!dev->active || dev->broken)
 			continue;
 		if (fds[2].revents && dev->ops->extra_ready)
 			dev->ops->extra_ready(dev);
-		if (!dev->broken)
+		if (dev->active && !dev->broken)
 			dev->ops->notify(dev);
 	}
+	pthread_mutex_unlock(&dev->lock);
 	return NULL;
 }
 
@@ -263,15 +381,16 @@ void devices_stop(void)
 
 void devices_print_stats(void)
 {
-	fprintf(stderr, "%-8s %9s %9s %9s %9s %12s %12s %6s %9s %9s %7s\n", "device", "notifies",
-		"by-exit", "chains", "descs", "bytes-out", "bytes-in", "bounce", "signals",
-		"wakeups", "max-out");
+	fprintf(stderr, "%-8s %-6s %9s %9s %9s %9s %12s %12s %6s %9s %10s %9s %7s\n", "device",
+		"ring", "notifies", "by-exit", "chains", "descs", "bytes-out", "bytes-in", "bounce",
+		"signals", "suppressed", "wakeups", "max-out");
 	for (unsigned int i = 0; i < ndevices; i++) {
 		struct device_stats *s = &devices[i].stats;
 
-		fprintf(stderr, "%-8s %9lu %9lu %9lu %9lu %12lu %12lu %6lu %9lu %9lu %7lu\n",
-			devices[i].name, s->notifies, s->notify_exits, s->chains, s->descs,
-			s->bytes_read, s->bytes_written, s->bounce_bytes, s->signals, s->wakeups,
+		fprintf(stderr, "%-8s %-6s %9lu %9lu %9lu %9lu %12lu %12lu %6lu %9lu %10lu %9lu %7lu\n",
+			devices[i].name, layout_name(devices[i].ring.layout), s->notifies,
+			s->notify_exits, s->chains, s->descs, s->bytes_read, s->bytes_written,
+			s->bounce_bytes, s->signals, s->signals_suppressed, s->wakeups,
 			s->max_outstanding);
 		if (devices[i].ops->print_stats)
 			devices[i].ops->print_stats(&devices[i]);

@@ -2,11 +2,18 @@
 /*
  * device.h: what every device has, whatever it does.
  *
- * A device is an entry in the guest's device table, its queue pages, one
- * eventfd its NOTIFYs arrive on (written by KVM through an ioeventfd, or
- * by the vCPU loop with --no-ioeventfd), and one I/O thread that sleeps on
- * that eventfd and runs the device model's handler.  Device models (blk,
- * console) fill in struct device_ops and never see KVM.
+ * A device is an entry in the guest's device table, its queues (in one of
+ * three layouts, see ring/queue.h), one eventfd its NOTIFYs arrive on
+ * (written by KVM through an ioeventfd, or by the vCPU loop with
+ * --no-ioeventfd), and one I/O thread that sleeps on that eventfd and runs
+ * the device model's handler.  Device models (blk, console) fill in struct
+ * device_ops and never see KVM.
+ *
+ * A draft3 device works from the start: its queue pages are ours and the
+ * guest only zeroes them.  A split or packed device starts when the guest
+ * sets DRIVER_OK (see lg_virtio.h): device_write_status() checks what the
+ * guest wrote and sets the queues up, on the vCPU thread, under dev->lock,
+ * which the device thread holds whenever it touches the queues.
  */
 #ifndef LAUNCHER_DEVICE_H
 #define LAUNCHER_DEVICE_H
@@ -16,8 +23,11 @@
 #include <stdint.h>
 
 #include "guest_mem.h"
+#include "lg_virtio.h"
 #include "lguest_abi.h"
+#include "options.h"
 #include "ring/draft3_dev.h"
+#include "ring/queue.h"
 
 struct device;
 
@@ -41,6 +51,7 @@ struct device_stats {
 	uint64_t bounce_bytes;	  /* payload copied through a launcher buffer */
 	uint64_t header_bytes;	  /* protocol headers copied (not payload) */
 	uint64_t signals;	  /* pending bit set for the guest */
+	uint64_t signals_suppressed; /* completions the guest asked not to be signalled for */
 	uint64_t wakeups;	  /* of which woke the vCPU from WAIT */
 	uint64_t max_outstanding; /* most requests published and not yet used */
 };
@@ -50,11 +61,23 @@ struct device {
 	unsigned int index;		      /* entry in the device table, bit in pending */
 	volatile struct lg_device_desc *desc; /* in guest memory */
 	uint32_t key;
-	struct d3_dev d3;
+	const struct guest_mem *mem;
+	struct ring_opt ring; /* layout, qsize, features to offer */
+	struct d3_dev d3;     /* draft3 only: both queues' state */
+	struct queue queue[LG_VIRTIO_MAX_QUEUES];
+	unsigned int nqueues;
+	const char *const *queue_names;
+	/* Modern devices only: */
+	struct lg_virtio_cfg *vcfg; /* the config page, in guest memory */
+	uint64_t features;	    /* negotiated (valid from FEATURES_OK) */
+	uint8_t status;		    /* what we last accepted */
 	const struct device_ops *ops;
 	void *priv;
 	int notify_fd;
 	pthread_t thread;
+	pthread_mutex_t lock; /* queues, active, broken vs. status changes */
+	bool active;	      /* queues set up: draft3 always, modern after DRIVER_OK */
+	unsigned int self_kicks; /* device_kick()s in the eventfd: not guest NOTIFYs */
 	bool broken;
 	struct device_stats stats;
 };
@@ -63,10 +86,33 @@ struct device {
 void devices_init(const struct guest_mem *mem, uint64_t mem_size);
 
 /*
- * Add a draft-III device: takes 6 pages from the top of RAM.  Returns it
- * for the model to fill in ops/priv/config.
+ * Add a device with the ring settings @ring: a draft3 device takes its six
+ * queue pages from the top of RAM (and has queues "in" and "out"); a split
+ * or packed one takes one config page and will have @nqueues queues named
+ * @queue_names.  The model then fills in its configuration (draft3:
+ * desc->config and desc->features; modern: device_config_space() and
+ * device_offer()).
  */
-struct device *device_add(const char *name, uint8_t type, const struct device_ops *ops, void *priv);
+struct device *device_add(const char *name, uint8_t type, const struct device_ops *ops, void *priv,
+			  const struct ring_opt *ring, unsigned int nqueues,
+			  const char *const *queue_names);
+
+/* Modern devices: offer device-specific feature bits. */
+void device_offer(struct device *dev, uint64_t features);
+/* Modern devices: the device-specific configuration, @len bytes of it. */
+void *device_config_space(struct device *dev, size_t len);
+/* Whether feature bit @bit was negotiated (modern devices). */
+static inline bool device_has_feature(const struct device *dev, unsigned int bit)
+{
+	return dev->features & (1ULL << bit);
+}
+
+/* The guest's STATUS hypercall (vCPU thread). */
+void device_write_status(unsigned int index, uint64_t status);
+/* Set the status the guest sees (device table, and config page if modern). */
+void device_publish_status(struct device *dev, uint8_t status);
+/* Wake the device thread as a NOTIFY would. */
+void device_kick(struct device *dev);
 
 /* The lowest device page: what the guest may use ends here. */
 uint64_t devices_ram_top(void);
@@ -89,6 +135,15 @@ __attribute__((format(printf, 2, 3))) void device_fail(struct device *dev, const
 
 /* Tell the guest this device has used buffers. */
 void device_signal(struct device *dev);
+
+/*
+ * After pushing chains on @q: signal the guest unless it asked us not to
+ * (draft3's NO_SIGNAL, split's flag or used_event, packed's driver area).
+ */
+void device_used(struct device *dev, struct queue *q);
+
+/* The queue broke a rule: device_fail() with its message. */
+void device_queue_failed(struct device *dev, struct queue *q);
 
 /*
  * WAIT: block the vCPU thread until a signal is pending, timeout_us

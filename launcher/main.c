@@ -109,9 +109,9 @@ int main(int argc, char **argv)
 	/* Guest RAM, the device table and the kernel: all before KVM exists. */
 	vm_alloc_memory(&vm, opts.mem_size);
 	devices_init(&vm.mem, vm.mem.size);
-	console_add(interactive);
+	console_add(interactive, &opts.console_ring);
 	for (int i = 0; i < opts.nblocks; i++)
-		blk_add(opts.blocks[i].path, opts.blocks[i].read_only);
+		blk_add(opts.blocks[i].path, opts.blocks[i].read_only, &opts.blocks[i].ring);
 	if (!load_kernel(opts.kernel, &vm.mem, devices_ram_top(), &kernel, err, sizeof(err)))
 		die("kernel %s", err);
 	verbose("kernel %s: %#lx-%#lx, entry %#lx", opts.kernel, (unsigned long)kernel.load_start,
@@ -138,10 +138,13 @@ int main(int argc, char **argv)
 	if (opts.verbose) {
 		devices_print_stats();
 		fprintf(stderr,
-			"vcpu     exits %lu: notify %lu, console %lu, wait %lu, other %lu; "
-			"wall %.3f s\n",
-			vstats.exits, vstats.io_exits[0], vstats.io_exits[1], vstats.io_exits[2],
-			vstats.other_exits, seconds_since(&start));
+			"vcpu     exits %lu: notify %lu, console %lu, wait %lu, status %lu, "
+			"other %lu; wall %.3f s\n",
+			vstats.exits, vstats.io_exits[LG_PORT_NOTIFY - LG_PORT_NOTIFY],
+			vstats.io_exits[LG_PORT_CONSOLE - LG_PORT_NOTIFY],
+			vstats.io_exits[LG_PORT_WAIT - LG_PORT_NOTIFY],
+			vstats.io_exits[LG_PORT_STATUS - LG_PORT_NOTIFY], vstats.other_exits,
+			seconds_since(&start));
 	}
 	return status;
 }

@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "draft3.h"
 #include "lguest_abi.h"
 #include "log.h"
 #include "options.h"
@@ -28,7 +29,14 @@ static const char usage_text[] =
 	"commands from stdin (interactively on a terminal: ^A x kills the VM).\n"
 	"\n"
 	"  --mem=SIZE           guest RAM, e.g. 64M or 1G (default 128M)\n"
-	"  --block=PATH[,ro]    a disk image as the next block device (repeatable)\n"
+	"  --block=PATH[,ro][,RING]\n"
+	"                       a disk image as the next block device (repeatable)\n"
+	"  --console=RING       ring settings for the console\n"
+	"  --ring=LAYOUT        default queue layout: draft3 (default), split, packed\n"
+	"  --qsize=N            default split/packed queue size (power of two, 4..32768;\n"
+	"                       default 256)\n"
+	"                       RING: ring=LAYOUT, qsize=N, indirect=on|off (default off),\n"
+	"                       event_idx=on|off (default on), comma-separated\n"
 	"  --no-ioeventfd       every NOTIFY exits to the vCPU loop instead of\n"
 	"                       waking the device thread inside the kernel\n"
 	"  --kvm-device=PATH    the KVM device (default /dev/kvm)\n"
@@ -75,6 +83,101 @@ bool parse_size_arg(const char *s, uint64_t *out)
 	return true;
 }
 
+static const char *const layout_names[] = {
+	[LG_RING_DRAFT3] = "draft3",
+	[LG_RING_SPLIT] = "split",
+	[LG_RING_PACKED] = "packed",
+};
+
+bool parse_layout(const char *s, uint8_t *layout)
+{
+	for (uint8_t i = 0; i < sizeof(layout_names) / sizeof(layout_names[0]); i++) {
+		if (!strcmp(s, layout_names[i])) {
+			*layout = i;
+			return true;
+		}
+	}
+	return false;
+}
+
+const char *layout_name(uint8_t layout)
+{
+	return layout < sizeof(layout_names) / sizeof(layout_names[0]) ? layout_names[layout]
+								       : "?";
+}
+
+static uint16_t parse_qsize(const char *s, const char *ctx)
+{
+	char *end;
+	unsigned long v;
+
+	errno = 0;
+	v = strtoul(s, &end, 10);
+	if (errno || end == s || *end || *s == '-' || v < MIN_QSIZE || v > MAX_QSIZE ||
+	    (v & (v - 1)))
+		die("%s: qsize=%s: must be a power of two from %d to %d", ctx, s, MIN_QSIZE,
+		    MAX_QSIZE);
+	return (uint16_t)v;
+}
+
+static int8_t parse_on_off(const char *s, const char *name, const char *ctx)
+{
+	if (!strcmp(s, "on"))
+		return 1;
+	if (!strcmp(s, "off"))
+		return 0;
+	die("%s: %s=%s: say on or off", ctx, name, s);
+}
+
+/* One ring=, qsize=, indirect= or event_idx= setting; false if @opt is none of them. */
+static bool parse_ring_setting(char *opt, struct ring_opt *r, const char *ctx)
+{
+	char *val = strchr(opt, '=');
+
+	if (!val)
+		return false;
+	*val++ = '\0';
+	if (!strcmp(opt, "ring")) {
+		if (!parse_layout(val, &r->layout))
+			die("%s: ring=%s: unknown layout (draft3, split or packed)", ctx, val);
+	} else if (!strcmp(opt, "qsize")) {
+		r->qsize = parse_qsize(val, ctx);
+	} else if (!strcmp(opt, "indirect")) {
+		r->indirect = parse_on_off(val, opt, ctx);
+	} else if (!strcmp(opt, "event_idx")) {
+		r->event_idx = parse_on_off(val, opt, ctx);
+	} else {
+		val[-1] = '=';
+		return false;
+	}
+	return true;
+}
+
+static const struct ring_opt ring_unset = { LAYOUT_DEFAULT, 0, -1, -1 };
+
+/*
+ * Fill what a device left unset from the defaults, then check the result
+ * makes sense: draft-III queues have a fixed size and neither feature.
+ */
+static void resolve_ring(struct ring_opt *r, const struct ring_opt *def, const char *ctx)
+{
+	bool own_size = r->qsize != 0;
+
+	if (r->layout == LAYOUT_DEFAULT)
+		r->layout = def->layout == LAYOUT_DEFAULT ? LG_RING_DRAFT3 : def->layout;
+	if (!r->qsize)
+		r->qsize = def->qsize ? def->qsize : DEFAULT_QSIZE;
+	if (r->indirect < 0)
+		r->indirect = def->indirect < 0 ? 0 : def->indirect;
+	if (r->event_idx < 0)
+		r->event_idx = def->event_idx < 0 ? 1 : def->event_idx;
+	if (r->layout == LG_RING_DRAFT3 && own_size)
+		die("%s: qsize applies to split and packed rings (draft3 queues hold %d)", ctx,
+		    (int)D3_NUM_DESCS);
+	if (r->layout == LG_RING_DRAFT3 && r->indirect == 1)
+		die("%s: indirect descriptors need a split or packed ring", ctx);
+}
+
 static void parse_block(const char *arg, struct options *o)
 {
 	struct block_opt *b;
@@ -86,15 +189,33 @@ static void parse_block(const char *arg, struct options *o)
 	if (!copy)
 		die("out of memory");
 	b = &o->blocks[o->nblocks++];
+	b->ring = ring_unset;
 	b->path = strtok(copy, ",");
 	if (!b->path || !*b->path)
-		die("--block needs a path: --block=PATH[,ro]");
+		die("--block needs a path: --block=PATH[,ro][,ring=LAYOUT][,qsize=N]");
 	while ((opt = strtok(NULL, ","))) {
 		if (!strcmp(opt, "ro"))
 			b->read_only = true;
-		else
-			die("--block=%s: unknown option '%s' (known: ro)", arg, opt);
+		else if (!parse_ring_setting(opt, &b->ring, "--block"))
+			die("--block=%s: unknown option '%s' (known: ro, ring=, qsize=, "
+			    "indirect=, event_idx=)",
+			    arg, opt);
 	}
+}
+
+static void parse_console(const char *arg, struct options *o)
+{
+	char *copy = strdup(arg), *opt;
+
+	if (!copy)
+		die("out of memory");
+	for (opt = strtok(copy, ","); opt; opt = strtok(NULL, ",")) {
+		if (!parse_ring_setting(opt, &o->console_ring, "--console"))
+			die("--console=%s: unknown option '%s' (known: ring=, qsize=, indirect=, "
+			    "event_idx=)",
+			    arg, opt);
+	}
+	free(copy);
 }
 
 static char *join_args(int argc, char **argv)
@@ -120,6 +241,9 @@ void parse_options(int argc, char **argv, struct options *o)
 	static const struct option longopts[] = {
 		{ "mem", required_argument, NULL, 'm' },
 		{ "block", required_argument, NULL, 'b' },
+		{ "console", required_argument, NULL, 'c' },
+		{ "ring", required_argument, NULL, 'r' },
+		{ "qsize", required_argument, NULL, 'q' },
 		{ "no-ioeventfd", no_argument, NULL, 'N' },
 		{ "kvm-device", required_argument, NULL, 'k' },
 		{ "verbose", no_argument, NULL, 'v' },
@@ -130,6 +254,7 @@ void parse_options(int argc, char **argv, struct options *o)
 	int nopts = argc, c;
 
 	*o = (struct options){ .mem_size = DEFAULT_MEM, .ioeventfd = true, .kvm_path = "/dev/kvm" };
+	o->ring = o->console_ring = ring_unset;
 	for (int i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "--")) {
 			nopts = i;
@@ -158,6 +283,16 @@ void parse_options(int argc, char **argv, struct options *o)
 		case 'b':
 			parse_block(optarg, o);
 			break;
+		case 'c':
+			parse_console(optarg, o);
+			break;
+		case 'r':
+			if (!parse_layout(optarg, &o->ring.layout))
+				die("--ring=%s: unknown layout (draft3, split or packed)", optarg);
+			break;
+		case 'q':
+			o->ring.qsize = parse_qsize(optarg, "--qsize");
+			break;
 		case 'N':
 			o->ioeventfd = false;
 			break;
@@ -184,4 +319,9 @@ void parse_options(int argc, char **argv, struct options *o)
 	if (nopts - optind > 1)
 		die("unexpected argument '%s' (guest commands go after --)", argv[optind + 1]);
 	o->kernel = argv[optind];
+
+	/* Per-device settings win over --ring / --qsize, whatever the order given. */
+	resolve_ring(&o->console_ring, &o->ring, "--console");
+	for (int i = 0; i < o->nblocks; i++)
+		resolve_ring(&o->blocks[i].ring, &o->ring, "--block");
 }

@@ -11,15 +11,31 @@
 #define MIN_MEM	    (16ULL << 20)
 #define MAX_MEM	    (64ULL << 30)
 
+#define DEFAULT_QSIZE 256
+#define MIN_QSIZE     4 /* a block request takes 3 descriptors */
+#define MAX_QSIZE     32768
+
+/* How a device's queues are laid out: --ring, and ring=... on a device. */
+struct ring_opt {
+	uint8_t layout;	 /* LG_RING_*; LAYOUT_DEFAULT until resolved */
+	uint16_t qsize;	 /* split/packed entries; 0 until resolved */
+	int8_t indirect;  /* offer VIRTIO_F_INDIRECT_DESC: 1, 0, -1 = default (no) */
+	int8_t event_idx; /* offer VIRTIO_F_RING_EVENT_IDX: 1, 0, -1 = default (yes) */
+};
+#define LAYOUT_DEFAULT 0xff
+
 struct block_opt {
 	const char *path;
 	bool read_only;
+	struct ring_opt ring;
 };
 
 struct options {
 	uint64_t mem_size;
 	struct block_opt blocks[MAX_BLOCKS];
 	int nblocks;
+	struct ring_opt ring; /* --ring, --qsize: the default for every device */
+	struct ring_opt console_ring;
 	bool ioeventfd; /* NOTIFY through KVM_IOEVENTFD (default) or by exit */
 	bool verbose;
 	const char *kernel;
@@ -32,6 +48,10 @@ struct options {
  * print and exit 0.  Everything after "--" is the guest's command line.
  */
 void parse_options(int argc, char **argv, struct options *o);
+
+/* "draft3", "split", "packed" -> LG_RING_*; false if none of them. */
+bool parse_layout(const char *s, uint8_t *layout);
+const char *layout_name(uint8_t layout);
 
 /* "64M", "1G", "4096": bytes; false on junk or overflow. */
 bool parse_size_arg(const char *s, uint64_t *out);

@@ -95,6 +95,10 @@ static int handle_io(struct vm *vm, struct vcpu_stats *stats)
 	case LG_PORT_CRASH:
 		hcall_crash(vm, r);
 		return EXIT_GUEST_CRASH;
+	case LG_PORT_STATUS:
+		device_write_status(r->rdi < UINT32_MAX ? (unsigned int)r->rdi : UINT32_MAX,
+				    r->rsi);
+		return -1;
 	default:
 		stats->other_exits++;
 		if (stats->other_exits <= 10)

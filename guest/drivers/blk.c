@@ -1,15 +1,22 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * blk.c: the block driver over draft-III queues (shared/seeds/001).
+ * blk.c: the block driver, on any ring layout.
  *
- * One request is two buffers.  First we add the *in* buffer (the status
- * byte, then the pages to read into), which gives us its id; then the *out*
- * buffer (the header naming that id, then the pages to write from).  The
- * request is finished only when both halves come back used: until then the
- * device may still be reading or writing our pages.
+ * Draft III (shared/seeds/001): one request is two buffers.  First we add
+ * the *in* buffer (the status byte, then the pages to read into), which
+ * gives us its id; then the *out* buffer (the header naming that id, then
+ * the pages to write from).  The request is finished only when both halves
+ * come back used: until then the device may still be using our pages.
+ *
+ * Split and packed (virtio 1.x): one chain, header and data to write
+ * (readable), data to read into and the status byte (writable).  With
+ * VIRTIO_F_INDIRECT_DESC negotiated the chain goes through a small table
+ * in the request, taking one ring slot instead of three, as Linux does.
  *
  * Nothing is sent until blk_kick(): callers add many requests and kick
- * once, which is the point of the available index.
+ * once, which is the point of the available index.  Completions signal
+ * us unless we said otherwise (EVENT_IDX moves used_event along as we
+ * reap, so a batch of completions costs one signal).
  */
 #include "blk_priv.h"
 #include "hcall.h"
@@ -21,19 +28,29 @@ static int nblk;
 
 void blk_probe(unsigned int index)
 {
-	volatile struct lg_device_desc *d = device_desc(index);
 	struct blkdev *bd;
 
 	if (nblk == MAX_BLK)
 		return;
 	bd = &blks[nblk];
-	if (!d3_device_init(&bd->dev, index)) {
-		printk("blk: device %u has an unsupported layout\n", index);
+	if (!lg_device_init(&bd->dev, index, 1,
+			    1ULL << VIRTIO_BLK_F_RO | 1ULL << VIRTIO_BLK_F_FLUSH |
+				    1ULL << VIRTIO_BLK_F_BLK_SIZE | 1ULL << VIRTIO_BLK_F_SEG_MAX)) {
+		printk("blk: device %u is not usable\n", index);
 		return;
 	}
 	ksnprintf(bd->name, sizeof(bd->name), "blk%d", nblk);
-	bd->capacity = d->config[LG_BLK_CFG_CAPACITY];
-	bd->read_only = d->features & LG_BLK_F_RO;
+	if (bd->dev.layout == LG_RING_DRAFT3) {
+		volatile struct lg_device_desc *d = device_desc(index);
+
+		bd->capacity = d->config[LG_BLK_CFG_CAPACITY];
+		bd->read_only = d->features & LG_BLK_F_RO;
+	} else {
+		volatile struct virtio_blk_config *cfg = lg_device_config(&bd->dev);
+
+		bd->capacity = cfg->capacity;
+		bd->read_only = lg_device_has_feature(&bd->dev, VIRTIO_BLK_F_RO);
+	}
 	nblk++;
 }
 
@@ -64,25 +81,28 @@ bool blk_read_only(const struct blkdev *bd)
 
 bool blk_broken(struct blkdev *bd)
 {
-	return device_failed(bd->dev.index) || bd->dev.in.broken || bd->dev.out.broken;
+	return lg_device_broken(&bd->dev);
 }
 
-int blk_submit(struct blkdev *bd, struct blk_req *req)
+const char *blk_layout(const struct blkdev *bd)
 {
-	bool to_device = req->type == D3_BLK_T_WRITE;
+	static const char *const names[] = { "draft3", "split", "packed" };
+
+	return bd->dev.layout < 3 ? names[bd->dev.layout] : "?";
+}
+
+/* Draft III: the in half (status, data read), then the out half naming it. */
+static int submit_draft3(struct blkdev *bd, struct blk_req *req)
+{
+	bool to_device = req->type == BLK_T_WRITE;
 	struct lg_sg sg[2];
 	int in_id, out_id;
 
-	if (blk_broken(bd))
-		return BLK_ERR_BROKEN;
-	if (req->len % LG_SECTOR_SIZE || (req->len && !req->buf))
+	if (req->type == BLK_T_GET_ID)
 		return BLK_ERR_INVAL;
-
-	req->in_done = req->out_done = false;
-	req->in_hdr.status = 0xff;
 	sg[0] = (struct lg_sg){ virt_to_phys(&req->in_hdr), sizeof(req->in_hdr) };
 	sg[1] = (struct lg_sg){ virt_to_phys(req->buf), req->len };
-	in_id = d3_drv_add(&bd->dev.in, sg, !to_device && req->len ? 2 : 1, req);
+	in_id = vq_add(&bd->dev.vq[DEV_D3_IN], sg, 0, !to_device && req->len ? 2 : 1, req);
 	if (in_id < 0)
 		return BLK_ERR_FULL;
 
@@ -90,18 +110,60 @@ int blk_submit(struct blkdev *bd, struct blk_req *req)
 		.type = req->type, .ioprio = 0, .sector = req->sector, .id = (uint64_t)in_id
 	};
 	sg[0] = (struct lg_sg){ virt_to_phys(&req->hdr), sizeof(req->hdr) };
-	out_id = d3_drv_add(&bd->dev.out, sg, to_device && req->len ? 2 : 1, req);
+	out_id = vq_add(&bd->dev.vq[DEV_D3_OUT], sg, to_device && req->len ? 2 : 1, 0, req);
 	if (out_id < 0) {
-		d3_drv_unadd(&bd->dev.in, in_id);
+		vq_unadd(&bd->dev.vq[DEV_D3_IN], in_id);
 		return BLK_ERR_FULL;
 	}
-	req->submit_tsc = rdtsc();
 	return 0;
+}
+
+/* Virtio 1.x: header | data out || data in | status, in one chain. */
+static int submit_virtio(struct blkdev *bd, struct blk_req *req)
+{
+	bool to_device = req->type == BLK_T_WRITE;
+	struct vq *q = &bd->dev.vq[0];
+	struct lg_sg sg[3];
+	unsigned int n = 0, out, in;
+	int id;
+
+	req->in_done = true; /* one chain: only the "out" half to wait for */
+	req->vhdr = (struct virtio_blk_outhdr){ .type = req->type, .sector = req->sector };
+	sg[n++] = (struct lg_sg){ virt_to_phys(&req->vhdr), sizeof(req->vhdr) };
+	if (req->len)
+		sg[n++] = (struct lg_sg){ virt_to_phys(req->buf), req->len };
+	sg[n++] = (struct lg_sg){ virt_to_phys(&req->in_hdr), sizeof(req->in_hdr) };
+	out = to_device && req->len ? 2 : 1;
+	in = n - out;
+	if (lg_device_has_feature(&bd->dev, VIRTIO_RING_F_INDIRECT_DESC))
+		id = vq_add_indirect(q, sg, out, in, req->table, virt_to_phys(req->table), req);
+	else
+		id = vq_add(q, sg, out, in, req);
+	return id < 0 ? BLK_ERR_FULL : 0;
+}
+
+int blk_submit(struct blkdev *bd, struct blk_req *req)
+{
+	int err;
+
+	if (blk_broken(bd))
+		return BLK_ERR_BROKEN;
+	if (req->type == BLK_T_GET_ID ? req->len != VIRTIO_BLK_ID_BYTES
+				      : req->len % LG_SECTOR_SIZE != 0)
+		return BLK_ERR_INVAL;
+	if (req->len && !req->buf)
+		return BLK_ERR_INVAL;
+	req->in_done = req->out_done = false;
+	req->in_hdr.status = 0xff;
+	err = bd->dev.layout == LG_RING_DRAFT3 ? submit_draft3(bd, req) : submit_virtio(bd, req);
+	if (!err)
+		req->submit_tsc = rdtsc();
+	return err;
 }
 
 void blk_kick(struct blkdev *bd)
 {
-	d3_device_kick(&bd->dev);
+	lg_device_kick(&bd->dev);
 }
 
 static void finish_half(struct blkdev *bd, struct blk_req *req)
@@ -122,13 +184,21 @@ struct blk_req *blk_reap(struct blkdev *bd)
 	struct blk_req *req;
 	uint32_t len;
 
-	while ((req = d3_drv_get_used(&bd->dev.out, &len))) {
-		req->out_done = true;
-		finish_half(bd, req);
-	}
-	while ((req = d3_drv_get_used(&bd->dev.in, &len))) {
-		req->in_done = true;
-		finish_half(bd, req);
+	/* vq[0] is draft3's in queue, or the only queue. */
+	if (bd->dev.layout == LG_RING_DRAFT3) {
+		while ((req = vq_get_used(&bd->dev.vq[DEV_D3_OUT], &len))) {
+			req->out_done = true;
+			finish_half(bd, req);
+		}
+		while ((req = vq_get_used(&bd->dev.vq[DEV_D3_IN], &len))) {
+			req->in_done = true;
+			finish_half(bd, req);
+		}
+	} else {
+		while ((req = vq_get_used(&bd->dev.vq[0], &len))) {
+			req->out_done = true;
+			finish_half(bd, req);
+		}
 	}
 	req = bd->done_head;
 	if (req) {
@@ -148,7 +218,8 @@ struct blk_req *blk_reap_wait(struct blkdev *bd)
 			return req;
 		if (blk_broken(bd))
 			return NULL;
-		wait_for_signal(0);
+		if (lg_device_prepare_wait(&bd->dev))
+			wait_for_signal(0);
 	}
 }
 

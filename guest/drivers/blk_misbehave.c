@@ -38,9 +38,9 @@ static uint64_t scratch_pfn(void)
 	return virt_to_phys(page) >> LG_PAGE_SHIFT;
 }
 
-static bool break_rule(struct blkdev *bd, const char *rule)
+static bool break_rule_draft3(struct blkdev *bd, const char *rule)
 {
-	struct d3_drv_queue *out = &bd->dev.out;
+	struct d3_drv_queue *out = &bd->dev.vq[DEV_D3_OUT].d3;
 	uint64_t ram_pages = boot->mem_size >> LG_PAGE_SHIFT;
 	static struct blk_req req;
 
@@ -77,30 +77,46 @@ static bool break_rule(struct blkdev *bd, const char *rule)
 		 * still in flight.  (An out head cannot show this: the device
 		 * finishes each request before it pops the next.)
 		 */
-		struct d3_drv_queue *in = &bd->dev.in;
+		struct d3_drv_queue *in = &bd->dev.vq[DEV_D3_IN].d3;
 		uint32_t head;
 
-		req = (struct blk_req){ .type = D3_BLK_T_READ, .sector = 0 };
+		req = (struct blk_req){ .type = BLK_T_READ, .sector = 0 };
 		if (blk_submit(bd, &req))
 			return false;
 		head = in->avail->ring[(in->avail->idx + in->num_added - 1) % D3_NUM_DESCS];
 		publish_raw(in, head);
 	} else if (!strcmp(rule, "bad-id")) {
 		/* A well-formed request whose header names an in buffer never offered. */
-		req = (struct blk_req){ .type = D3_BLK_T_READ, .sector = 0 };
+		req = (struct blk_req){ .type = BLK_T_READ, .sector = 0 };
 		if (blk_submit(bd, &req))
 			return false;
 		req.hdr.id = SPARE;
 	} else if (!strcmp(rule, "used-scribble")) {
 		/* Write the device's used index, then send an honest request. */
 		out->used->idx += 5;
-		req = (struct blk_req){ .type = D3_BLK_T_READ, .sector = 0 };
+		req = (struct blk_req){ .type = BLK_T_READ, .sector = 0 };
 		if (blk_submit(bd, &req))
 			return false;
 	} else {
 		return false;
 	}
-	d3_device_kick(&bd->dev);
+	return true;
+}
+
+static bool break_rule(struct blkdev *bd, const char *rule)
+{
+	bool ok;
+
+	switch (bd->dev.layout) {
+	case LG_RING_DRAFT3:
+		ok = break_rule_draft3(bd, rule);
+		break;
+	default:
+		ok = false;
+	}
+	if (!ok)
+		return false;
+	lg_device_kick(&bd->dev);
 	hcall_notify(bd->dev.key); /* even if the device claims to be running */
 	return true;
 }

@@ -7,7 +7,7 @@
 #include "devices.h"
 
 struct blkdev {
-	struct d3_device dev;
+	struct lg_device dev;
 	char name[8];
 	uint64_t capacity;
 	bool read_only;

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * console.c: the console driver over a draft-III device.
+ * console.c: the console driver, on any ring layout.  Queue 0 receives
+ * (draft3's in queue, virtio's receiveq), queue 1 transmits.
  *
  * Output: a handful of page-sized buffers.  Text accumulates in the current
  * one; on a newline (or when it fills) the buffer goes on the out queue and
@@ -27,7 +28,10 @@ struct out_buf {
 	bool in_flight;
 };
 
-static struct d3_device con;
+#define RX 0
+#define TX 1
+
+static struct lg_device con;
 static bool ready;
 static struct out_buf out[OUT_BUFS];
 static unsigned int cur; /* buffer being filled */
@@ -39,7 +43,7 @@ static uint32_t in_len, in_pos;
 
 void console_init(unsigned int index)
 {
-	if (ready || !d3_device_init(&con, index))
+	if (ready || !lg_device_init(&con, index, 2, 0))
 		return;
 	for (unsigned int i = 0; i < OUT_BUFS; i++) {
 		out[i].page = alloc_pages(1);
@@ -51,7 +55,7 @@ void console_init(unsigned int index)
 
 bool console_ready(void)
 {
-	return ready && !device_failed(con.index);
+	return ready && !lg_device_broken(&con);
 }
 
 /* Collect output buffers the launcher has written. */
@@ -60,7 +64,7 @@ static void reap_out(void)
 	struct out_buf *b;
 	uint32_t len;
 
-	while ((b = d3_drv_get_used(&con.out, &len)))
+	while ((b = vq_get_used(&con.vq[TX], &len)))
 		b->in_flight = false;
 }
 
@@ -71,17 +75,18 @@ static void submit_current(void)
 
 	if (!b->len)
 		return;
-	if (d3_drv_add(&con.out, &sg, 1, b) < 0)
+	if (vq_add(&con.vq[TX], &sg, 1, 0, b) < 0)
 		panic("console: out queue full");
 	b->in_flight = true;
-	d3_device_kick(&con);
+	lg_device_kick(&con);
 	cur = (cur + 1) % OUT_BUFS;
 	/* The next buffer may still be in flight: wait for the launcher. */
 	while (out[cur].in_flight) {
 		reap_out();
 		if (!out[cur].in_flight || !console_ready())
 			break;
-		wait_for_signal(0);
+		if (vq_enable_cb(&con.vq[TX]))
+			wait_for_signal(0);
 	}
 	out[cur].in_flight = false;
 	out[cur].len = 0;
@@ -123,7 +128,8 @@ void console_flush_all(void)
 			busy |= out[i].in_flight;
 		if (!busy || !console_ready())
 			return;
-		wait_for_signal(0);
+		if (vq_enable_cb(&con.vq[TX]))
+			wait_for_signal(0);
 	}
 }
 
@@ -137,10 +143,10 @@ static void post_input(void)
 	for (unsigned int i = 0; i < IN_BUFS; i++) {
 		struct lg_sg sg = { virt_to_phys(in_page + i * IN_BUF_SIZE), IN_BUF_SIZE };
 
-		d3_drv_add(&con.in, &sg, 1, in_page + i * IN_BUF_SIZE);
+		vq_add(&con.vq[RX], &sg, 0, 1, in_page + i * IN_BUF_SIZE);
 	}
 	input_posted = true;
-	d3_device_kick(&con);
+	lg_device_kick(&con);
 }
 
 int console_getc(void)
@@ -158,15 +164,17 @@ int console_getc(void)
 		if (in_data) {
 			struct lg_sg sg = { virt_to_phys(in_data), IN_BUF_SIZE };
 
-			d3_drv_add(&con.in, &sg, 1, in_data);
-			d3_device_kick(&con);
+			vq_add(&con.vq[RX], &sg, 0, 1, in_data);
+			lg_device_kick(&con);
 			in_data = NULL;
 		}
-		data = d3_drv_get_used(&con.in, &len);
+		data = vq_get_used(&con.vq[RX], &len);
 		if (!data) {
-			if (!console_ready() || con.in.broken)
+			if (!console_ready() || vq_broken(&con.vq[RX]))
 				return -1;
-			wait_for_signal(0);
+			/* Only RX matters here: unreaped output must not keep us awake. */
+			if (vq_enable_cb(&con.vq[RX]))
+				wait_for_signal(0);
 			continue;
 		}
 		if (len == 0 || len > IN_BUF_SIZE) {

@@ -10,25 +10,44 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include <linux/virtio_blk.h>
+
 #include "draft3_blk.h"
+#include "vq.h"
 
 struct blkdev;
 
+/*
+ * Request types.  Both protocols number them alike (draft3's READ/WRITE
+ * are virtio's IN/OUT); GET_ID exists only on split and packed devices.
+ */
+#define BLK_T_READ   VIRTIO_BLK_T_IN
+#define BLK_T_WRITE  VIRTIO_BLK_T_OUT
+#define BLK_T_FLUSH  VIRTIO_BLK_T_FLUSH
+#define BLK_T_GET_ID VIRTIO_BLK_T_GET_ID
+_Static_assert(BLK_T_READ == D3_BLK_T_READ && BLK_T_WRITE == D3_BLK_T_WRITE &&
+		       BLK_T_FLUSH == D3_BLK_T_FLUSH,
+	       "draft3 and virtio request types");
+
 struct blk_req {
 	/* Filled by the caller. */
-	uint32_t type; /* D3_BLK_T_READ, _WRITE, _FLUSH */
+	uint32_t type; /* BLK_T_* */
 	uint64_t sector;
 	void *buf;
-	uint32_t len; /* bytes, a multiple of 512 */
+	uint32_t len; /* bytes, a multiple of 512 (GET_ID: VIRTIO_BLK_ID_BYTES) */
 	void *cookie;
 	/* Filled by the driver. */
-	uint8_t status; /* D3_BLK_S_*, valid once reaped */
+	uint8_t status; /* VIRTIO_BLK_S_* (= D3_BLK_S_*), valid once reaped */
 	uint64_t submit_tsc;
 	/* Driver private: the headers live in guest memory, so here. */
-	struct d3_blk_outhdr hdr;
-	struct d3_blk_inhdr in_hdr;
+	union {
+		struct d3_blk_outhdr hdr;	   /* draft3 */
+		struct virtio_blk_outhdr vhdr; /* split, packed */
+	};
+	struct d3_blk_inhdr in_hdr; /* the status byte, on every layout */
 	bool in_done, out_done;
 	struct blk_req *next_done;
+	union vq_indirect_desc table[3]; /* with indirect descriptors */
 };
 
 #define BLK_ERR_FULL   (-1) /* queues full: reap, then retry */
@@ -38,6 +57,7 @@ struct blk_req {
 int blk_count(void);
 struct blkdev *blk_get(int index);
 const char *blk_name(const struct blkdev *bd);
+const char *blk_layout(const struct blkdev *bd); /* "draft3", "split", "packed" */
 uint64_t blk_capacity(const struct blkdev *bd); /* sectors */
 bool blk_read_only(const struct blkdev *bd);
 bool blk_broken(struct blkdev *bd);

@@ -26,6 +26,15 @@ static inline void hcall_console(const void *buf, uint64_t len)
 			 : "memory");
 }
 
+/* A modern device's status change: the launcher answers before we go on. */
+static inline void hcall_status(uint32_t index, uint8_t status)
+{
+	__asm__ volatile("outl %%eax, %0"
+			 :
+			 : "i"(LG_PORT_STATUS), "a"(0), "D"((uint64_t)index), "S"((uint64_t)status)
+			 : "memory");
+}
+
 static inline void hcall_wait(uint64_t timeout_us)
 {
 	__asm__ volatile("outl %%eax, %0"

@@ -127,7 +127,7 @@ int cmd_blkbench(int argc, char **argv)
 	start = rdtsc();
 	deadline = b.secs ? start + ns_to_tsc(b.secs * 1000000000ULL) : ~0ULL;
 	for (uint64_t i = 0; i < b.qd; i++) {
-		reqs[i].type = b.pattern == RANDWRITE ? D3_BLK_T_WRITE : D3_BLK_T_READ;
+		reqs[i].type = b.pattern == RANDWRITE ? BLK_T_WRITE : BLK_T_READ;
 		reqs[i].buf = bufs + i * b.bs;
 		reqs[i].len = b.bs;
 	}

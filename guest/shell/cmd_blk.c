@@ -56,7 +56,7 @@ int cmd_blkread(int argc, char **argv)
 	for (uint64_t done = 0; done < count && status == D3_BLK_S_OK;) {
 		uint64_t n = count - done < CHUNK_SECTORS ? count - done : CHUNK_SECTORS;
 
-		status = blk_rw(bd, D3_BLK_T_READ, sector + done, buf, n * LG_SECTOR_SIZE);
+		status = blk_rw(bd, BLK_T_READ, sector + done, buf, n * LG_SECTOR_SIZE);
 		if (status == D3_BLK_S_OK)
 			crc = crc32_le(crc, buf, n * LG_SECTOR_SIZE);
 		done += n;
@@ -95,12 +95,12 @@ int cmd_blkwrite(int argc, char **argv)
 	for (uint64_t done = 0; done < count && status == D3_BLK_S_OK;) {
 		uint64_t n = count - done < CHUNK_SECTORS ? count - done : CHUNK_SECTORS;
 
-		status = blk_rw(bd, D3_BLK_T_WRITE, sector + done, buf, n * LG_SECTOR_SIZE);
+		status = blk_rw(bd, BLK_T_WRITE, sector + done, buf, n * LG_SECTOR_SIZE);
 		done += n;
 	}
 	free_pages(buf, CHUNK_SECTORS * LG_SECTOR_SIZE / PAGE_SIZE);
 	if (status == D3_BLK_S_OK)
-		status = blk_rw(bd, D3_BLK_T_FLUSH, 0, NULL, 0);
+		status = blk_rw(bd, BLK_T_FLUSH, 0, NULL, 0);
 	printk("blkwrite: %s\n", status_name(status));
 	return status == D3_BLK_S_OK ? 0 : 1;
 }

@@ -1,21 +1,31 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * blk.c: a block device backed by a disk image, over draft-III queues.
+ * blk.c: a block device backed by a disk image, on any ring layout.
  *
- * The protocol is shared/seeds/001's: the guest puts a request on the out
- * queue (header, then any data to write) and names, in the header, the
- * buffer on the in queue that receives the status byte and any data read.
- * We read or write the image straight from and into those guest pages with
- * preadv/pwritev: the only bytes we copy are the 24-byte header and the
- * status byte.
+ * Two request formats reach us, one per protocol generation:
  *
- * Requests are served in order, synchronously, on the device's thread: the
- * image is normally in the page cache, where a pread costs about a
+ *   draft3 (shared/seeds/001): the request travels in two buffers.  The
+ *     out queue carries the header (struct d3_blk_outhdr) and any data to
+ *     write; the header names, by id, a buffer on the in queue that
+ *     receives the status byte first and then any data read.
+ *
+ *   split and packed (virtio 1.x, <linux/virtio_blk.h>): one chain per
+ *     request, readable header (struct virtio_blk_outhdr) and data to
+ *     write, then writable data to read into and the status byte last.
+ *
+ * Both are turned into one struct blk_op and served by blk_serve(): we
+ * read or write the image straight from and into the guest's pages with
+ * preadv/pwritev.  The only bytes we copy are the header and the status
+ * byte (and GET_ID's 20-byte answer), counted as header_bytes.
+ *
+ * Requests are served in order, synchronously, on the device's thread:
+ * the image is normally in the page cache, where a pread costs about a
  * microsecond, so more threads would add more than they save.
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/fs.h>
+#include <linux/virtio_blk.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,14 +39,33 @@
 #include "iov.h"
 #include "log.h"
 
+/* The most data segments a request may carry (header and status aside). */
+#define BLK_SEG_MAX (CHAIN_MAX_SEGS - 2)
+
 struct blk {
 	const char *path;
 	int fd;
 	bool read_only;
 	uint64_t capacity; /* sectors */
+	char serial[VIRTIO_BLK_ID_BYTES];
 	struct chain chain;
 	uint64_t reads, writes, flushes, errors, unsupported;
 };
+
+/* A request, whichever format it came in. */
+struct blk_op {
+	enum { OP_READ, OP_WRITE, OP_FLUSH, OP_GET_ID, OP_UNSUPP } kind;
+	uint64_t sector;
+	bool barrier;	     /* draft3's BARRIER flag: durable before completion */
+	struct iovec *data; /* the payload segments, inside the chain */
+	int ndata;
+	uint64_t len; /* payload bytes */
+};
+
+/* The status values of both generations are the same numbers. */
+_Static_assert(D3_BLK_S_OK == VIRTIO_BLK_S_OK && D3_BLK_S_IOERR == VIRTIO_BLK_S_IOERR &&
+		       D3_BLK_S_UNSUPP == VIRTIO_BLK_S_UNSUPP,
+	       "status bytes");
 
 /* preadv/pwritev the whole iovec array, resuming after short transfers. */
 static bool image_io(struct blk *b, bool write, struct iovec *iov, int n, off_t off)
@@ -60,58 +89,70 @@ static bool in_range(struct blk *b, uint64_t sector, uint64_t bytes)
 	       bytes / LG_SECTOR_SIZE <= b->capacity - sector;
 }
 
-/* Do one request; returns the status byte. */
-static uint8_t blk_do(struct device *dev, struct blk *b, const struct d3_blk_outhdr *hdr,
-		      struct chain *c, uint32_t *written)
+/* Do one request; returns the status byte and sets *written (payload bytes). */
+static uint8_t blk_serve(struct device *dev, struct blk *b, const struct blk_op *op,
+			 uint32_t *written)
 {
-	struct iovec data[CHAIN_MAX_SEGS];
-	uint32_t type = hdr->type & ~D3_BLK_T_BARRIER;
-	uint64_t len;
-	int n;
-
-	*written = 1; /* the status byte */
-	switch (type) {
-	case D3_BLK_T_READ:
-		len = c->write_len - 1;
-		n = iov_slice(data, CHAIN_MAX_SEGS, chain_writable(c), c->nwrite, 1, len);
-		if (n < 0 || !in_range(b, hdr->sector, len))
-			return D3_BLK_S_IOERR;
+	*written = 0;
+	switch (op->kind) {
+	case OP_READ:
+		if (op->ndata < 0 || !in_range(b, op->sector, op->len))
+			return VIRTIO_BLK_S_IOERR;
 		b->reads++;
-		if (!image_io(b, false, data, n, hdr->sector * LG_SECTOR_SIZE))
-			return D3_BLK_S_IOERR;
-		dev->stats.bytes_written += len;
-		*written += len;
+		if (!image_io(b, false, op->data, op->ndata, op->sector * LG_SECTOR_SIZE))
+			return VIRTIO_BLK_S_IOERR;
+		dev->stats.bytes_written += op->len;
+		*written = op->len;
 		break;
-	case D3_BLK_T_WRITE:
-		len = c->read_len - sizeof(*hdr);
-		n = iov_slice(data, CHAIN_MAX_SEGS, c->seg, c->nread, sizeof(*hdr), len);
-		if (n < 0 || b->read_only || !in_range(b, hdr->sector, len))
-			return D3_BLK_S_IOERR;
+	case OP_WRITE:
+		if (op->ndata < 0 || b->read_only || !in_range(b, op->sector, op->len))
+			return VIRTIO_BLK_S_IOERR;
 		b->writes++;
-		if (!image_io(b, true, data, n, hdr->sector * LG_SECTOR_SIZE))
-			return D3_BLK_S_IOERR;
-		dev->stats.bytes_read += len;
+		if (!image_io(b, true, op->data, op->ndata, op->sector * LG_SECTOR_SIZE))
+			return VIRTIO_BLK_S_IOERR;
+		dev->stats.bytes_read += op->len;
 		break;
-	case D3_BLK_T_FLUSH:
+	case OP_FLUSH:
 		break; /* the fdatasync below */
+	case OP_GET_ID:
+		/* The serial, NUL-padded, cut to what the guest gave us. */
+		*written = iov_from_buf(op->data, op->ndata, 0, b->serial,
+					op->len < sizeof(b->serial) ? op->len : sizeof(b->serial),
+					&dev->stats.header_bytes);
+		return VIRTIO_BLK_S_OK;
 	default:
-		/* D3_BLK_T_SCSI_CMD and anything we do not know. */
 		b->unsupported++;
-		return D3_BLK_S_UNSUPP;
+		return VIRTIO_BLK_S_UNSUPP;
 	}
-	/* Durable before we say it is done: FLUSH, and any request marked BARRIER. */
-	if ((type == D3_BLK_T_FLUSH || (hdr->type & D3_BLK_T_BARRIER)) && !b->read_only) {
+	/* Durable before we say it is done: FLUSH, and draft3 requests marked BARRIER. */
+	if ((op->kind == OP_FLUSH || op->barrier) && !b->read_only) {
 		b->flushes++;
 		if (fdatasync(b->fd) < 0)
-			return D3_BLK_S_IOERR;
+			return VIRTIO_BLK_S_IOERR;
 	}
-	return D3_BLK_S_OK;
+	return VIRTIO_BLK_S_OK;
 }
 
-static bool blk_request(struct device *dev, struct blk *b, struct chain *c)
+/* The data of a request is the chain minus @skip bytes in front, @len long. */
+static void op_data(struct blk_op *op, struct iovec *data, struct iovec *segs, unsigned int n,
+		    uint64_t skip, uint64_t len)
 {
+	op->data = data;
+	op->len = len;
+	op->ndata = iov_slice(data, CHAIN_MAX_SEGS, segs, n, skip, len);
+}
+
+/*
+ * Draft III: c is an out-queue chain (header + data to write).  Join the
+ * in buffer the header names; status goes in its first byte, data read
+ * after it.
+ */
+static bool blk_request_draft3(struct device *dev, struct blk *b, struct chain *c)
+{
+	struct iovec data[CHAIN_MAX_SEGS];
 	struct d3_blk_outhdr hdr;
-	uint32_t written, outstanding;
+	struct blk_op op = { 0 };
+	uint32_t type, written, outstanding;
 	uint8_t status;
 
 	if (iov_to_buf(c->seg, c->nread, 0, &hdr, sizeof(hdr), &dev->stats.header_bytes) !=
@@ -134,12 +175,27 @@ static bool blk_request(struct device *dev, struct blk *b, struct chain *c)
 	if (outstanding <= D3_NUM_DESCS && outstanding > dev->stats.max_outstanding)
 		dev->stats.max_outstanding = outstanding;
 
-	status = blk_do(dev, b, &hdr, c, &written);
-	if (status == D3_BLK_S_IOERR)
+	type = hdr.type & ~D3_BLK_T_BARRIER;
+	op.sector = hdr.sector;
+	op.barrier = hdr.type & D3_BLK_T_BARRIER;
+	if (type == D3_BLK_T_READ) {
+		op.kind = OP_READ;
+		op_data(&op, data, chain_writable(c), c->nwrite, 1, c->write_len - 1);
+	} else if (type == D3_BLK_T_WRITE) {
+		op.kind = OP_WRITE;
+		op_data(&op, data, c->seg, c->nread, sizeof(hdr), c->read_len - sizeof(hdr));
+	} else if (type == D3_BLK_T_FLUSH) {
+		op.kind = OP_FLUSH;
+	} else {
+		op.kind = OP_UNSUPP; /* D3_BLK_T_SCSI_CMD and anything we do not know */
+	}
+	status = blk_serve(dev, b, &op, &written);
+	if (status == VIRTIO_BLK_S_IOERR)
 		b->errors++;
 	iov_from_buf(chain_writable(c), c->nwrite, 0, &status, 1, &dev->stats.header_bytes);
 	dev->stats.descs += c->ndesc;
-	if (!d3_dev_push(&dev->d3, c, written)) {
+	/* Both halves go back; the in half with the status byte and the data. */
+	if (!queue_push(&dev->queue[QUEUE_D3_OUT], c, written + 1)) {
 		device_fail(dev, "%s", dev->d3.error);
 		return false;
 	}
@@ -147,23 +203,96 @@ static bool blk_request(struct device *dev, struct blk *b, struct chain *c)
 	return true;
 }
 
+/* Virtio 1.x: header and data to write, then data to read into and the status byte. */
+static bool blk_request_virtio(struct device *dev, struct blk *b, struct queue *q,
+			       struct chain *c)
+{
+	struct iovec data[CHAIN_MAX_SEGS];
+	struct virtio_blk_outhdr hdr;
+	struct blk_op op = { 0 };
+	uint32_t written;
+	uint8_t status;
+
+	if (iov_to_buf(c->seg, c->nread, 0, &hdr, sizeof(hdr), &dev->stats.header_bytes) !=
+	    sizeof(hdr)) {
+		device_fail(dev, "%s: request with %lu readable bytes has no %zu-byte header",
+			    dev->queue_names[0], (unsigned long)c->read_len, sizeof(hdr));
+		return false;
+	}
+	if (c->write_len < 1) {
+		device_fail(dev, "%s: request %u has no room for the status byte",
+			    dev->queue_names[0], c->id);
+		return false;
+	}
+	/*
+	 * Queue depth, as in the draft3 path: a split ring's avail index
+	 * tells us (a plain read, for a statistic).  A packed ring has no
+	 * index to read it from, so there we leave it at 0.
+	 */
+	if (q->layout == LG_RING_SPLIT) {
+		uint16_t outstanding = *(volatile uint16_t *)&q->split.avail->idx -
+				       q->split.used_idx;
+
+		if (outstanding <= q->split.size && outstanding > dev->stats.max_outstanding)
+			dev->stats.max_outstanding = outstanding;
+	}
+	op.sector = hdr.sector;
+	switch (hdr.type) {
+	case VIRTIO_BLK_T_IN:
+		op.kind = OP_READ;
+		op_data(&op, data, chain_writable(c), c->nwrite, 0, c->write_len - 1);
+		break;
+	case VIRTIO_BLK_T_OUT:
+		op.kind = OP_WRITE;
+		op_data(&op, data, c->seg, c->nread, sizeof(hdr), c->read_len - sizeof(hdr));
+		break;
+	case VIRTIO_BLK_T_FLUSH:
+		op.kind = OP_FLUSH;
+		break;
+	case VIRTIO_BLK_T_GET_ID:
+		op.kind = OP_GET_ID;
+		op_data(&op, data, chain_writable(c), c->nwrite, 0, c->write_len - 1);
+		break;
+	default:
+		op.kind = OP_UNSUPP;
+	}
+	status = blk_serve(dev, b, &op, &written);
+	if (status == VIRTIO_BLK_S_IOERR)
+		b->errors++;
+	/* The status byte is the last writable byte, whatever the data's length. */
+	iov_from_buf(chain_writable(c), c->nwrite, c->write_len - 1, &status, 1,
+		     &dev->stats.header_bytes);
+	dev->stats.descs += c->ndesc;
+	if (!queue_push(q, c, written + 1)) {
+		device_queue_failed(dev, q);
+		return false;
+	}
+	dev->stats.chains++;
+	return true;
+}
+
 static void blk_notify(struct device *dev)
 {
+	bool draft3 = dev->ring.layout == LG_RING_DRAFT3;
+	struct queue *q = &dev->queue[draft3 ? QUEUE_D3_OUT : 0];
 	struct blk *b = dev->priv;
 	int r;
 
 	do {
-		d3_dev_start_running(&dev->d3);
-		while ((r = d3_dev_pop_out(&dev->d3, &b->chain)) > 0) {
-			if (!blk_request(dev, b, &b->chain))
+		queue_disable_notify(q);
+		while ((r = queue_pop(q, &b->chain)) > 0) {
+			bool ok = draft3 ? blk_request_draft3(dev, b, &b->chain)
+					 : blk_request_virtio(dev, b, q, &b->chain);
+
+			if (!ok)
 				return;
-			device_signal(dev);
+			device_used(dev, q);
 		}
 		if (r < 0) {
-			device_fail(dev, "%s", dev->d3.error);
+			device_queue_failed(dev, q);
 			return;
 		}
-	} while (d3_dev_stop_running(&dev->d3));
+	} while (queue_enable_notify(q));
 }
 
 static void blk_print_stats(struct device *dev)
@@ -182,14 +311,36 @@ static const struct device_ops blk_ops = {
 	.print_stats = blk_print_stats,
 };
 
-void blk_add(const char *path, bool read_only)
+static const char *const blk_queue_names[] = { "requestq" };
+
+/* What the guest learns about the disk, in each generation's own place. */
+static void blk_configure(struct device *dev, struct blk *b)
+{
+	struct virtio_blk_config *cfg;
+
+	if (dev->ring.layout == LG_RING_DRAFT3) {
+		dev->desc->config[LG_BLK_CFG_CAPACITY] = b->capacity;
+		if (b->read_only)
+			dev->desc->features |= LG_BLK_F_RO;
+		return;
+	}
+	cfg = device_config_space(dev, sizeof(*cfg));
+	cfg->capacity = b->capacity;
+	cfg->seg_max = BLK_SEG_MAX;
+	cfg->blk_size = LG_SECTOR_SIZE;
+	device_offer(dev, 1ULL << VIRTIO_BLK_F_SEG_MAX | 1ULL << VIRTIO_BLK_F_BLK_SIZE |
+				  1ULL << VIRTIO_BLK_F_FLUSH |
+				  (b->read_only ? 1ULL << VIRTIO_BLK_F_RO : 0));
+}
+
+void blk_add(const char *path, bool read_only, const struct ring_opt *ring)
 {
 	static int nblk;
 	struct blk *b = calloc(1, sizeof(*b));
 	struct device *dev;
 	struct stat st;
 	uint64_t bytes;
-	char name[16];
+	char name[16], id[48];
 
 	if (!b)
 		die("out of memory");
@@ -216,10 +367,11 @@ void blk_add(const char *path, bool read_only)
 			 (unsigned long)(bytes % LG_SECTOR_SIZE));
 
 	snprintf(name, sizeof(name), "blk%d", nblk++);
-	dev = device_add(name, LG_DEV_BLOCK, &blk_ops, b);
-	dev->desc->config[LG_BLK_CFG_CAPACITY] = b->capacity;
-	if (read_only)
-		dev->desc->features |= LG_BLK_F_RO;
+	/* GET_ID's answer (NUL-padded, not terminated): name and inode, unique enough. */
+	snprintf(id, sizeof(id), "lguest-%s-%lx", name, (unsigned long)st.st_ino);
+	memcpy(b->serial, id, strnlen(id, sizeof(b->serial)));
+	dev = device_add(name, LG_DEV_BLOCK, &blk_ops, b, ring, 1, blk_queue_names);
+	blk_configure(dev, b);
 	verbose("%s: %s, %lu sectors%s", name, path, (unsigned long)b->capacity,
 		read_only ? ", read-only" : "");
 }

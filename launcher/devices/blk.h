@@ -6,6 +6,7 @@
 #include <stdbool.h>
 
 /* Open the image (dies with one line on failure) and add the device. */
-void blk_add(const char *path, bool read_only);
+struct ring_opt;
+void blk_add(const char *path, bool read_only, const struct ring_opt *ring);
 
 #endif /* LAUNCHER_DEVICES_BLK_H */

@@ -1,9 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * console.c: the console device over draft-III queues.
+ * console.c: the console device, on any ring layout.
  *
- * The guest's out queue carries text: we writev() it to stdout straight
- * from the guest's pages.  Its in queue carries empty buffers; when stdin
+ * Two queues, numbered alike on every layout (ring/queue.h): the transmit
+ * queue (draft3's out queue, virtio's transmitq) carries text, which we
+ * writev() to stdout straight from the guest's pages.  The receive queue
+ * (draft3's in queue, virtio's receiveq) carries empty buffers; when stdin
  * has input we readv() into them and hand them back with the length.  We
  * only watch stdin while the guest has a buffer posted, so a guest that
  * does not want input never makes us read (or spin on) stdin.  End of file
@@ -20,6 +22,8 @@
 #include <termios.h>
 #include <unistd.h>
 
+#include <linux/virtio_console.h>
+
 #include "device.h"
 #include "devices/console.h"
 #include "iov.h"
@@ -27,6 +31,11 @@
 
 #define CTRL_A		  0x01
 #define EXIT_CONSOLE_QUIT 130
+
+/* Same numbers on every layout: draft3 in/out, virtio receiveq/transmitq. */
+#define CONSOLE_RX 0
+#define CONSOLE_TX 1
+_Static_assert(CONSOLE_RX == QUEUE_D3_IN && CONSOLE_TX == QUEUE_D3_OUT, "queue numbering");
 
 struct console {
 	bool interactive;
@@ -82,19 +91,27 @@ static void console_output(struct device *dev, struct chain *c)
 
 static void console_notify(struct device *dev)
 {
+	struct queue *tx = &dev->queue[CONSOLE_TX];
 	struct console *con = dev->priv;
 	int r;
 
-	while ((r = d3_dev_pop_out(&dev->d3, &con->chain)) > 0) {
-		console_output(dev, &con->chain);
-		dev->stats.descs += con->chain.ndesc;
-		dev->stats.chains++;
-		if (!d3_dev_push(&dev->d3, &con->chain, 0))
-			break;
-		device_signal(dev);
-	}
-	if (r < 0 || dev->d3.broken)
-		device_fail(dev, "%s", dev->d3.error);
+	do {
+		queue_disable_notify(tx);
+		while ((r = queue_pop(tx, &con->chain)) > 0) {
+			console_output(dev, &con->chain);
+			dev->stats.descs += con->chain.ndesc;
+			dev->stats.chains++;
+			if (!queue_push(tx, &con->chain, 0)) {
+				device_queue_failed(dev, tx);
+				return;
+			}
+			device_used(dev, tx);
+		}
+		if (r < 0) {
+			device_queue_failed(dev, tx);
+			return;
+		}
+	} while (queue_enable_notify(tx));
 }
 
 /* Scan what the user typed for ^A x. */
@@ -118,13 +135,19 @@ static void check_quit_keys(struct console *con, struct chain *c, size_t len)
 
 static void console_input(struct device *dev)
 {
+	struct queue *rx = &dev->queue[CONSOLE_RX];
 	struct console *con = dev->priv;
 	ssize_t n;
-	int r = d3_dev_pop_in(&dev->d3, &con->chain);
+	int r = queue_pop(rx, &con->chain);
 
 	if (r <= 0) {
 		if (r < 0)
-			device_fail(dev, "%s", dev->d3.error);
+			device_queue_failed(dev, rx);
+		return;
+	}
+	if (con->chain.nread) {
+		device_fail(dev, "%s: input buffer %u has readable segments",
+			    dev->queue_names[CONSOLE_RX], con->chain.id);
 		return;
 	}
 	do
@@ -139,11 +162,11 @@ static void console_input(struct device *dev)
 	dev->stats.bytes_written += n;
 	dev->stats.descs += con->chain.ndesc;
 	dev->stats.chains++;
-	if (!d3_dev_push(&dev->d3, &con->chain, n)) {
-		device_fail(dev, "%s", dev->d3.error);
+	if (!queue_push(rx, &con->chain, n)) {
+		device_queue_failed(dev, rx);
 		return;
 	}
-	device_signal(dev);
+	device_used(dev, rx);
 }
 
 /* Watch stdin only while the guest has a buffer waiting for input. */
@@ -151,7 +174,7 @@ static int console_extra_fd(struct device *dev)
 {
 	struct console *con = dev->priv;
 
-	return !con->eof && d3_dev_in_available(&dev->d3) ? STDIN_FILENO : -1;
+	return !con->eof && queue_has_buffers(&dev->queue[CONSOLE_RX]) ? STDIN_FILENO : -1;
 }
 
 static const struct device_ops console_ops = {
@@ -160,12 +183,19 @@ static const struct device_ops console_ops = {
 	.extra_ready = console_input,
 };
 
-void console_add(bool interactive)
+static const char *const console_queue_names[] = { "receiveq", "transmitq" };
+
+void console_add(bool interactive, const struct ring_opt *ring)
 {
 	struct console *con = calloc(1, sizeof(*con));
+	struct device *dev;
 
 	if (!con)
 		die("out of memory");
 	con->interactive = interactive;
-	device_add("console", LG_DEV_CONSOLE, &console_ops, con);
+	dev = device_add("console", LG_DEV_CONSOLE, &console_ops, con, ring, 2,
+			 console_queue_names);
+	/* No console features: one port, no size, no emergency write. */
+	if (dev->vcfg)
+		device_config_space(dev, sizeof(struct virtio_console_config));
 }

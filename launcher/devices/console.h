@@ -9,7 +9,8 @@
  * Add the console.  interactive: stdin is a terminal the guest shell talks
  * to, and ^A x typed there stops the VM.
  */
-void console_add(bool interactive);
+struct ring_opt;
+void console_add(bool interactive, const struct ring_opt *ring);
 
 /* Put the terminal in raw mode (restored at exit): keys go to the guest as typed. */
 void console_setup_tty(void);

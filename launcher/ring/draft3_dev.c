@@ -576,6 +576,15 @@ bool d3_dev_has_avail(const struct d3_dev *d)
 	       __atomic_load_n(&d->out.avail->idx, __ATOMIC_ACQUIRE) != d->out.last_avail;
 }
 
+bool d3_dev_queue_has_avail(const struct d3_dev *d, bool in)
+{
+	const struct d3_dev_queue *q = in ? &d->in : &d->out;
+
+	if (d->broken)
+		return false;
+	return __atomic_load_n(&q->avail->idx, __ATOMIC_ACQUIRE) != q->last_avail;
+}
+
 bool d3_dev_in_available(const struct d3_dev *d)
 {
 	if (d->broken)

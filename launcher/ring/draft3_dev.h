@@ -92,6 +92,8 @@ bool d3_dev_signal_suppressed(const struct d3_dev *d);
 
 /* Whether either queue has published heads we have not popped. */
 bool d3_dev_has_avail(const struct d3_dev *d);
+/* The same for one queue: the in queue if @in, else the out queue. */
+bool d3_dev_queue_has_avail(const struct d3_dev *d, bool in);
 
 /*
  * Whether the guest has an in buffer waiting (popped into posted, or

@@ -80,7 +80,7 @@ def misbehave(t):
     expect(_sha(img) == before, "the image changed", res)
 
 
-@case("misbehave-other-disk-lives", notify_modes=True)
+@case("misbehave-other-disk-lives", notify_modes=True, layouts=True)
 def misbehave_other_disk(t):
     """Stopping a broken blk0 leaves blk1 working."""
     img0, _ = t.raw_image("d0.img")

@@ -15,7 +15,7 @@ from harness import (Fail, case, expect, expect_in_stdout, expect_no_stderr, exp
 # 1. Booting and exit status
 
 
-@case("boot-echo", notify_modes=True)
+@case("boot-echo", notify_modes=True, layouts=True)
 def boot_echo(t):
     """The guest boots, runs its command line and shuts down: the launcher
     prints exactly what the guest printed, nothing on stderr, status 0."""
@@ -25,7 +25,7 @@ def boot_echo(t):
     expect_no_stderr(res)
 
 
-@case("boot-exit-status", notify_modes=True)
+@case("boot-exit-status", notify_modes=True, layouts=True)
 def boot_exit_status(t):
     """`exit N` becomes the launcher's exit status, and stops the command
     line there: later commands never run."""
@@ -39,7 +39,7 @@ def boot_exit_status(t):
     expect_no_stderr(res)
 
 
-@case("boot-last-status", notify_modes=True)
+@case("boot-last-status", notify_modes=True, layouts=True)
 def boot_last_status(t):
     """Without `exit`, the status is the last command's: 1 for a missing
     file, 127 for an unknown command, 0 once a later command succeeds."""
@@ -64,7 +64,7 @@ def boot_last_status(t):
     expect_no_stderr(res)
 
 
-@case("boot-no-disk", notify_modes=True)
+@case("boot-no-disk", notify_modes=True, layouts=True)
 def boot_no_disk(t):
     """File commands without a disk fail with a message and status 1."""
     res = t.boot("ls")
@@ -73,7 +73,7 @@ def boot_no_disk(t):
     expect_no_stderr(res)
 
 
-@case("boot-verbose", notify_modes=True)
+@case("boot-verbose", notify_modes=True, layouts=True)
 def boot_verbose(t):
     """-v adds 'lguest: ' lines and the statistics table on stderr (and
     nothing else), without changing stdout or the exit status."""
@@ -125,7 +125,7 @@ def _make_tree(t):
     return src, files
 
 
-@case("ext2-cat", notify_modes=True)
+@case("ext2-cat", notify_modes=True, layouts=True)
 def ext2_cat(t):
     """cat prints every file byte for byte: small, exactly 12 blocks, single
     and double indirect, sparse (holes read as zeros), nested and in a
@@ -167,7 +167,7 @@ def _parse_ls(res, text):
     return entries
 
 
-@case("ext2-ls-stat", notify_modes=True)
+@case("ext2-ls-stat", notify_modes=True, layouts=True)
 def ext2_ls_stat(t):
     """ls lists exactly the names in a directory with their modes and sizes
     (nested dirs, 200 entries); stat shows the size and permissions."""
@@ -231,7 +231,7 @@ def gzip_kernel(t):
 # 13. Commands from a pipe
 
 
-@case("stdin-pipe-exit")
+@case("stdin-pipe-exit", layouts=True)
 def stdin_pipe_exit(t):
     """Without '--' and with stdin a pipe, the guest runs the lines it reads;
     `exit 5` stops it with status 5 before the rest of the input."""
@@ -241,7 +241,7 @@ def stdin_pipe_exit(t):
     expect_no_stderr(res)
 
 
-@case("stdin-pipe-eof")
+@case("stdin-pipe-eof", layouts=True)
 def stdin_pipe_eof(t):
     """At end of input the guest exits with the last command's status."""
     res = t.boot(input=b"echo a\necho b\n")
@@ -258,7 +258,7 @@ def stdin_pipe_eof(t):
     expect_no_stderr(res)
 
 
-@case("stdin-pipe-unterminated-line")
+@case("stdin-pipe-unterminated-line", layouts=True)
 def stdin_pipe_unterminated(t):
     """A last line without a newline is still a whole command: after
     'echo first', input 'echo last' then EOF prints exactly 'last'."""
@@ -268,7 +268,7 @@ def stdin_pipe_unterminated(t):
     expect_no_stderr(res)
 
 
-@case("stdin-pipe-big")
+@case("stdin-pipe-big", layouts=True)
 def stdin_pipe_big(t):
     """Many lines (more than the guest's input buffers hold at once) all
     arrive, in order."""
@@ -370,7 +370,7 @@ def _interactive(t, keys_after_prompt, expect_after, final_keys, rc):
         pty.close()
 
 
-@case("interactive-ctrl-a-x")
+@case("interactive-ctrl-a-x", layouts=True)
 def interactive_ctrl_a_x(t):
     """On a terminal the guest shows the '# ' prompt, echoes what is typed
     and runs it; ^A x stops the VM with status 130, and the terminal
@@ -380,7 +380,7 @@ def interactive_ctrl_a_x(t):
         raise Fail(f"no '^A x: stopping the VM' message; terminal output {buf[-600:]!r}")
 
 
-@case("interactive-exit")
+@case("interactive-exit", layouts=True)
 def interactive_exit(t):
     """Typing `exit 4` in the interactive shell ends the launcher with status
     4, with the terminal restored; line editing (backspace) works."""
@@ -391,7 +391,7 @@ def interactive_exit(t):
 # 15. A small guest
 
 
-@case("mem-16m", notify_modes=True)
+@case("mem-16m", notify_modes=True, layouts=True)
 def mem_16m(t):
     """The smallest guest (16M) boots and runs a queue-depth-8 benchmark
     without errors."""

@@ -55,6 +55,10 @@ NOTIFY_MODES = (
 )
 
 
+# Ring layouts a test can run on (--ring=LAYOUT: console and disks alike).
+LAYOUTS = ("draft3", "split", "packed")
+
+
 @dataclasses.dataclass
 class Case:
     name: str
@@ -62,28 +66,36 @@ class Case:
     needs_kvm: bool
     mode: NotifyMode
     param: object = None
+    layout: str = None
 
 
 REGISTRY = []
 
 
-def case(name, kvm=True, notify_modes=False, params=None):
+def case(name, kvm=True, notify_modes=False, params=None, layouts=False):
     """Register a test.
 
     notify_modes: run it once per NotifyMode (ctx.mode), named NAME[mode].
+    layouts: run it once per ring layout (ctx.layout; ctx.boot passes
+    --ring=LAYOUT), named NAME[layout] or, with notify_modes,
+    NAME[layout,mode].  A sequence picks some layouts only.
     params: a list of (label, value) pairs: one test per pair (ctx.param),
-    named NAME/label; combined with notify_modes gives NAME/label[mode].
+    named NAME/label.
     kvm: the test boots a guest, so it needs a usable /dev/kvm.
     """
+    if layouts is True:
+        layouts = LAYOUTS
 
     def register(fn):
         modes = NOTIFY_MODES if notify_modes else (NOTIFY_MODES[0],)
         for label, value in params if params is not None else [(None, None)]:
-            for mode in modes:
-                full = name + (f"/{label}" if label is not None else "")
-                if notify_modes:
-                    full += f"[{mode.name}]"
-                REGISTRY.append(Case(full, fn, kvm, mode, value))
+            for layout in layouts or (None,):
+                for mode in modes:
+                    full = name + (f"/{label}" if label is not None else "")
+                    tags = ([layout] if layout else []) + ([mode.name] if notify_modes else [])
+                    if tags:
+                        full += f"[{','.join(tags)}]"
+                    REGISTRY.append(Case(full, fn, kvm, mode, value, layout))
         return fn
 
     return register
@@ -204,14 +216,16 @@ def expect_setup_error(res, *needles):
 
 
 STAT_COLUMNS = ("notifies", "by-exit", "chains", "descs", "bytes-out", "bytes-in", "bounce",
-                "signals", "wakeups", "max-out")
-_HEADER_RE = re.compile(r"^device\s+" + r"\s+".join(re.escape(c) for c in STAT_COLUMNS) + r"$")
-_DEVROW_RE = re.compile(r"^(console|blk\d+)" + r"\s+(\d+)" * len(STAT_COLUMNS) + r"$")
+                "signals", "suppressed", "wakeups", "max-out")
+_HEADER_RE = re.compile(r"^device\s+ring\s+" + r"\s+".join(re.escape(c) for c in STAT_COLUMNS)
+                        + r"$")
+_DEVROW_RE = re.compile(r"^(console|blk\d+)\s+(draft3|split|packed)" + r"\s+(\d+)" * len(STAT_COLUMNS)
+                        + r"$")
 _BLKROW_RE = re.compile(
     r"^(blk\d+)\s+reads (\d+), writes (\d+), flushes \(fdatasync\) (\d+), errors (\d+), "
     r"unsupported (\d+), header bytes (\d+)$")
 _VCPU_RE = re.compile(
-    r"^vcpu\s+exits (\d+): notify (\d+), console (\d+), wait (\d+), other (\d+); "
+    r"^vcpu\s+exits (\d+): notify (\d+), console (\d+), wait (\d+), status (\d+), other (\d+); "
     r"wall \d+\.\d{3} s$")
 
 
@@ -219,7 +233,7 @@ _VCPU_RE = re.compile(
 class Stats:
     devices: dict  # name -> {column: int}
     blk: dict  # name -> {reads, writes, flushes, errors, unsupported, header}
-    vcpu: dict  # exits, notify, console, wait, other
+    vcpu: dict  # exits, notify, console, wait, status, other
     messages: list  # the "lguest: " lines
 
 
@@ -236,13 +250,14 @@ def parse_stats(res):
             header += 1
         elif m := _DEVROW_RE.match(line):
             expect(m[1] not in devices, f"device {m[1]} listed twice", res)
-            devices[m[1]] = dict(zip(STAT_COLUMNS, map(int, m.groups()[1:])))
+            devices[m[1]] = dict(zip(STAT_COLUMNS, map(int, m.groups()[2:])))
+            devices[m[1]]["ring"] = m[2]
         elif m := _BLKROW_RE.match(line):
             blk[m[1]] = dict(zip(("reads", "writes", "flushes", "errors", "unsupported",
                                   "header"), map(int, m.groups()[1:])))
         elif m := _VCPU_RE.match(line):
             expect(vcpu is None, "vcpu line printed twice", res)
-            vcpu = dict(zip(("exits", "notify", "console", "wait", "other"),
+            vcpu = dict(zip(("exits", "notify", "console", "wait", "status", "other"),
                             map(int, m.groups())))
         else:
             fail(f"unexpected stderr line {line!r}", res)
@@ -262,8 +277,9 @@ class Ctx:
     """What a test works with: a private temp dir, the binaries, its notify
     mode and parameter, and helpers to run the launcher."""
 
-    def __init__(self, build, tmp, mode, param, name):
+    def __init__(self, build, tmp, mode, param, name, layout=None):
         self.build = Path(build)
+        self.layout = layout
         self.lguest_bin = self.build / "lguest"
         self.kernel = self.build / "guest.elf"
         self.tmp = Path(tmp)
@@ -301,7 +317,10 @@ class Ctx:
         return self.run([self.lguest_bin, *args], input=input, env=env)
 
     def boot_argv(self, cmd=None, blocks=(), opts=(), kernel=None, verbose=False):
-        argv = [self.lguest_bin, *self.mode.opts, *opts]
+        argv = [self.lguest_bin, *self.mode.opts]
+        if self.layout:
+            argv.append(f"--ring={self.layout}")
+        argv += [*opts]
         argv += [f"--block={b}" for b in blocks]
         if verbose:
             argv.append("-v")
@@ -324,6 +343,10 @@ class Ctx:
         expect_rc(res, rc)
         stats = parse_stats(res)
         self.check_notify_path(res, stats)
+        if self.layout:
+            rings = {d: s["ring"] for d, s in stats.devices.items()}
+            expect(all(r == self.layout for r in rings.values()),
+                   f"--ring={self.layout}, but the devices run {rings}", res)
         return res, stats
 
     def check_notify_path(self, res, stats):

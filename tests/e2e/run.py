@@ -36,7 +36,7 @@ def run_case(c, build, kvm_problem, ci):
         if c.needs_kvm and kvm_problem:
             raise harness.Skip(kvm_problem)
         with tempfile.TemporaryDirectory(prefix="lguest-e2e-") as tmp:
-            c.fn(harness.Ctx(build, tmp, c.mode, c.param, c.name))
+            c.fn(harness.Ctx(build, tmp, c.mode, c.param, c.name, c.layout))
         return "ok", ""
     except harness.Fail as e:
         return "FAIL", str(e)

@@ -1,0 +1,147 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * queue.c: dispatch from the layout-neutral queue calls to the layout's
+ * own code (draft3_dev.c, split_dev.c, packed_dev.c).  Nothing here reads
+ * guest memory itself.
+ */
+#include <string.h>
+
+#include "ring/queue.h"
+
+void queue_init_draft3(struct queue *q, struct d3_dev *d, bool in)
+{
+	memset(q, 0, sizeof(*q));
+	q->layout = LG_RING_DRAFT3;
+	q->d3.dev = d;
+	q->d3.in = in;
+	q->ready = true;
+}
+
+bool queue_init_modern(struct queue *q, uint8_t layout, const struct guest_mem *mem,
+		       const char *name, uint16_t size, uint64_t desc, uint64_t driver,
+		       uint64_t device, bool event_idx, bool indirect)
+{
+	memset(q, 0, sizeof(*q));
+	q->layout = layout;
+	if (layout == LG_RING_SPLIT)
+		q->ready = split_dev_init(&q->split, mem, name, size, desc, driver, device,
+					  event_idx, indirect);
+	else
+		q->ready = packed_dev_init(&q->packed, mem, name, size, desc, driver, device,
+					   event_idx, indirect);
+	return q->ready;
+}
+
+void queue_destroy(struct queue *q)
+{
+	if (q->layout == LG_RING_SPLIT)
+		split_dev_destroy(&q->split);
+	else if (q->layout == LG_RING_PACKED)
+		packed_dev_destroy(&q->packed);
+	q->ready = false;
+}
+
+int queue_pop(struct queue *q, struct chain *c)
+{
+	switch (q->layout) {
+	case LG_RING_DRAFT3:
+		return q->d3.in ? d3_dev_pop_in(q->d3.dev, c) : d3_dev_pop_out(q->d3.dev, c);
+	case LG_RING_SPLIT:
+		return split_dev_pop(&q->split, c);
+	default:
+		return packed_dev_pop(&q->packed, c);
+	}
+}
+
+bool queue_push(struct queue *q, struct chain *c, uint32_t written)
+{
+	switch (q->layout) {
+	case LG_RING_DRAFT3:
+		/* Gives back both halves a block request joined, or the one it has. */
+		return d3_dev_push(q->d3.dev, c, written);
+	case LG_RING_SPLIT:
+		return split_dev_push(&q->split, c, written);
+	default:
+		return packed_dev_push(&q->packed, c, written);
+	}
+}
+
+/* Draft III has one "running" flag for the device, covering both queues. */
+void queue_disable_notify(struct queue *q)
+{
+	switch (q->layout) {
+	case LG_RING_DRAFT3:
+		d3_dev_start_running(q->d3.dev);
+		break;
+	case LG_RING_SPLIT:
+		split_dev_disable_notify(&q->split);
+		break;
+	default:
+		packed_dev_disable_notify(&q->packed);
+	}
+}
+
+bool queue_enable_notify(struct queue *q)
+{
+	switch (q->layout) {
+	case LG_RING_DRAFT3:
+		/*
+		 * The running flag covers both queues, but the caller asks
+		 * about its own: in buffers waiting for console input are no
+		 * reason to go round a transmit loop again.
+		 */
+		return d3_dev_stop_running(q->d3.dev) && d3_dev_queue_has_avail(q->d3.dev, q->d3.in);
+	case LG_RING_SPLIT:
+		return split_dev_enable_notify(&q->split);
+	default:
+		return packed_dev_enable_notify(&q->packed);
+	}
+}
+
+bool queue_should_signal(struct queue *q)
+{
+	switch (q->layout) {
+	case LG_RING_DRAFT3:
+		return !q->d3.dev->broken && !d3_dev_signal_suppressed(q->d3.dev);
+	case LG_RING_SPLIT:
+		return split_dev_should_signal(&q->split);
+	default:
+		return packed_dev_should_signal(&q->packed);
+	}
+}
+
+bool queue_has_buffers(const struct queue *q)
+{
+	switch (q->layout) {
+	case LG_RING_DRAFT3:
+		return q->d3.in ? d3_dev_in_available(q->d3.dev) : d3_dev_has_avail(q->d3.dev);
+	case LG_RING_SPLIT:
+		return split_dev_has_avail(&q->split);
+	default:
+		return packed_dev_has_avail(&q->packed);
+	}
+}
+
+bool queue_broken(const struct queue *q)
+{
+	switch (q->layout) {
+	case LG_RING_DRAFT3:
+		return q->d3.dev->broken;
+	case LG_RING_SPLIT:
+		return q->split.broken;
+	default:
+		return q->packed.broken;
+	}
+}
+
+const char *queue_error(const struct queue *q)
+{
+	switch (q->layout) {
+	case LG_RING_DRAFT3:
+		return q->d3.dev->error;
+	case LG_RING_SPLIT:
+		return q->split.error;
+	default:
+		return q->packed.error;
+	}
+}
