@@ -115,11 +115,9 @@ static void change_status(struct device *dev, uint8_t status)
 	if (dev->broken || (old & VIRTIO_CONFIG_S_FAILED))
 		return; /* only a reset brings it back */
 	if (added & VIRTIO_CONFIG_S_FAILED) {
-		warnx_lg("%s: the guest driver gave up on the device (status FAILED)", dev->name);
-		for (unsigned int i = 0; i < dev->nqueues; i++)
-			queue_destroy(&dev->queue[i]);
-		dev->active = false;
+		/* The driver gave up: stop, say so, and wait for a reset. */
 		device_publish_status(dev, status);
+		device_fail(dev, "the guest driver set FAILED");
 		return;
 	}
 	if ((added & VIRTIO_CONFIG_S_FEATURES_OK) && !features_ok(dev))

@@ -11,6 +11,7 @@
  */
 #include "blk_priv.h"
 #include "hcall.h"
+#include "misbehave.h"
 #include "shell.h"
 
 /* Descriptors near the end of the table: free after boot-time use. */
@@ -103,33 +104,45 @@ static bool break_rule_draft3(struct blkdev *bd, const char *rule)
 	return true;
 }
 
-static bool break_rule(struct blkdev *bd, const char *rule)
+static enum misbehave_outcome break_rule(struct blkdev *bd, const char *rule)
 {
-	bool ok;
-
-	switch (bd->dev.layout) {
-	case LG_RING_DRAFT3:
-		ok = break_rule_draft3(bd, rule);
-		break;
-	default:
-		ok = false;
-	}
-	if (!ok)
-		return false;
+	if (bd->dev.layout != LG_RING_DRAFT3)
+		return blk_misbehave_modern(bd, rule);
+	if (!break_rule_draft3(bd, rule))
+		return MISBEHAVE_UNKNOWN;
 	lg_device_kick(&bd->dev);
 	hcall_notify(bd->dev.key); /* even if the device claims to be running */
-	return true;
+	return MISBEHAVE_WAIT_STOP;
 }
 
 int cmd_misbehave(int argc, char **argv)
 {
 	struct blkdev *bd = blk_get(0);
+	enum misbehave_outcome r = MISBEHAVE_UNKNOWN;
 	uint64_t deadline;
 
-	if (argc != 2 || !bd || !break_rule(bd, argv[1])) {
-		printk("usage: misbehave head-range|no-head|next-range|loop|pfn-range|len-range|"
-		       "offset|avail-jump|in-flight|bad-id|used-scribble (needs blk0)\n");
+	if (argc == 2 && bd)
+		r = break_rule(bd, argv[1]);
+	switch (r) {
+	case MISBEHAVE_UNKNOWN:
+		printk("usage: misbehave RULE (needs blk0); draft3: head-range no-head next-range "
+		       "loop pfn-range len-range offset avail-jump in-flight bad-id "
+		       "used-scribble; split: head-range next-range loop avail-jump "
+		       "used-scribble; packed: not-available id-range event-reserved "
+		       "event-desc-noidx; split and packed: addr-range len-wrap zero-len "
+		       "write-before-read chain-len indirect-nofeature indirect-next "
+		       "indirect-len indirect-range indirect-nested status-failed "
+		       "features-unoffered no-version-1 no-packed driver-ok-early queue-size "
+		       "queue-disabled ring-range ring-align\n");
 		return 2;
+	case MISBEHAVE_REFUSED:
+		printk("misbehave %s: %s refused FEATURES_OK\n", argv[1], blk_name(bd));
+		return 1;
+	case MISBEHAVE_NOT_REFUSED:
+		printk("misbehave %s: %s accepted it\n", argv[1], blk_name(bd));
+		return 0;
+	case MISBEHAVE_WAIT_STOP:
+		break;
 	}
 	deadline = rdtsc() + ns_to_tsc(5000000000ULL);
 	while (!device_failed(bd->dev.index) && rdtsc() < deadline)

@@ -104,3 +104,31 @@ int cmd_blkwrite(int argc, char **argv)
 	printk("blkwrite: %s\n", status_name(status));
 	return status == D3_BLK_S_OK ? 0 : 1;
 }
+
+/* What the driver knows about a disk, and what GET_ID says (split/packed). */
+int cmd_blkinfo(int argc, char **argv)
+{
+	static char id[VIRTIO_BLK_ID_BYTES + 1];
+	struct blkdev *bd;
+	int status;
+
+	if (argc > 2) {
+		printk("usage: blkinfo [dev=N]\n");
+		return 2;
+	}
+	bd = shell_blkdev(argc == 2 ? argv[1] : NULL);
+	if (!bd)
+		return 1;
+	printk("%s: %s ring, %lu sectors, %s\n", blk_name(bd), blk_layout(bd),
+	       (unsigned long)blk_capacity(bd), blk_read_only(bd) ? "read-only" : "read-write");
+	if (!strcmp(blk_layout(bd), "draft3"))
+		return 0; /* the 2007 protocol has no GET_ID */
+	memset(id, 0, sizeof(id));
+	status = blk_rw(bd, BLK_T_GET_ID, 0, id, VIRTIO_BLK_ID_BYTES);
+	if (status != VIRTIO_BLK_S_OK) {
+		printk("blkinfo: GET_ID: %s\n", status_name(status));
+		return 1;
+	}
+	printk("%s: id %s\n", blk_name(bd), id);
+	return 0;
+}

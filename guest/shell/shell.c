@@ -27,6 +27,8 @@ static const struct command commands[] = {
 	  cmd_blkread },
 	{ "blkwrite", "blkwrite SECTOR COUNT BYTE [dev=N]", "fill sectors with BYTE, then flush",
 	  cmd_blkwrite },
+	{ "blkinfo", "blkinfo [dev=N]", "a disk's ring layout, size and (split/packed) id",
+	  cmd_blkinfo },
 	{ "blkbench", "blkbench randread|randwrite|seqread bs=SIZE qd=N [count=N|secs=N] [dev=N]",
 	  "measure IOPS, MB/s and latency", cmd_blkbench },
 	{ "echo", "echo [WORDS...]", "print the words", cmd_echo },

@@ -80,15 +80,117 @@ def misbehave(t):
     expect(_sha(img) == before, "the image changed", res)
 
 
+# The same for split and packed rings (launcher/ring/split_dev.c,
+# packed_dev.c, device_status.c; guest/drivers/blk_misbehave_modern.c, whose
+# spare descriptor / buffer id is 200).  Each: (rule, layouts, extra --block
+# settings, the launcher's lines as regexes, what the guest reports).
+RAM = 128 << 20
+BOTH = ("split", "packed")
+MODERN_RULES = [
+    ("head-range", ("split",), "", [r"requestq: head descriptor 261 out of range \(256\)"]),
+    ("next-range", ("split",), "", [r"requestq: descriptor 200: next 999 out of range \(256\)"]),
+    ("loop", ("split",), "", [r"requestq: chain from head 200 loops or exceeds 256 descriptors"]),
+    ("avail-jump", ("split",), "",
+     [r"requestq: avail index jumped from 0 to 257 \(more than 256 ahead, or moved back\)"]),
+    ("used-scribble", ("split",), "",
+     [r"requestq: guest wrote to the used index \(expected 0, found 5\)"]),
+    ("not-available", ("packed",), "",
+     [r"requestq: chain from slot 0 continues into slot 1, which is not available "
+      r"\(flags 0, wrap counter 1\)"]),
+    ("id-range", ("packed",), "", [r"requestq: buffer id 261 out of range \(256\)"]),
+    ("event-reserved", ("packed",), "", [r"requestq: driver area flags 0x3 are reserved"]),
+    ("event-desc-noidx", ("packed",), ",event_idx=off",
+     [r"requestq: driver area flags DESC without VIRTIO_F_RING_EVENT_IDX"]),
+    ("addr-range", BOTH, "",
+     [rf"requestq: (descriptor 200|slot 0): addr {RAM + 0x10000:#x} len 16 is outside guest RAM"]),
+    ("len-wrap", BOTH, "",
+     [r"requestq: (descriptor 200|slot 0): addr 0xfffffffffffff000 len 8192 is outside "
+      r"guest RAM"]),
+    ("zero-len", BOTH, "", [r"requestq: (descriptor 200|slot 0): zero length"]),
+    ("write-before-read", BOTH, "",
+     [r"requestq: (descriptor 201: readable after a writable descriptor|"
+      r"slot 1: readable descriptor after a writable one)"]),
+    ("chain-len", BOTH, "",
+     [r"requestq: chain from (head 200|slot 0) is longer than 4294967295 bytes"]),
+    ("indirect-nofeature", BOTH, "",
+     [r"requestq: (descriptor 200|slot 0): INDIRECT,? but VIRTIO_F_INDIRECT_DESC was not "
+      r"negotiated"]),
+    ("indirect-next", BOTH, ",indirect=on",
+     [r"requestq: (descriptor 200|slot 0): INDIRECT together with NEXT"]),
+    ("indirect-len", BOTH, ",indirect=on",
+     [r"requestq: (descriptor 200|slot 0): indirect table length 24 is (zero or )?not a "
+      r"multiple of 16"]),
+    ("indirect-range", BOTH, ",indirect=on",
+     [rf"requestq: (descriptor 200|slot 0): indirect table at {RAM + 0x1000:#x} len 32 is "
+      r"outside guest RAM"]),
+    ("indirect-nested", BOTH, ",indirect=on",
+     [r"requestq: (indirect descriptor 1: nested INDIRECT table|"
+      r"slot 0 indirect entry 1: nested INDIRECT)"]),
+    ("status-failed", BOTH, "", [r"the guest driver set FAILED"]),
+    ("features-unoffered", BOTH, "",
+     [r"refusing FEATURES_OK: the driver accepted features 0x4000000000000, which the device "
+      r"did not offer", "the guest driver set FAILED"]),
+    ("no-version-1", BOTH, "",
+     [r"refusing FEATURES_OK: the driver did not accept VIRTIO_F_VERSION_1 \(legacy virtio "
+      r"is not supported\)", "the guest driver set FAILED"]),
+    ("no-packed", ("packed",), "",
+     [r"refusing FEATURES_OK: the driver did not accept VIRTIO_F_RING_PACKED, but this "
+      r"device runs a packed ring \(ring=packed\)", "the guest driver set FAILED"]),
+    ("driver-ok-early", BOTH, "", [r"DRIVER_OK without FEATURES_OK"]),
+    ("queue-size", BOTH, "", [r"requestq: queue size 512 is larger than the device's 256"]),
+    ("queue-disabled", BOTH, "", [r"requestq: DRIVER_OK with the queue not enabled"]),
+    ("ring-range", BOTH, "",
+     [rf"requestq: (descriptor table|ring) at {RAM - 64:#x} \(\d+ bytes\) is outside guest "
+      r"RAM"]),
+    ("ring-align", BOTH, "",
+     [r"requestq: (descriptor table|ring)( address)? (at )?0x[0-9a-f]+ is not 16-byte "
+      r"aligned"]),
+]
+
+
+@case("misbehave-modern", params=[(f"{layout}/{rule}", (layout, rule, extra, lines))
+                                  for rule, layouts, extra, lines in MODERN_RULES
+                                  for layout in layouts])
+def misbehave_modern(t):
+    """On a split or packed ring, and in the virtio handshake, the launcher
+    stops blk0 (or refuses FEATURES_OK, and stops it when the guest then
+    sets FAILED) with one line per step naming the rule; the guest keeps
+    running, blk1 still works, and the image is untouched."""
+    layout, rule, extra, lines = t.param
+    img, _ = t.raw_image()
+    img1, orig1 = t.raw_image("d1.img", size=1 << 20)
+    before = _sha(img)
+    res = t.boot(f"misbehave {rule}; blkread 0 8 dev=1; echo alive; exit 3",
+                 blocks=[f"{img},ring={layout}{extra}", img1])
+    expect_rc(res, 3)
+    outcome = "refused FEATURES_OK" if len(lines) == 2 else "stopped"
+    expect_stdout(res, f"misbehave {rule}: blk0 {outcome}\ncrc32={crc32(orig1[:4096]):08x}\n"
+                  "alive\n")
+    got = res.err_lines
+    expect(len(got) == len(lines), f"expected {len(lines)} stderr lines, got {len(got)}", res)
+    for i, (line, pattern) in enumerate(zip(got, lines)):
+        end = "; device stopped" if i == len(lines) - 1 else ""
+        expect(re.fullmatch(rf"lguest: blk0: {pattern}{end}", line) is not None,
+               f"stderr line {i + 1} does not match /lguest: blk0: {pattern}{end}/", res)
+    expect(_sha(img) == before, "the image changed", res)
+
+
+# A rule each layout has, to break blk0 with while blk1 carries on.
+LOOP_RULE = {"draft3": ("loop", MISBEHAVE_RULES[3][1]),
+             "split": ("loop", MODERN_RULES[2][3][0]),
+             "packed": ("not-available", MODERN_RULES[5][3][0])}
+
+
 @case("misbehave-other-disk-lives", notify_modes=True, layouts=True)
 def misbehave_other_disk(t):
     """Stopping a broken blk0 leaves blk1 working."""
+    rule, pattern = LOOP_RULE[t.layout]
     img0, _ = t.raw_image("d0.img")
     img1, orig1 = t.raw_image("d1.img", size=1 << 20)
-    res = t.boot("misbehave loop; blkread 0 8 dev=1", blocks=[img0, img1])
+    res = t.boot(f"misbehave {rule}; blkread 0 8 dev=1", blocks=[img0, img1])
     expect_rc(res, 0)
-    expect_stdout(res, f"misbehave loop: blk0 stopped\ncrc32={crc32(orig1[:4096]):08x}\n")
-    _expect_stopped_line(res, "loop", MISBEHAVE_RULES[3][1])
+    expect_stdout(res, f"misbehave {rule}: blk0 stopped\ncrc32={crc32(orig1[:4096]):08x}\n")
+    _expect_stopped_line(res, rule, pattern)
 
 
 # ---------------------------------------------------------------------------
@@ -150,6 +252,26 @@ BAD_INPUT = [
     ("block-empty", lambda t: ["--block=", _kernel(t)], ["--block needs a path"]),
     ("block-bad-option", lambda t: ["--block=x,rw", _kernel(t)],
      ["--block=x,rw", "unknown option 'rw'"]),
+    ("ring-bogus", lambda t: ["--ring=circular", _kernel(t)],
+     ["--ring=circular", "unknown layout (draft3, split or packed)"]),
+    ("block-ring-bogus", lambda t: ["--block=x,ring=split2", _kernel(t)],
+     ["--block", "ring=split2", "unknown layout"]),
+    ("qsize-not-power", lambda t: ["--qsize=100", _kernel(t)],
+     ["--qsize", "qsize=100", "must be a power of two from 4 to 32768"]),
+    ("qsize-too-big", lambda t: ["--block=x,ring=packed,qsize=65536", _kernel(t)],
+     ["--block", "qsize=65536", "must be a power of two from 4 to 32768"]),
+    ("qsize-too-small", lambda t: ["--ring=split", "--qsize=2", _kernel(t)],
+     ["--qsize", "qsize=2", "must be a power of two"]),
+    ("qsize-junk", lambda t: ["--block=x,ring=split,qsize=-8", _kernel(t)],
+     ["qsize=-8", "must be a power of two"]),
+    ("qsize-on-draft3", lambda t: ["--block=x,qsize=64", _kernel(t)],
+     ["--block", "qsize applies to split and packed rings (draft3 queues hold 170)"]),
+    ("indirect-on-draft3", lambda t: ["--console=indirect=on", _kernel(t)],
+     ["--console", "indirect descriptors need a split or packed ring"]),
+    ("indirect-maybe", lambda t: ["--block=x,ring=split,indirect=maybe", _kernel(t)],
+     ["indirect=maybe", "say on or off"]),
+    ("console-bad-setting", lambda t: ["--console=speed=fast", _kernel(t)],
+     ["--console=speed=fast", "unknown option 'speed=fast'"]),
     ("no-kernel", lambda t: [], ["no kernel given"]),
     ("no-kernel-only-options", lambda t: ["-v", "--mem=64M"], ["no kernel given"]),
     ("extra-argument", lambda t: [_kernel(t), "stray"], ["unexpected argument 'stray'"]),
