@@ -2,9 +2,11 @@
 """bench.py BUILD_DIR: the figures for an issue note, measured in one run.
 
 - wall time of `lguest guest.elf -- 'exit 0'` (median of 10) and of `make run`;
-- guest `blkbench` next to host `hostbench` (pread/pwrite, same pattern, same
-  image, same run) as a ratio, with ioeventfd and with --no-ioeventfd;
-- bounce bytes on the data path, from the launcher's counters.
+- for each ring layout (draft3, split, packed), guest `blkbench` next to host
+  `hostbench` (pread/pwrite, same pattern, same image, same run) as a ratio,
+  with ioeventfd and with --no-ioeventfd;
+- NOTIFYs and signals per request, and bounce bytes on the data path, from
+  the launcher's counters.
 
 Prints figures; asserts nothing about speed.
 """
@@ -29,6 +31,21 @@ WORKLOADS = [
 
 def run(cmd, **kw):
     return subprocess.run(cmd, capture_output=True, text=True, timeout=300, **kw)
+
+
+LAYOUTS = ("draft3", "split", "packed")
+STAT_COLUMNS = ("notifies", "by-exit", "chains", "descs", "bytes-out", "bytes-in", "bounce",
+                "signals", "suppressed", "wakeups", "max-out")
+
+
+def blk0_stats(stderr):
+    m = re.search(r"^blk0 +\w+" + r" +(\d+)" * len(STAT_COLUMNS) + r"$", stderr, re.M)
+    return dict(zip(STAT_COLUMNS, map(int, m.groups()))) if m else None
+
+
+def ops_done(stdout):
+    m = re.search(r": (\d+) ops in", stdout)
+    return int(m.group(1)) if m else None
 
 
 def iops(line):
@@ -56,22 +73,24 @@ def main():
     r = run(["make", "-s", "run"])
     print(f"make run (after a build): {(time.perf_counter() - t0) * 1e3:.0f} ms, rc {r.returncode}")
 
-    print(f"\n{'workload':34} {'path':10} {'guest IOPS':>11} {'MB/s':>8} {'p50 us':>7} "
-          f"{'p99 us':>7} | {'host IOPS':>10} {'MB/s':>8} {'p50 us':>7} | {'ratio':>5} bounce")
+    print(f"\n{'workload':30} {'ring':6} {'path':9} {'guest IOPS':>10} {'MB/s':>7} "
+          f"{'p50 us':>7} {'p99 us':>7} | {'host IOPS':>9} {'MB/s':>7} {'p50 us':>6} | "
+          f"{'ratio':>5} {'notify/req':>10} {'signal/req':>10} bounce")
     for pattern, args in WORKLOADS:
         host = run([os.path.join(build, "hostbench"), pattern, image] + args.split())
         h = iops(host.stdout)
-        for path, opts in (("ioeventfd", []), ("exit", ["--no-ioeventfd"])):
-            g = run([lguest, "-v", f"--block={image}", "--mem=512M"] + opts +
-                    [kernel, "--", f"blkbench {pattern} {args}"])
-            gi = iops(g.stdout)
-            bounce = re.search(r"^blk0 +(?:\d+ +){6}(\d+)", g.stderr, re.M)
-            if not gi or not h:
-                print(f"{pattern} {args}: failed\n{g.stdout}{g.stderr}{host.stdout}{host.stderr}")
-                continue
-            print(f"{pattern + ' ' + args:34} {path:10} {gi[0]:11.0f} {gi[1]:8.1f} {gi[2]:7.1f} "
-                  f"{gi[3]:7.1f} | {h[0]:10.0f} {h[1]:8.1f} {h[2]:7.1f} | {gi[0] / h[0]:5.2f} "
-                  f"{bounce.group(1) if bounce else '?'}")
-
+        for layout in LAYOUTS:
+            for path, opts in (("ioeventfd", []), ("exit", ["--no-ioeventfd"])):
+                g = run([lguest, "-v", f"--block={image}", f"--ring={layout}", "--mem=512M"] +
+                        opts + [kernel, "--", f"blkbench {pattern} {args}"])
+                gi, st, n = iops(g.stdout), blk0_stats(g.stderr), ops_done(g.stdout)
+                if not gi or not h or not st or not n:
+                    print(f"{pattern} {args} {layout}: failed\n{g.stdout}{g.stderr}"
+                          f"{host.stdout}{host.stderr}")
+                    continue
+                print(f"{pattern + ' ' + args:30} {layout:6} {path:9} {gi[0]:10.0f} "
+                      f"{gi[1]:7.1f} {gi[2]:7.1f} {gi[3]:7.1f} | {h[0]:9.0f} {h[1]:7.1f} "
+                      f"{h[2]:6.1f} | {gi[0] / h[0]:5.2f} {st['notifies'] / n:10.3f} "
+                      f"{st['signals'] / n:10.3f} {st['bounce']}")
 
 main()

@@ -25,13 +25,13 @@ struct packed_drv {
 	struct vring_packed_desc *ring;
 	struct vring_packed_desc_event *driver; /* driver area: we write */
 	struct vring_packed_desc_event *device; /* device area: the device writes */
-	uint16_t next_avail;   /* ring slot for the next descriptor we add */
-	bool avail_wrap;       /* our wrap counter (starts 1) */
-	uint16_t num_free;     /* ring slots free */
-	uint16_t num_added;    /* slots made available since the last publish */
-	uint16_t last_used;    /* ring slot of the next used descriptor */
-	bool used_wrap;	       /* wrap counter expected there (starts 1) */
-	uint16_t free_id;      /* first free buffer id */
+	uint16_t next_avail;			/* ring slot for the next descriptor we add */
+	bool avail_wrap;			/* our wrap counter (starts 1) */
+	uint16_t num_free;			/* ring slots free */
+	uint16_t num_added; /* slots made available since the last publish (at most size) */
+	uint16_t last_used; /* ring slot of the next used descriptor */
+	bool used_wrap;	    /* wrap counter expected there (starts 1) */
+	uint16_t free_id;   /* first free buffer id */
 	bool cb_disabled;
 	bool broken;
 	const char *error;
@@ -46,12 +46,11 @@ size_t packed_drv_ring_bytes(uint16_t size);
 size_t packed_drv_priv_bytes(uint16_t size);
 
 /* Lay the ring out in @ring (16-aligned, zeroed here) and state in @priv. */
-void packed_drv_init(struct packed_drv *q, uint16_t size, void *ring, void *priv,
-		     bool event_idx);
+void packed_drv_init(struct packed_drv *q, uint16_t size, void *ring, void *priv, bool event_idx);
 
 /* As split_drv_add(): returns the buffer id, or -1 if it does not fit. */
-int packed_drv_add(struct packed_drv *q, const struct lg_sg *sg, unsigned int out,
-		   unsigned int in, void *token);
+int packed_drv_add(struct packed_drv *q, const struct lg_sg *sg, unsigned int out, unsigned int in,
+		   void *token);
 int packed_drv_add_indirect(struct packed_drv *q, const struct lg_sg *sg, unsigned int out,
 			    unsigned int in, struct vring_packed_desc *table, uint64_t table_gpa,
 			    void *token);

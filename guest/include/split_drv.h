@@ -49,7 +49,9 @@ size_t split_drv_priv_bytes(uint16_t size);
 
 /*
  * Lay the ring out in @ring (16-aligned, split_drv_ring_bytes() long; it
- * is zeroed) and the private state in @priv.  @size: power of two.
+ * is zeroed) and the private state in @priv (pointer-aligned, also
+ * zeroed).  @size: a power of two in 1..32768; anything else leaves the
+ * queue broken, touching neither @ring nor @priv.
  */
 void split_drv_init(struct split_drv *q, uint16_t size, void *ring, void *priv, bool event_idx);
 
@@ -95,7 +97,8 @@ void *split_drv_get_used(struct split_drv *q, uint32_t *len);
  * signal (VRING_AVAIL_F_NO_INTERRUPT; with EVENT_IDX used_event is left
  * behind).  enable: ask for a signal on the next completion; after a full
  * barrier, returns true if nothing is waiting to be reaped (safe to
- * sleep), false if something already is (reap first).
+ * sleep), false if something already is (reap first).  A broken queue
+ * will never have anything to reap, so enable says true: check q->broken.
  */
 void split_drv_disable_cb(struct split_drv *q);
 bool split_drv_enable_cb(struct split_drv *q);

@@ -35,13 +35,13 @@ struct packed_dev {
 	uint16_t size;	/* descriptors: a power of two, 1..PACKED_MAX_SIZE */
 	bool event_idx; /* VIRTIO_F_RING_EVENT_IDX: VRING_PACKED_EVENT_FLAG_DESC allowed */
 	bool indirect;	/* VIRTIO_F_INDIRECT_DESC negotiated */
-	struct vring_packed_desc *ring;		 /* host pointers, checked at init */
-	struct vring_packed_desc_event *driver;	 /* driver area: the guest writes */
-	struct vring_packed_desc_event *device;	 /* device area: we write */
-	uint16_t next_avail; /* ring slot where the next available buffer starts */
-	bool avail_wrap;     /* driver wrap counter we expect there (starts 1) */
-	uint16_t next_used;  /* ring slot where the next used descriptor goes */
-	bool used_wrap;	     /* our wrap counter (starts 1) */
+	struct vring_packed_desc *ring;		/* host pointers, checked at init */
+	struct vring_packed_desc_event *driver; /* driver area: the guest writes */
+	struct vring_packed_desc_event *device; /* device area: we write */
+	uint16_t next_avail;	 /* ring slot where the next available buffer starts */
+	bool avail_wrap;	 /* driver wrap counter we expect there (starts 1) */
+	uint16_t next_used;	 /* ring slot where the next used descriptor goes */
+	bool used_wrap;		 /* our wrap counter (starts 1) */
 	uint16_t signalled_used; /* next_used when we last decided about a signal */
 	bool signalled_wrap;
 	bool signalled_valid;
@@ -63,8 +63,12 @@ void packed_dev_destroy(struct packed_dev *q);
 /*
  * Take the next available buffer: c is overwritten with its segments
  * (readable, then writable), c->id = its buffer id, c->in_id =
- * CHAIN_NO_ID, c->ndesc = descriptors walked.  Returns 1, 0 if none is
- * available, -1 if the queue is (now) broken.
+ * CHAIN_NO_ID, c->ndesc = descriptors walked (an indirect descriptor and
+ * every entry of its table count).  Returns 1, 0 if none is available, -1
+ * if the queue is (now) broken (c is then left empty).  Besides the
+ * spec's rules, an indirect table must be 8-byte aligned (we read it with
+ * aligned atomic loads) and the driver may not have more slots
+ * outstanding than the ring holds.
  */
 int packed_dev_pop(struct packed_dev *q, struct chain *c);
 

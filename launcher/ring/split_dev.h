@@ -27,9 +27,9 @@
 struct split_dev {
 	const char *name; /* "requestq", "rx", ...: first word of every error */
 	const struct guest_mem *mem;
-	uint16_t size;	 /* entries: a power of two, 1..SPLIT_MAX_SIZE */
-	bool event_idx;	 /* VIRTIO_F_RING_EVENT_IDX negotiated */
-	bool indirect;	 /* VIRTIO_F_INDIRECT_DESC negotiated */
+	uint16_t size;		 /* entries: a power of two, 1..SPLIT_MAX_SIZE */
+	bool event_idx;		 /* VIRTIO_F_RING_EVENT_IDX negotiated */
+	bool indirect;		 /* VIRTIO_F_INDIRECT_DESC negotiated */
 	struct vring_desc *desc; /* host pointers into guest RAM, checked at init */
 	struct vring_avail *avail;
 	struct vring_used *used;
@@ -47,7 +47,9 @@ struct split_dev {
  * q->broken set) if size is not a power of two in 1..SPLIT_MAX_SIZE, if an
  * address is not aligned as the spec requires (desc 16, avail 2, used 4),
  * or if any part (including used_event / avail_event) lies outside RAM.
- * Allocates in_flight; split_dev_destroy() frees it.
+ * Allocates in_flight; split_dev_destroy() frees it (and leaves the queue
+ * broken, so a stray call afterwards does nothing).  Init zeroes *q, so
+ * destroy before initialising the same struct again.
  */
 bool split_dev_init(struct split_dev *q, const struct guest_mem *mem, const char *name,
 		    uint16_t size, uint64_t desc_gpa, uint64_t avail_gpa, uint64_t used_gpa,
@@ -76,7 +78,10 @@ bool split_dev_push(struct split_dev *q, const struct chain *c, uint32_t written
  * left behind).  enable: ask for NOTIFYs again (clear the flag, or set
  * avail_event = last_avail), then, after a full barrier, report whether
  * more was published meanwhile: if true the caller must pop again rather
- * than sleep.
+ * than sleep.  With EVENT_IDX the request is one-shot (the guest notifies
+ * once, when it publishes entry last_avail), so call enable before every
+ * sleep, not once: the loop disable, pop until 0, enable, sleep only if
+ * enable said false, does exactly that.
  */
 void split_dev_disable_notify(struct split_dev *q);
 bool split_dev_enable_notify(struct split_dev *q);

@@ -1,0 +1,425 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * packed_drv.c: the driver's half of a virtio 1.1 packed virtqueue.
+ *
+ * One block of ring memory, laid out by packed_drv_init():
+ *
+ *   +-------------------------------------------------+ ring
+ *   | [0] addr len id flags | [1] ... | [size-1] ...  |  16 * size bytes,
+ *   +-------------------------------------------------+  both sides write
+ *   | driver area: off_wrap flags  (we write)          |  4 bytes
+ *   | device area: off_wrap flags  (the device writes) |  4 bytes
+ *   +-------------------------------------------------+
+ *
+ * We put buffers into the ring in order, from next_avail on: one
+ * descriptor per element, in consecutive slots (wrapping at the end), NEXT
+ * on all but the last, WRITE on the device-writable ones, and the buffer
+ * id in each (the device reads it from the last).  A descriptor is
+ * available when its AVAIL bit equals our wrap counter and its USED bit
+ * does not; the wrap counter starts at 1 and flips each time we pass the
+ * end of the ring.  The head's flags are written last, so the device never
+ * sees half a chain.
+ *
+ * The device answers with one used descriptor per buffer, {id, len}, with
+ * AVAIL = USED = its own wrap counter, written from slot 0 on in the
+ * order it finishes buffers.  Each used descriptor stands for as many
+ * slots as its buffer took, so we remember that per id (nslots[]) and
+ * follow: last_used moves on by nslots[id] after each one we reap.
+ *
+ *   slot:   0            1            2            3
+ *         +------------+------------+------------+------------+
+ *         | used id 2  | id 0       | id 2       |            |
+ *         | len 64     | (2nd of 0) | WRITE      |            |
+ *         +------------+------------+------------+------------+
+ *           buffer 0 was slots 0-1, buffer 2 slot 2; the device finished
+ *           buffer 2 first, so its used descriptor went into slot 0.  We
+ *           reap it, step last_used by nslots[2] = 1 to slot 1, and wait
+ *           there for buffer 0's used descriptor.
+ *
+ * Buffer ids come from a private free list (next_id[], ids < size), so
+ * the device can finish buffers in any order and ids are reused at once.
+ * Slots are counted, not listed: the slots from last_used to next_avail
+ * belong to buffers not yet reaped, and num_free is the rest.
+ *
+ * Event suppression: the driver area tells the device when to signal us
+ * (ENABLE / DISABLE / DESC: "when the used descriptor at off_wrap is
+ * written"), the device area tells us when to NOTIFY it.  DESC needs
+ * VIRTIO_F_RING_EVENT_IDX.  off_wrap = slot | wrap counter << 15.
+ *
+ * Positions: (slot, wrap) names a place on a ring twice as long, pos =
+ * slot + (wrap ? 0 : size), and distances are taken modulo 2 * size.
+ *
+ * Freestanding: no libc here; this file builds into the guest kernel and
+ * into the host unit tests.  Memory ordering uses GCC's __atomic builtins.
+ */
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "packed_drv.h"
+
+/* The two ownership bits, as masks (the uapi header gives bit numbers). */
+#define F_AVAIL	   ((uint16_t)(1u << VRING_PACKED_DESC_F_AVAIL))
+#define F_USED	   ((uint16_t)(1u << VRING_PACKED_DESC_F_USED))
+#define WRAP_SHIFT VRING_PACKED_EVENT_F_WRAP_CTR
+
+/* The device writes these while we read them: one untorn read each. */
+#define READ_DEVICE(x) __atomic_load_n(&(x), __ATOMIC_RELAXED)
+
+size_t packed_drv_ring_bytes(uint16_t size)
+{
+	return (size_t)size * sizeof(struct vring_packed_desc) +
+	       2 * sizeof(struct vring_packed_desc_event);
+}
+
+size_t packed_drv_priv_bytes(uint16_t size)
+{
+	return (size_t)size * (sizeof(void *) + 2 * sizeof(uint16_t));
+}
+
+static uint32_t ring_pos(const struct packed_drv *q, uint16_t slot, bool wrap)
+{
+	return slot + (wrap ? 0 : (uint32_t)q->size);
+}
+
+static uint32_t pos_dist(const struct packed_drv *q, uint32_t from, uint32_t to)
+{
+	return (to - from) & (2u * q->size - 1);
+}
+
+/* Move (*slot, *wrap) on by @n <= size slots, flipping wrap at the end. */
+static void advance(const struct packed_drv *q, uint16_t *slot, bool *wrap, uint32_t n)
+{
+	uint32_t s = *slot + n;
+
+	if (s >= q->size) {
+		s -= q->size;
+		*wrap = !*wrap;
+	}
+	*slot = (uint16_t)s;
+}
+
+/* AVAIL = wrap, USED = !wrap: available on the lap @wrap. */
+static uint16_t avail_bits(bool wrap)
+{
+	return wrap ? F_AVAIL : F_USED;
+}
+
+/* "Signal me once the used descriptor at last_used is written." */
+static uint16_t last_used_event(const struct packed_drv *q)
+{
+	return q->last_used | (uint16_t)(q->used_wrap << WRAP_SHIFT);
+}
+
+void packed_drv_init(struct packed_drv *q, uint16_t size, void *ring, void *priv, bool event_idx)
+{
+	uint8_t *p = priv;
+
+	__builtin_memset(ring, 0, packed_drv_ring_bytes(size));
+	__builtin_memset(q, 0, sizeof(*q));
+	q->size = size;
+	q->event_idx = event_idx;
+	q->ring = ring;
+	q->driver = (struct vring_packed_desc_event *)(q->ring + size);
+	q->device = q->driver + 1;
+	/* Both wrap counters start at 1; the zeroed ring is "nothing available". */
+	q->avail_wrap = true;
+	q->used_wrap = true;
+	q->num_free = size;
+
+	q->token = (void **)p;
+	q->nslots = (uint16_t *)(p + (size_t)size * sizeof(void *));
+	q->next_id = q->nslots + size;
+	for (uint16_t i = 0; i < size; i++) {
+		q->token[i] = NULL;
+		q->nslots[i] = 0;
+		q->next_id[i] = i + 1; /* size marks the end of the list */
+	}
+	q->free_id = 0;
+
+	/*
+	 * Callbacks start enabled.  With EVENT_IDX we say so the EVENT_IDX
+	 * way from the start, DESC at (slot 0, wrap 1), so that
+	 * packed_drv_get_used() only ever has to move off_wrap on.  (The
+	 * zeroed area would mean ENABLE, which asks for the same signal.)
+	 */
+	if (event_idx) {
+		q->driver->off_wrap = last_used_event(q);
+		q->driver->flags = VRING_PACKED_EVENT_FLAG_DESC;
+	}
+}
+
+/* Count @n slots as made available since the last publish. */
+static void count_added(struct packed_drv *q, uint32_t n)
+{
+	uint32_t added = q->num_added + n;
+
+	/* A whole ring or more: publish will notify unless told not to. */
+	q->num_added = added > q->size ? q->size : (uint16_t)added;
+}
+
+/* Take a buffer id off the free list; -1 if none (cannot happen while num_free > 0). */
+static int alloc_id(struct packed_drv *q)
+{
+	uint16_t id = q->free_id;
+
+	if (id >= q->size)
+		return -1;
+	q->free_id = q->next_id[id];
+	return id;
+}
+
+int packed_drv_add(struct packed_drv *q, const struct lg_sg *sg, unsigned int out, unsigned int in,
+		   void *token)
+{
+	uint16_t head = q->next_avail, slot = head, head_flags = 0;
+	bool wrap = q->avail_wrap;
+	unsigned int n = out + in;
+	int id;
+
+	/* out + in checked piecewise, so that a huge pair cannot wrap round. */
+	if (q->broken || !token || out > q->num_free || in > q->num_free - out || n == 0)
+		return -1;
+	id = alloc_id(q);
+	if (id < 0)
+		return -1;
+
+	for (unsigned int k = 0; k < n; k++) {
+		struct vring_packed_desc *d = &q->ring[slot];
+		uint16_t flags = avail_bits(wrap);
+
+		if (k + 1 < n)
+			flags |= VRING_DESC_F_NEXT;
+		if (k >= out)
+			flags |= VRING_DESC_F_WRITE;
+		d->addr = sg[k].gpa;
+		d->len = sg[k].len;
+		d->id = (uint16_t)id;
+		/*
+		 * Every descriptor after the head may be written plainly: the
+		 * device reads none of them before it sees the head available.
+		 * The head's flags wait until the whole chain is written.
+		 */
+		if (k == 0)
+			head_flags = flags;
+		else
+			d->flags = flags;
+		/* A chain crossing the end continues at slot 0 on the next lap. */
+		advance(q, &slot, &wrap, 1);
+	}
+
+	q->token[id] = token;
+	q->nslots[id] = (uint16_t)n;
+	q->num_free -= n;
+	q->next_avail = slot;
+	q->avail_wrap = wrap;
+	count_added(q, n);
+
+	/*
+	 * Release: pairs with the acquire load of the head's flags in
+	 * packed_dev_pop() (and packed_dev_has_avail()).  The rest of the
+	 * chain, the head's addr/len/id, and the data the caller put in the
+	 * readable buffers are visible to the device before the head is.
+	 * From this store on the buffer is the device's.
+	 */
+	__atomic_store_n(&q->ring[head].flags, head_flags, __ATOMIC_RELEASE);
+	return id;
+}
+
+int packed_drv_add_indirect(struct packed_drv *q, const struct lg_sg *sg, unsigned int out,
+			    unsigned int in, struct vring_packed_desc *table, uint64_t table_gpa,
+			    void *token)
+{
+	struct vring_packed_desc *d;
+	unsigned int n = out + in;
+	int id;
+
+	/* The table's length in bytes must fit the descriptor's 32-bit len. */
+	if (q->broken || !token || q->num_free == 0 || out > UINT32_MAX / 16 ||
+	    in > UINT32_MAX / 16 - out || n == 0)
+		return -1;
+	id = alloc_id(q);
+	if (id < 0)
+		return -1;
+
+	/* In the table only WRITE means anything (no NEXT: entries follow on). */
+	for (unsigned int k = 0; k < n; k++) {
+		table[k].addr = sg[k].gpa;
+		table[k].len = sg[k].len;
+		table[k].id = 0;
+		table[k].flags = k >= out ? VRING_DESC_F_WRITE : 0;
+	}
+
+	d = &q->ring[q->next_avail];
+	d->addr = table_gpa;
+	d->len = n * (uint32_t)sizeof(*table);
+	d->id = (uint16_t)id;
+	q->token[id] = token;
+	q->nslots[id] = 1;
+	q->num_free--;
+	/*
+	 * Release, as in packed_drv_add(): pairs with the device's acquire
+	 * load of this flags word; the table above is visible before it.
+	 */
+	__atomic_store_n(&d->flags, (uint16_t)(VRING_DESC_F_INDIRECT | avail_bits(q->avail_wrap)),
+			 __ATOMIC_RELEASE);
+	advance(q, &q->next_avail, &q->avail_wrap, 1);
+	count_added(q, 1);
+	return id;
+}
+
+bool packed_drv_publish(struct packed_drv *q)
+{
+	uint16_t added = q->num_added, flags, off_wrap;
+	uint32_t new, old, event;
+
+	if (q->broken || added == 0)
+		return false;
+	q->num_added = 0;
+
+	/*
+	 * Full fence: orders the head-flags stores of packed_drv_add() before
+	 * the device-area loads below.  It pairs with the full fence in
+	 * packed_dev_enable_notify() between the device's device-area store
+	 * and its load of our next head's flags.  Without it our load could
+	 * be satisfied before our store is visible: we would see the device
+	 * not asking, while the device, about to sleep, would not yet see our
+	 * buffer, and both would wait for ever.
+	 */
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	flags = READ_DEVICE(q->device->flags);
+	if (flags == VRING_PACKED_EVENT_FLAG_DISABLE)
+		return false;
+	/*
+	 * ENABLE notifies; so does anything we do not understand (a reserved
+	 * value, DESC without EVENT_IDX): an extra NOTIFY is harmless, a
+	 * missing one is a hang.  So does a whole ring added since the last
+	 * publish, which must have passed the device's event.
+	 */
+	if (flags != VRING_PACKED_EVENT_FLAG_DESC || !q->event_idx || added >= q->size)
+		return true;
+
+	/*
+	 * DESC: the device wants a NOTIFY once the descriptor at off_wrap is
+	 * available.  We made [old, new) available since the last publish;
+	 * notify if off_wrap lies in it.
+	 */
+	off_wrap = READ_DEVICE(q->device->off_wrap);
+	new = ring_pos(q, q->next_avail, q->avail_wrap);
+	old = new - added;
+	event = ring_pos(q, off_wrap & ((1u << WRAP_SHIFT) - 1), off_wrap >> WRAP_SHIFT);
+	return pos_dist(q, old, event) < added;
+}
+
+/* Whether the descriptor at last_used is a used one, from flags read with acquire. */
+static bool is_used(const struct packed_drv *q, uint16_t flags)
+{
+	/*
+	 * Both bits must equal our used wrap counter.  USED alone is not
+	 * enough: a descriptor we made available on the previous lap (the
+	 * second of a chain, say, which no used descriptor overwrote) has
+	 * USED = !previous wrap, which is the current one.
+	 */
+	return !!(flags & F_AVAIL) == q->used_wrap && !!(flags & F_USED) == q->used_wrap;
+}
+
+bool packed_drv_has_used(const struct packed_drv *q)
+{
+	if (q->broken)
+		return false;
+	/* Acquire, like packed_drv_get_used(): callers go on to reap. */
+	return is_used(q, __atomic_load_n(&q->ring[q->last_used].flags, __ATOMIC_ACQUIRE));
+}
+
+/* The device broke a rule: stop using the queue. */
+static void *bad_device(struct packed_drv *q, const char *why)
+{
+	q->broken = true;
+	q->error = why;
+	return NULL;
+}
+
+void *packed_drv_get_used(struct packed_drv *q, uint32_t *len)
+{
+	const struct vring_packed_desc *d;
+	uint16_t flags, id;
+	uint32_t used_len;
+	void *token;
+
+	if (q->broken)
+		return NULL;
+
+	/*
+	 * Acquire: pairs with the release store of the used flags in
+	 * packed_dev_push().  The id and len, and whatever the device wrote
+	 * into the buffer, are visible to the reads below (and the caller's).
+	 */
+	d = &q->ring[q->last_used];
+	flags = __atomic_load_n(&d->flags, __ATOMIC_ACQUIRE);
+	if (!is_used(q, flags))
+		return NULL;
+	id = READ_DEVICE(d->id);
+	used_len = READ_DEVICE(d->len);
+	if (id >= q->size)
+		return bad_device(q, "used buffer id out of range");
+	if (!q->token[id])
+		return bad_device(q, "used buffer id is not outstanding");
+
+	token = q->token[id];
+	q->token[id] = NULL;
+	q->num_free += q->nslots[id];
+	advance(q, &q->last_used, &q->used_wrap, q->nslots[id]);
+	q->next_id[id] = q->free_id;
+	q->free_id = id;
+
+	if (q->event_idx && !q->cb_disabled) {
+		/*
+		 * Keep asking for a signal at the next used descriptor, so a
+		 * driver that never disables callbacks hears of the next
+		 * completion too.
+		 */
+		__atomic_store_n(&q->driver->off_wrap, last_used_event(q), __ATOMIC_RELAXED);
+		/*
+		 * Full fence: orders that store before our next look at the
+		 * used flags.  It pairs with the full fence in
+		 * packed_dev_should_signal() between the device's used store
+		 * and its load of the driver area, as in packed_drv_enable_cb().
+		 */
+		__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	}
+	if (len)
+		*len = used_len;
+	return token;
+}
+
+void packed_drv_disable_cb(struct packed_drv *q)
+{
+	q->cb_disabled = true;
+	/* No ordering needed: a device that sees this late signals once more. */
+	__atomic_store_n(&q->driver->flags, VRING_PACKED_EVENT_FLAG_DISABLE, __ATOMIC_RELAXED);
+}
+
+bool packed_drv_enable_cb(struct packed_drv *q)
+{
+	if (q->broken)
+		return true;
+	q->cb_disabled = false;
+	if (q->event_idx) {
+		/* off_wrap first: the device reads it only when flags say DESC. */
+		__atomic_store_n(&q->driver->off_wrap, last_used_event(q), __ATOMIC_RELAXED);
+		__atomic_store_n(&q->driver->flags, VRING_PACKED_EVENT_FLAG_DESC, __ATOMIC_RELAXED);
+	} else {
+		__atomic_store_n(&q->driver->flags, VRING_PACKED_EVENT_FLAG_ENABLE,
+				 __ATOMIC_RELAXED);
+	}
+	/*
+	 * Full fence: orders the driver-area stores above before the load of
+	 * the used flags in packed_drv_has_used().  It pairs with the full
+	 * fence in packed_dev_should_signal() between the device's used
+	 * store and its load of the driver area: either the device sees our
+	 * request and signals, or we see its used descriptor here and the
+	 * caller reaps instead of sleeping.
+	 */
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	return !packed_drv_has_used(q);
+}

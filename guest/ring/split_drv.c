@@ -1,0 +1,397 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * split_drv.c: the driver's half of a virtio 1.x split virtqueue.
+ *
+ * One block of ring memory, laid out as split_drv_ring_bytes() says.  We
+ * write the first two parts; the device writes the third, and we only
+ * read it:
+ *
+ *   desc (ours)                 avail (ours)            used (device's)
+ *   16 * size bytes             6 + 2 * size, pad to 4  6 + 8 * size
+ *   +------------------------+  +-------------------+   +--------------------+
+ *   | [0] NEXT       next=1  |  | flags NO_INTERRUPT|   | flags NO_NOTIFY    |
+ *   | [1] WRITE      next=2  |  | idx               |   | idx                |
+ *   | [2] INDIRECT   next=3  |  | ring[0] = 0       |   | ring[0] = {id,len} |
+ *   | [3] free       next=4 <+--+-- free_head       |   | ...                |
+ *   | [4] free       next=5  |  | ring[1] = 2       |   | ring[size-1]       |
+ *   | ...                    |  | ...               |   | avail_event        |
+ *   +------------------------+  | used_event        |   +--------------------+
+ *                               +-------------------+
+ *
+ * Free descriptors form a list threaded through their `next` fields, so
+ * taking n of them from the front of the list already links them into a
+ * chain: add only fills them in and leaves NEXT off the last one.  Above,
+ * buffer 0 is two descriptors (0, 1) and buffer 2 is one, an INDIRECT
+ * pointing at a table in the caller's memory.  ndescs[head] remembers how
+ * many ring descriptors each buffer took, so freeing it needs no flags.
+ *
+ * A buffer's life:
+ *   free       descriptors on the free list
+ *   added      descriptors filled, head written into avail->ring beyond
+ *              avail->idx: the device cannot see it yet
+ *   published  split_drv_publish() moved avail->idx past it: the device's
+ *   used       the device wrote {head, len} into used->ring and moved
+ *              used->idx past it
+ *   reaped     split_drv_get_used() put its descriptors back on the list
+ *
+ * Indices are free-running 16-bit counters (avail_idx, last_used) and a
+ * ring slot is counter % size; size is a power of two, so it divides
+ * 65536 and the slots run on smoothly when a counter wraps.
+ *
+ * We do not trust the used ring: a used id is checked to be in range and
+ * outstanding before we index anything with it.  (Nor do we rely on the
+ * device leaving the descriptor table alone, which the spec requires of
+ * it: every index read back from a `next` field is masked into the table,
+ * so a device scribbling there could garble our buffers but never have us
+ * write outside the ring.)
+ *
+ * Freestanding: built into the guest kernel and into the host unit tests,
+ * so nothing here but the compiler's headers and the kernel's uapi ones.
+ * Ordering uses GCC's __atomic builtins; on x86-64 release and acquire
+ * cost nothing but stop the compiler reordering, and the full fence is
+ * an mfence (or a locked instruction).
+ */
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "split_drv.h"
+
+#define SPLIT_MAX_SIZE 32768 /* the largest queue size virtio allows */
+
+/* Where the parts lie in the ring memory (see split_drv_ring_bytes()). */
+static size_t avail_offset(uint16_t size)
+{
+	return sizeof(struct vring_desc) * (size_t)size;
+}
+
+static size_t used_offset(uint16_t size)
+{
+	/* avail: flags, idx, ring[size], used_event; then pad to 4 for used. */
+	return (avail_offset(size) + 6 + 2 * (size_t)size + 3) & ~(size_t)3;
+}
+
+size_t split_drv_ring_bytes(uint16_t size)
+{
+	/* used: flags, idx, ring[size] of {id, len}, avail_event. */
+	return used_offset(size) + 6 + 8 * (size_t)size;
+}
+
+size_t split_drv_priv_bytes(uint16_t size)
+{
+	return (sizeof(void *) + sizeof(uint16_t)) * (size_t)size;
+}
+
+/* The event words past the ends of the rings (spec: used_event, avail_event). */
+static uint16_t *used_event(const struct split_drv *q)
+{
+	return &q->avail->ring[q->size];
+}
+
+static uint16_t *avail_event(const struct split_drv *q)
+{
+	return (uint16_t *)&q->used->ring[q->size];
+}
+
+/* Index @i read back from a `next` field, kept inside the table. */
+static uint16_t in_table(const struct split_drv *q, uint16_t i)
+{
+	return i & (q->size - 1);
+}
+
+void split_drv_init(struct split_drv *q, uint16_t size, void *ring, void *priv, bool event_idx)
+{
+	uint8_t *r = ring;
+
+	__builtin_memset(q, 0, sizeof(*q));
+	q->size = size;
+	q->event_idx = event_idx;
+
+	/*
+	 * The caller promised a power of two; if not, refuse to run rather
+	 * than have slots collide (and touch no memory we were not sized
+	 * for).  size - 1 is then a mask for slots and table indices.
+	 */
+	if (size == 0 || size > SPLIT_MAX_SIZE || (size & (size - 1))) {
+		q->broken = true;
+		q->error = "queue size is not a power of two in 1..32768";
+		return;
+	}
+
+	__builtin_memset(ring, 0, split_drv_ring_bytes(size));
+	__builtin_memset(priv, 0, split_drv_priv_bytes(size));
+	q->desc = ring;
+	q->avail = (struct vring_avail *)(r + avail_offset(size));
+	q->used = (struct vring_used *)(r + used_offset(size));
+	q->token = priv;
+	q->ndescs = (uint16_t *)((uint8_t *)priv + sizeof(void *) * (size_t)size);
+
+	/* Every descriptor on the free list, in order: 0 -> 1 -> ... -> size-1. */
+	for (uint32_t i = 0; i + 1 < size; i++)
+		q->desc[i].next = (uint16_t)(i + 1);
+	q->free_head = 0;
+	q->num_free = size;
+	/*
+	 * Zeroed memory already says what we want at first: flags 0 (signal
+	 * us), used_event 0 (signal when the first buffer is used).
+	 */
+}
+
+/*
+ * Fill descriptor @d from segment @k: readable for the first @out
+ * segments, writable after; NEXT unless it is the last.  `next` is set by
+ * the caller (or already holds the free list's link, which is the chain).
+ */
+static void fill(struct vring_desc *d, const struct lg_sg *sg, unsigned int k, unsigned int out,
+		 bool more)
+{
+	d->addr = sg[k].gpa;
+	d->len = sg[k].len;
+	d->flags = (k >= out ? VRING_DESC_F_WRITE : 0) | (more ? VRING_DESC_F_NEXT : 0);
+}
+
+/* Put @head into the next avail slot beyond what we have published. */
+static int make_available(struct split_drv *q, uint16_t head, uint16_t ndescs, void *token)
+{
+	q->token[head] = token;
+	q->ndescs[head] = ndescs;
+	/*
+	 * The device does not read this slot until avail->idx moves past it
+	 * (split_drv_publish()), so a plain store will do.
+	 */
+	q->avail->ring[q->avail_idx & (q->size - 1)] = head;
+	q->avail_idx++;
+	q->num_added++;
+	return head;
+}
+
+int split_drv_add(struct split_drv *q, const struct lg_sg *sg, unsigned int out, unsigned int in,
+		  void *token)
+{
+	uint16_t head, i;
+	unsigned int n;
+
+	/* Written so that out + in cannot wrap and pass the test. */
+	if (q->broken || !token || out > q->num_free || in > q->num_free - out)
+		return -1;
+	n = out + in;
+	if (n == 0)
+		return -1;
+
+	/*
+	 * Taking descriptors off the front of the free list: their `next`
+	 * fields already chain them, in order, so we only fill them in.
+	 */
+	head = i = q->free_head;
+	for (unsigned int k = 0; k < n; k++) {
+		fill(&q->desc[i], sg, k, out, k + 1 < n);
+		i = in_table(q, q->desc[i].next);
+	}
+	/* The free list goes on after the last one we took. */
+	q->free_head = i;
+	q->num_free -= n;
+	return make_available(q, head, (uint16_t)n, token);
+}
+
+int split_drv_add_indirect(struct split_drv *q, const struct lg_sg *sg, unsigned int out,
+			   unsigned int in, struct vring_desc *table, uint64_t table_gpa,
+			   void *token)
+{
+	struct vring_desc *d;
+	uint16_t head;
+	unsigned int n;
+
+	/* The table's length (16 bytes an entry) must fit the 32-bit len. */
+	if (q->broken || !token || !table || q->num_free == 0 ||
+	    out > UINT32_MAX / sizeof(*table) || in > UINT32_MAX / sizeof(*table) - out)
+		return -1;
+	n = out + in;
+	if (n == 0)
+		return -1;
+
+	/* The table is ours, like the ring: entries chain 0 -> 1 -> ... */
+	for (unsigned int k = 0; k < n; k++) {
+		fill(&table[k], sg, k, out, k + 1 < n);
+		table[k].next = (uint16_t)(k + 1 < n ? k + 1 : 0);
+	}
+
+	head = q->free_head;
+	d = &q->desc[head];
+	q->free_head = in_table(q, d->next);
+	q->num_free--;
+	d->addr = table_gpa;
+	d->len = n * (uint32_t)sizeof(*table);
+	/* No NEXT (the table is the rest of the chain), no WRITE (ignored). */
+	d->flags = VRING_DESC_F_INDIRECT;
+	return make_available(q, head, 1, token);
+}
+
+bool split_drv_publish(struct split_drv *q)
+{
+	uint16_t old, new;
+
+	if (q->broken || q->num_added == 0)
+		return false;
+	new = q->avail_idx;
+	old = new - q->num_added;
+
+	/*
+	 * Release: pairs with the device's acquire load of avail->idx
+	 * (split_dev_pop()).  The descriptors, indirect tables and ring
+	 * entries split_drv_add() wrote are visible to the device before it
+	 * can see the new index.
+	 */
+	__atomic_store_n(&q->avail->idx, new, __ATOMIC_RELEASE);
+	q->num_added = 0;
+
+	/*
+	 * Full fence: orders the index store above before the loads of
+	 * used->flags / avail_event below.  It pairs with the device's full
+	 * fence in split_dev_enable_notify() between its store of the flag
+	 * or avail_event and its load of avail->idx.  Without it our load
+	 * could be satisfied before our store is visible: we would see the
+	 * old "do not notify" and skip the NOTIFY, while the device, going to
+	 * sleep, would not yet see our new index, and the buffers would sit
+	 * there with both sides asleep.
+	 */
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+
+	/*
+	 * With EVENT_IDX: notify if this batch, [old, new), includes the
+	 * entry the device asked to hear about.  (The device must keep flags
+	 * 0 then, and we ignore them.)
+	 */
+	if (q->event_idx)
+		return vring_need_event(__atomic_load_n(avail_event(q), __ATOMIC_RELAXED), new,
+					old);
+	return !(__atomic_load_n(&q->used->flags, __ATOMIC_RELAXED) & VRING_USED_F_NO_NOTIFY);
+}
+
+bool split_drv_has_used(const struct split_drv *q)
+{
+	/* A broken queue yields nothing, so do not invite a caller to spin. */
+	if (q->broken)
+		return false;
+	/* Acquire, like split_drv_get_used(): callers go on to reap. */
+	return __atomic_load_n(&q->used->idx, __ATOMIC_ACQUIRE) != q->last_used;
+}
+
+/* The device broke a rule: stop using the queue. */
+static void *bad_device(struct split_drv *q, const char *why)
+{
+	q->broken = true;
+	q->error = why;
+	return NULL;
+}
+
+/* Give the ring descriptors of buffer @head back to the free list. */
+static void detach(struct split_drv *q, uint16_t head)
+{
+	uint16_t i = head;
+
+	/* ndescs is ours; only the links come from the (shared) table. */
+	for (unsigned int k = 1; k < q->ndescs[head]; k++)
+		i = in_table(q, q->desc[i].next);
+	/* Splice the whole chain onto the front of the free list. */
+	q->desc[i].next = q->free_head;
+	q->free_head = head;
+	q->num_free += q->ndescs[head];
+	q->ndescs[head] = 0;
+	q->token[head] = NULL;
+}
+
+void *split_drv_get_used(struct split_drv *q, uint32_t *len)
+{
+	const struct vring_used_elem *e;
+	uint16_t used_idx, published;
+	uint32_t id, used_len;
+	void *token;
+
+	if (q->broken)
+		return NULL;
+
+	/*
+	 * Acquire: pairs with the device's release store of used->idx
+	 * (split_dev_push()).  The used entry, and whatever the device wrote
+	 * into the buffer before it, are visible to our reads below (and to
+	 * the caller's reads of the buffer).
+	 */
+	used_idx = __atomic_load_n(&q->used->idx, __ATOMIC_ACQUIRE);
+	if (used_idx == q->last_used)
+		return NULL;
+
+	/*
+	 * The device can only have used buffers we published and have not
+	 * reaped, at most size of them; any further ahead (or behind, which
+	 * 16-bit arithmetic makes look huge) and it is making things up.
+	 */
+	published = q->avail_idx - q->num_added;
+	if ((uint16_t)(used_idx - q->last_used) > (uint16_t)(published - q->last_used))
+		return bad_device(q, "used index ran ahead");
+
+	/* The used ring is the device's: read each field once. */
+	e = &q->used->ring[q->last_used & (q->size - 1)];
+	id = __atomic_load_n(&e->id, __ATOMIC_RELAXED);
+	used_len = __atomic_load_n(&e->len, __ATOMIC_RELAXED);
+	if (id >= q->size)
+		return bad_device(q, "used id out of range");
+	/* It must name a buffer's head that we added and have not reaped. */
+	if (!q->token[id])
+		return bad_device(q, "used id is not an outstanding head");
+
+	token = q->token[id];
+	detach(q, (uint16_t)id);
+	q->last_used++;
+	if (len)
+		*len = used_len;
+
+	/*
+	 * With EVENT_IDX and callbacks on, ask for a signal when the device
+	 * uses the next entry, last_used.  Full fence: orders this store
+	 * before our next look at used->idx, and pairs with the device's
+	 * full fence in split_dev_should_signal() between its used->idx
+	 * store and its used_event load.  A caller in interrupt mode reaps
+	 * until we return NULL and then waits, without split_drv_enable_cb():
+	 * without the fence the device could read the old used_event (no
+	 * signal) while we read the old used->idx (nothing to reap).
+	 */
+	if (q->event_idx && !q->cb_disabled) {
+		__atomic_store_n(used_event(q), q->last_used, __ATOMIC_RELAXED);
+		__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	}
+	return token;
+}
+
+void split_drv_disable_cb(struct split_drv *q)
+{
+	q->cb_disabled = true;
+	/*
+	 * With EVENT_IDX nothing to write: get_used() stops moving
+	 * used_event, the device soon passes it and stops signalling.  No
+	 * ordering needed: a late-seen request only costs one more signal.
+	 */
+	if (!q->broken && !q->event_idx)
+		__atomic_store_n(&q->avail->flags, VRING_AVAIL_F_NO_INTERRUPT, __ATOMIC_RELAXED);
+}
+
+bool split_drv_enable_cb(struct split_drv *q)
+{
+	q->cb_disabled = false;
+	/* Broken: nothing will ever be reaped (callers check q->broken). */
+	if (q->broken)
+		return true;
+	/* The flags word and used_event are ours: store whole values. */
+	if (q->event_idx)
+		__atomic_store_n(used_event(q), q->last_used, __ATOMIC_RELAXED);
+	else
+		__atomic_store_n(&q->avail->flags, 0, __ATOMIC_RELAXED);
+	/*
+	 * Full fence: orders the store above before the used->idx load in
+	 * split_drv_has_used().  It pairs with the device's full fence in
+	 * split_dev_should_signal() between its used->idx store and its load
+	 * of avail->flags / used_event: either the device sees our request
+	 * and signals, or we see its used entry now and reap before sleeping.
+	 */
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	return !split_drv_has_used(q);
+}

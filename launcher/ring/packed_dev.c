@@ -1,0 +1,694 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * packed_dev.c: the launcher's half of a virtio 1.1 packed virtqueue.
+ *
+ * The guest allocates three parts and tells us where they are; we check
+ * them once, in packed_dev_init():
+ *
+ *   ring: size descriptors of 16 bytes, 16-aligned; BOTH sides write it
+ *   +------------------+------------------+------------------+-----
+ *   | [0] addr len     | [1] addr len     | [2] addr len     | ...
+ *   |     id  flags    |     id  flags    |     id  flags    |
+ *   +------------------+------------------+------------------+-----
+ *   driver area (4 bytes, the guest writes): off_wrap | flags
+ *   device area (4 bytes, we write):         off_wrap | flags
+ *
+ * There is no separate avail or used ring: the driver writes buffers into
+ * the ring in order, one descriptor per element, in consecutive slots
+ * (NEXT on all but the last; the buffer id in the last), and we overwrite
+ * those same slots with one "used" descriptor per buffer, {id, bytes
+ * written}, in the order we finish them.  Who wrote a slot, and on which
+ * lap, is told by two flag bits and two one-bit wrap counters, both
+ * starting at 1 and flipping each time their side passes the ring's end:
+ *
+ *                           AVAIL bit      USED bit
+ *   available (driver)      driver wrap    !driver wrap
+ *   used (us)               our wrap       our wrap
+ *
+ * A ring of 4, the driver on its first lap (wrap 1), after it added buffer
+ * 5 (two slots) and buffer 2 (one slot), and we finished buffer 2 first:
+ *
+ *   slot:    0               1               2               3
+ *          +---------------+---------------+---------------+---------------+
+ *          | id 2  len 64  | id 5          | id 2          | zero          |
+ *          | AVAIL USED    | AVAIL         | AVAIL         | (nothing yet) |
+ *          +---------------+---------------+---------------+---------------+
+ *            ^ used by us,   ^ next_used      ^ read, not     ^ next_avail
+ *              over 5's head                    yet reused      (wrap 1)
+ *
+ * The used descriptor for buffer 2 went into slot 0, the first slot not yet
+ * used, although buffer 2 sat in slot 2: used descriptors go in completion
+ * order, and each one moves next_used on by the number of slots *its*
+ * buffer took (one, here), so the driver, which remembers that per id,
+ * follows along.  Buffer 5 will be used at slot 1 and move next_used to 3.
+ *
+ * The two little areas suppress events.  Each has flags ENABLE (0: tell
+ * me), DISABLE (1: don't) or DESC (2: tell me when the descriptor at
+ * off_wrap = slot | wrap << 15 is reached; only with
+ * VIRTIO_F_RING_EVENT_IDX).  We read the driver's to decide whether to
+ * signal, and write ours to say whether we want NOTIFYs.
+ *
+ * The rules of draft3_dev.c hold here too.  The guest can change the ring
+ * and its area under us at any moment, so every guest value is read
+ * exactly once (READ_GUEST) into a local, checked, and only the local is
+ * used; every (address, length) goes through guest_iov() or guest_ptr();
+ * the first rule broken marks the queue broken with a message naming the
+ * queue and the rule, and after that nothing here touches guest memory.
+ *
+ * Positions.  A (slot, wrap) pair names a place on a ring twice as long:
+ * pos = slot, plus size when the wrap counter is 0.  Going round the ring
+ * twice brings a position back to where it was, so distances between
+ * positions are taken modulo 2 * size (a power of two); that is what the
+ * event-suppression windows and the in-flight count below are computed on.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ring/packed_dev.h"
+
+_Static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__,
+	       "virtio rings are little-endian; we use the fields as they are");
+_Static_assert(sizeof(struct vring_packed_desc) == 16, "descriptors are 16 bytes");
+
+/* The two ownership bits, as masks (the uapi header gives bit numbers). */
+#define F_AVAIL ((uint16_t)(1u << VRING_PACKED_DESC_F_AVAIL))
+#define F_USED	((uint16_t)(1u << VRING_PACKED_DESC_F_USED))
+/* off_wrap: the slot in the low 15 bits, the wrap counter on top. */
+#define OFF_MASK ((uint16_t)((1u << VRING_PACKED_EVENT_F_WRAP_CTR) - 1))
+
+/*
+ * Read something the guest may be changing under us, exactly once: a
+ * relaxed atomic load orders nothing, but it is one untorn read that the
+ * compiler may not repeat.
+ */
+#define READ_GUEST(x) __atomic_load_n(&(x), __ATOMIC_RELAXED)
+
+/* Record the first rule broken; later ones are its consequences. */
+__attribute__((format(printf, 2, 3))) static void fail(struct packed_dev *q, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	if (q->broken)
+		return;
+	q->broken = true;
+	n = snprintf(q->error, sizeof(q->error), "%s: ", q->name);
+	if (n < 0 || (size_t)n >= sizeof(q->error))
+		return;
+	va_start(ap, fmt);
+	vsnprintf(q->error + n, sizeof(q->error) - n, fmt, ap);
+	va_end(ap);
+}
+
+/* See "Positions" above. */
+static uint32_t ring_pos(const struct packed_dev *q, uint16_t slot, bool wrap)
+{
+	return slot + (wrap ? 0 : (uint32_t)q->size);
+}
+
+/* How far @to is ahead of @from, going forward round the double ring. */
+static uint32_t pos_dist(const struct packed_dev *q, uint32_t from, uint32_t to)
+{
+	return (to - from) & (2u * q->size - 1);
+}
+
+/* Move (*slot, *wrap) on by @n <= size slots, flipping wrap at the end. */
+static void advance(const struct packed_dev *q, uint16_t *slot, bool *wrap, uint32_t n)
+{
+	uint32_t s = *slot + n;
+
+	if (s >= q->size) {
+		s -= q->size;
+		*wrap = !*wrap;
+	}
+	*slot = (uint16_t)s;
+}
+
+/* Whether @flags mark a descriptor the driver made available on lap @wrap. */
+static bool is_avail(uint16_t flags, bool wrap)
+{
+	return !!(flags & F_AVAIL) == wrap && !!(flags & F_USED) != wrap;
+}
+
+bool packed_dev_init(struct packed_dev *q, const struct guest_mem *mem, const char *name,
+		     uint16_t size, uint64_t ring_gpa, uint64_t driver_gpa, uint64_t device_gpa,
+		     bool event_idx, bool indirect)
+{
+	memset(q, 0, sizeof(*q));
+	q->name = name;
+	q->mem = mem;
+	q->size = size;
+	q->event_idx = event_idx;
+	q->indirect = indirect;
+
+	/*
+	 * A power of two, so that positions can be taken modulo 2 * size;
+	 * the spec allows any size for packed rings, but our transport (like
+	 * PCI's queue_size in practice) only offers powers of two.  uint16_t
+	 * already stops at 65535, so "at most 2^15" is a real test.
+	 */
+	if (size == 0 || size > PACKED_MAX_SIZE || (size & (size - 1))) {
+		fail(q, "size %u is not a power of two in 1..%u", size, PACKED_MAX_SIZE);
+		return false;
+	}
+	/* The alignments the spec's table asks of the driver. */
+	if (ring_gpa % 16) {
+		fail(q, "ring address %#llx is not 16-byte aligned", (unsigned long long)ring_gpa);
+		return false;
+	}
+	if (driver_gpa % 4) {
+		fail(q, "driver area address %#llx is not 4-byte aligned",
+		     (unsigned long long)driver_gpa);
+		return false;
+	}
+	if (device_gpa % 4) {
+		fail(q, "device area address %#llx is not 4-byte aligned",
+		     (unsigned long long)device_gpa);
+		return false;
+	}
+	q->ring = guest_ptr(mem, ring_gpa, (uint64_t)size * sizeof(*q->ring));
+	if (!q->ring) {
+		fail(q, "ring at %#llx (%u bytes) is outside guest RAM",
+		     (unsigned long long)ring_gpa, size * 16u);
+		return false;
+	}
+	q->driver = guest_ptr(mem, driver_gpa, sizeof(*q->driver));
+	if (!q->driver) {
+		fail(q, "driver area at %#llx is outside guest RAM",
+		     (unsigned long long)driver_gpa);
+		return false;
+	}
+	q->device = guest_ptr(mem, device_gpa, sizeof(*q->device));
+	if (!q->device) {
+		fail(q, "device area at %#llx is outside guest RAM",
+		     (unsigned long long)device_gpa);
+		return false;
+	}
+	q->slots = calloc(size, sizeof(*q->slots));
+	if (!q->slots) {
+		fail(q, "out of memory for %u in-flight slots", size);
+		return false;
+	}
+	/*
+	 * Both wrap counters start at 1, as the driver's do.  The driver
+	 * zeroed the ring, and a zero descriptor has AVAIL = 0: not available
+	 * on lap 1.  We leave the device area as the driver left it (zero:
+	 * ENABLE, "notify me"), which is right for a device not yet running.
+	 */
+	q->avail_wrap = true;
+	q->used_wrap = true;
+	q->signalled_wrap = true;
+	return true;
+}
+
+void packed_dev_destroy(struct packed_dev *q)
+{
+	free(q->slots);
+	q->slots = NULL;
+	/* Whatever is called now fails instead of using the freed array. */
+	q->broken = true;
+}
+
+/* An empty chain, owning nothing yet. */
+static void chain_reset(struct chain *c)
+{
+	c->nread = c->nwrite = 0;
+	c->read_len = c->write_len = 0;
+	c->id = c->in_id = CHAIN_NO_ID;
+	c->ndesc = 0;
+}
+
+/*
+ * Where a descriptor came from, for messages: a ring slot, and for an
+ * entry of an indirect table its index there (entry < 0: the slot itself).
+ * Formatted only when something is wrong, never on the fast path.
+ */
+struct desc_at {
+	uint16_t slot;
+	int entry;
+};
+
+static const char *where(struct desc_at at, char *buf, size_t size)
+{
+	if (at.entry < 0)
+		snprintf(buf, size, "slot %u", at.slot);
+	else
+		snprintf(buf, size, "slot %u indirect entry %d", at.slot, at.entry);
+	return buf;
+}
+
+/* A chain under construction: c plus the running total of lengths. */
+struct walk {
+	struct chain *c;
+	uint16_t head;	/* slot of the first descriptor, for messages */
+	uint64_t total; /* bytes in all segments so far */
+};
+
+/*
+ * Append one buffer element (a ring descriptor or an indirect table entry,
+ * its fields already read once into locals) to the chain.
+ */
+static int add_segment(struct packed_dev *q, struct walk *w, struct desc_at at, uint16_t flags,
+		       uint64_t addr, uint32_t len)
+{
+	struct chain *c = w->c;
+	bool writable = flags & VRING_DESC_F_WRITE;
+	unsigned int nseg = c->nread + c->nwrite;
+	char buf[48];
+
+	/*
+	 * The chain API promises readable segments first: a device model
+	 * takes seg[0, nread) as the request and the rest as room for the
+	 * reply, so a readable element after a writable one has no place.
+	 */
+	if (!writable && c->nwrite) {
+		fail(q, "%s: readable descriptor after a writable one",
+		     where(at, buf, sizeof(buf)));
+		return -1;
+	}
+	/*
+	 * As in draft3_dev.c: a zero-length element moves no data, would
+	 * hand a device model an empty iovec to spin on, and refusing it
+	 * means every segment names at least one byte we checked is RAM.
+	 */
+	if (len == 0) {
+		fail(q, "%s: zero length", where(at, buf, sizeof(buf)));
+		return -1;
+	}
+	if (nseg == CHAIN_MAX_SEGS) {
+		fail(q, "chain from slot %u needs more than %u segments", w->head, CHAIN_MAX_SEGS);
+		return -1;
+	}
+	if (!guest_iov(q->mem, addr, len, &c->seg[nseg])) {
+		fail(q, "%s: addr %#llx len %u is outside guest RAM", where(at, buf, sizeof(buf)),
+		     (unsigned long long)addr, len);
+		return -1;
+	}
+	/*
+	 * The used length the device reports is 32 bits, and so is every
+	 * length a device model works in; a buffer bigger than that could
+	 * not be described back.  (At most 512 lengths below 2^32 each: the
+	 * 64-bit sum cannot overflow.)
+	 */
+	w->total += len;
+	if (w->total > UINT32_MAX) {
+		fail(q, "chain from slot %u is longer than %u bytes", w->head, UINT32_MAX);
+		return -1;
+	}
+	if (writable) {
+		c->nwrite++;
+		c->write_len += len;
+	} else {
+		c->nread++;
+		c->read_len += len;
+	}
+	return 0;
+}
+
+/*
+ * The ring descriptor at @slot has INDIRECT: its (addr, len) is a table of
+ * struct vring_packed_desc, each entry one more element of the buffer.
+ * @nth is the descriptor's place in its chain (1 = the head).
+ */
+static int add_indirect(struct packed_dev *q, struct walk *w, uint16_t slot, uint32_t nth,
+			uint16_t flags, uint64_t addr, uint32_t len)
+{
+	const struct vring_packed_desc *table;
+	struct desc_at at = { slot, -1 };
+
+	if (!q->indirect) {
+		fail(q, "slot %u: INDIRECT but VIRTIO_F_INDIRECT_DESC was not negotiated", slot);
+		return -1;
+	}
+	/*
+	 * An indirect descriptor is a whole buffer in one ring slot: it may
+	 * neither continue (NEXT) nor end a chain of direct descriptors
+	 * ("each list only contains descriptors of a given type").
+	 */
+	if (flags & VRING_DESC_F_NEXT) {
+		fail(q, "slot %u: INDIRECT together with NEXT", slot);
+		return -1;
+	}
+	if (nth > 1) {
+		fail(q, "slot %u: INDIRECT inside a chain of direct descriptors", slot);
+		return -1;
+	}
+	if (len == 0) {
+		fail(q, "slot %u: indirect table length 0", slot);
+		return -1;
+	}
+	if (len % sizeof(*table)) {
+		fail(q, "slot %u: indirect table length %u is not a multiple of 16", slot, len);
+		return -1;
+	}
+	/*
+	 * The spec names no alignment for the table, but we read its fields
+	 * with atomic loads, which C only defines on aligned objects: insist
+	 * on the alignment of the struct (8, for its 64-bit addr).  Every
+	 * real driver allocates tables with at least that.
+	 */
+	if (addr % _Alignof(struct vring_packed_desc)) {
+		fail(q, "slot %u: indirect table at %#llx is not 8-byte aligned", slot,
+		     (unsigned long long)addr);
+		return -1;
+	}
+	table = guest_ptr(q->mem, addr, len);
+	if (!table) {
+		fail(q, "slot %u: indirect table at %#llx len %u is outside guest RAM", slot,
+		     (unsigned long long)addr, len);
+		return -1;
+	}
+
+	/*
+	 * The table needs no acquire of its own: the driver filled it before
+	 * its release store of the head's flags, which we loaded with
+	 * acquire.  A table can be long (len / 16 entries of RAM), but
+	 * add_segment() stops us at CHAIN_MAX_SEGS.
+	 */
+	for (uint32_t i = 0; i < len / sizeof(*table); i++) {
+		const struct vring_packed_desc *g = &table[i];
+		uint16_t eflags = READ_GUEST(g->flags);
+
+		at.entry = (int)i;
+		/* Only WRITE means anything here; NEXT, id and the rest are ignored. */
+		if (eflags & VRING_DESC_F_INDIRECT) {
+			fail(q, "slot %u indirect entry %u: nested INDIRECT", slot, i);
+			return -1;
+		}
+		if (add_segment(q, w, at, eflags, READ_GUEST(g->addr), READ_GUEST(g->len)) < 0)
+			return -1;
+		w->c->ndesc++;
+	}
+	return 0;
+}
+
+/*
+ * The descriptor at next_avail is available, with @head_flags (read with
+ * acquire).  Walk its chain through the following slots, building c, and
+ * take the buffer: returns 1, or -1 if a rule was broken (then nothing of
+ * ours has changed but the broken flag).
+ */
+static int take_chain(struct packed_dev *q, struct chain *c, uint16_t head_flags)
+{
+	struct walk w = { .c = c, .head = q->next_avail };
+	uint16_t slot = q->next_avail, flags = head_flags, id;
+	bool wrap = q->avail_wrap;
+	uint32_t nslots = 0, in_flight;
+
+	for (;;) {
+		const struct vring_packed_desc *g = &q->ring[slot];
+		uint64_t addr;
+		uint32_t len;
+
+		/*
+		 * A chain may fill the ring but no more: one descriptor
+		 * further would be the head again.  Counting is what stops a
+		 * chain that is NEXT all the way round, whatever its flags.
+		 */
+		if (nslots == q->size) {
+			fail(q, "chain from slot %u is longer than the ring (%u descriptors)",
+			     w.head, q->size);
+			return -1;
+		}
+		/*
+		 * The driver writes a chain's later descriptors first and the
+		 * head last, so by the time we see the head, every descriptor
+		 * after it must be available on the lap it sits on: with the
+		 * driver's wrap counter, flipped if the chain crossed the end
+		 * of the ring.  Anything else (a chain running into slots
+		 * from the last lap, or a wrap counter not flipped at the
+		 * end) means the driver's wrap counters make no sense.
+		 */
+		if (nslots > 0) {
+			flags = READ_GUEST(g->flags);
+			if (!is_avail(flags, wrap)) {
+				fail(q,
+				     "chain from slot %u continues into slot %u, which is not available (flags %#x, wrap counter %u)",
+				     w.head, slot, flags, wrap);
+				return -1;
+			}
+		}
+		addr = READ_GUEST(g->addr);
+		len = READ_GUEST(g->len);
+		id = READ_GUEST(g->id); /* only the last one's counts */
+		nslots++;
+		c->ndesc++;
+
+		if (flags & VRING_DESC_F_INDIRECT) {
+			/* It refuses NEXT, so it is also the chain's end. */
+			if (add_indirect(q, &w, slot, nslots, flags, addr, len) < 0)
+				return -1;
+			break;
+		}
+		if (add_segment(q, &w, (struct desc_at){ slot, -1 }, flags, addr, len) < 0)
+			return -1;
+		if (!(flags & VRING_DESC_F_NEXT))
+			break;
+		advance(q, &slot, &wrap, 1);
+	}
+
+	/* The buffer id is in the chain's last descriptor. */
+	if (id >= q->size) {
+		fail(q, "buffer id %u out of range (%u)", id, q->size);
+		return -1;
+	}
+	/* The same id twice would have two requests answered as one. */
+	if (q->slots[id]) {
+		fail(q, "buffer id %u is already in flight", id);
+		return -1;
+	}
+	/*
+	 * Slots from next_used to next_avail belong to buffers in flight (we
+	 * overwrite them with used descriptors).  A driver that made more
+	 * available than the ring holds has written over one of those.
+	 */
+	in_flight = pos_dist(q, ring_pos(q, q->next_used, q->used_wrap),
+			     ring_pos(q, q->next_avail, q->avail_wrap));
+	if (in_flight + nslots > q->size) {
+		fail(q, "chain from slot %u overfills the ring (%u slots in flight, %u more)",
+		     w.head, in_flight, nslots);
+		return -1;
+	}
+
+	q->slots[id] = (uint16_t)nslots;
+	advance(q, &q->next_avail, &q->avail_wrap, nslots);
+	c->id = id;
+	return 1;
+}
+
+int packed_dev_pop(struct packed_dev *q, struct chain *c)
+{
+	uint16_t flags;
+
+	if (q->broken)
+		return -1;
+	chain_reset(c);
+
+	/*
+	 * Acquire: pairs with the release store of the head's flags in
+	 * packed_drv_add().  Everything the driver wrote before making the
+	 * head available (the rest of the chain, an indirect table, the
+	 * head's own addr/len/id, and the data in readable buffers) is
+	 * visible to the reads that follow.
+	 */
+	flags = __atomic_load_n(&q->ring[q->next_avail].flags, __ATOMIC_ACQUIRE);
+	if (!!(flags & F_AVAIL) != q->avail_wrap)
+		return 0;
+	/*
+	 * AVAIL says "available on this lap", but USED agrees with it: that
+	 * is how a used descriptor looks, and we cannot have written one
+	 * here on this lap (next_used is never ahead of next_avail).
+	 */
+	if (!is_avail(flags, q->avail_wrap)) {
+		fail(q, "slot %u: flags %#x are neither available nor used (wrap counter %u)",
+		     q->next_avail, flags, q->avail_wrap);
+		return -1;
+	}
+	if (take_chain(q, c, flags) < 0) {
+		chain_reset(c);
+		return -1;
+	}
+	return 1;
+}
+
+bool packed_dev_push(struct packed_dev *q, const struct chain *c, uint32_t written)
+{
+	struct vring_packed_desc *d;
+	uint32_t window;
+	uint16_t n, flags;
+
+	if (q->broken)
+		return false;
+	if (c->id >= q->size || !q->slots[c->id]) {
+		fail(q, "push of buffer id %u, which is not in flight", c->id);
+		return false;
+	}
+	/* A device model claiming more than the buffer holds: cap it. */
+	if (written > c->write_len)
+		written = (uint32_t)c->write_len;
+
+	/*
+	 * next_used is a slot of a buffer in flight, so it is ours to write:
+	 * the driver will not touch it before it sees our flags.  (addr is
+	 * unused in a used descriptor; we leave it be.)  WRITE in a used
+	 * descriptor says that len counts bytes we wrote.
+	 */
+	d = &q->ring[q->next_used];
+	flags = q->used_wrap ? F_AVAIL | F_USED : 0;
+	if (written)
+		flags |= VRING_DESC_F_WRITE;
+	__atomic_store_n(&d->id, (uint16_t)c->id, __ATOMIC_RELAXED);
+	__atomic_store_n(&d->len, written, __ATOMIC_RELAXED);
+	/*
+	 * Release, and last: pairs with the acquire load of the flags in
+	 * packed_drv_get_used() (and packed_drv_has_used()).  The id and len
+	 * above, and every byte the device model wrote into the buffer
+	 * before calling us, are visible before the driver sees it used.
+	 */
+	__atomic_store_n(&d->flags, flags, __ATOMIC_RELEASE);
+
+	n = q->slots[c->id];
+	q->slots[c->id] = 0;
+	/*
+	 * The window the next packed_dev_should_signal() looks at runs from
+	 * the last decision to next_used, measured modulo 2 * size: exact
+	 * while it is shorter than two laps.  A device that pushes two laps
+	 * without deciding (the driver reaping and refilling all the while)
+	 * would see it come out short, maybe empty, and miss the driver's
+	 * event; so before that happens forget the decision point, and the
+	 * next decision signals, as the first one does.  An extra signal is
+	 * harmless; a missing one is a hang.
+	 */
+	if (q->signalled_valid) {
+		window = pos_dist(q, ring_pos(q, q->signalled_used, q->signalled_wrap),
+				  ring_pos(q, q->next_used, q->used_wrap));
+		if (window + n >= 2u * q->size)
+			q->signalled_valid = false;
+	}
+	advance(q, &q->next_used, &q->used_wrap, n);
+	return true;
+}
+
+void packed_dev_disable_notify(struct packed_dev *q)
+{
+	if (q->broken)
+		return;
+	/*
+	 * No ordering needed: a driver that sees this late only sends a
+	 * NOTIFY we did not need.
+	 */
+	__atomic_store_n(&q->device->flags, VRING_PACKED_EVENT_FLAG_DISABLE, __ATOMIC_RELAXED);
+}
+
+bool packed_dev_enable_notify(struct packed_dev *q)
+{
+	uint16_t off_wrap;
+
+	if (q->broken)
+		return false;
+	if (q->event_idx) {
+		/*
+		 * "Notify me when the descriptor at next_avail becomes
+		 * available": the driver compares this with the slots it made
+		 * available since its last publish.
+		 */
+		off_wrap =
+			q->next_avail | (uint16_t)(q->avail_wrap << VRING_PACKED_EVENT_F_WRAP_CTR);
+		__atomic_store_n(&q->device->off_wrap, off_wrap, __ATOMIC_RELAXED);
+		__atomic_store_n(&q->device->flags, VRING_PACKED_EVENT_FLAG_DESC, __ATOMIC_RELAXED);
+	} else {
+		__atomic_store_n(&q->device->flags, VRING_PACKED_EVENT_FLAG_ENABLE,
+				 __ATOMIC_RELAXED);
+	}
+	/*
+	 * Full fence: orders the device-area stores above before the load of
+	 * the next head's flags in packed_dev_has_avail().  It pairs with the
+	 * full fence in packed_drv_publish() between the driver's head-flags
+	 * store (packed_drv_add()) and its load of the device area.  With a
+	 * fence on both sides at least one of us sees the other's store:
+	 * either the driver sees us asking and notifies, or we see its new
+	 * buffer here and the caller pops it instead of sleeping.
+	 */
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	return packed_dev_has_avail(q);
+}
+
+bool packed_dev_should_signal(struct packed_dev *q)
+{
+	uint32_t old, new, event;
+	uint16_t flags, off_wrap, off;
+	bool had_decision;
+
+	if (q->broken)
+		return false;
+	/*
+	 * Full fence: orders our used-descriptor stores (packed_dev_push())
+	 * before the driver-area loads below.  It pairs with the full fence
+	 * in packed_drv_enable_cb() (and in packed_drv_get_used() when it
+	 * moves off_wrap) between the driver's driver-area store and its
+	 * load of the next used descriptor's flags: either we see what it
+	 * asked for and signal, or it sees our used descriptor and does not
+	 * sleep.
+	 */
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	flags = READ_GUEST(q->driver->flags);
+
+	/* This decision covers the window (last decision, next_used]. */
+	old = ring_pos(q, q->signalled_used, q->signalled_wrap);
+	new = ring_pos(q, q->next_used, q->used_wrap);
+	had_decision = q->signalled_valid;
+	q->signalled_used = q->next_used;
+	q->signalled_wrap = q->used_wrap;
+	q->signalled_valid = true;
+
+	switch (flags) {
+	case VRING_PACKED_EVENT_FLAG_ENABLE:
+		return true;
+	case VRING_PACKED_EVENT_FLAG_DISABLE:
+		return false;
+	case VRING_PACKED_EVENT_FLAG_DESC:
+		if (!q->event_idx) {
+			fail(q, "driver area flags DESC without VIRTIO_F_RING_EVENT_IDX");
+			return false;
+		}
+		break;
+	default:
+		fail(q, "driver area flags %#x are reserved", flags);
+		return false;
+	}
+
+	off_wrap = READ_GUEST(q->driver->off_wrap);
+	off = off_wrap & OFF_MASK;
+	if (off >= q->size) {
+		fail(q, "driver area event offset %u out of range (%u)", off, q->size);
+		return false;
+	}
+	/* No window yet (the first decision, or one forgotten by push()): signal. */
+	if (!had_decision)
+		return true;
+	/*
+	 * The driver wants a signal once the used descriptor at off_wrap has
+	 * been written, i.e. if that position lies in [old, new): measured
+	 * from old, it must come before new.  A position behind old comes out
+	 * as nearly 2 * size, one not yet reached as at least new - old.
+	 */
+	event = ring_pos(q, off, off_wrap >> VRING_PACKED_EVENT_F_WRAP_CTR);
+	return pos_dist(q, old, event) < pos_dist(q, old, new);
+}
+
+bool packed_dev_has_avail(const struct packed_dev *q)
+{
+	uint16_t flags;
+
+	if (q->broken)
+		return false;
+	/*
+	 * Acquire, like packed_dev_pop(): a caller that sees true goes on to
+	 * pop.  AVAIL alone decides; a head whose USED bit disagrees counts
+	 * as available, so that the pop finds the fault and reports it.
+	 */
+	flags = __atomic_load_n(&q->ring[q->next_avail].flags, __ATOMIC_ACQUIRE);
+	return !!(flags & F_AVAIL) == q->avail_wrap;
+}

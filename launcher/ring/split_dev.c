@@ -1,0 +1,557 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * split_dev.c: the launcher's half of a virtio 1.x split virtqueue.
+ *
+ * The guest puts the three parts of the queue wherever it likes in its RAM
+ * and tells us where (split_dev_init()).  It writes the first two; we write
+ * the third, and it only reads it:
+ *
+ *   descriptor table        available ring          used ring
+ *   (guest writes, 16-al.)  (guest writes, 2-al.)   (we write, 4-aligned)
+ *   +--------------------+  +-------------------+   +----------------------+
+ *   | [0] addr len       |  | flags NO_INTERRUPT|   | flags NO_NOTIFY      |
+ *   |     NEXT   next=1 -+-+| idx: heads        |   | idx: entries used    |
+ *   | [1] addr len    <--+-+|      published    |   | ring[0] = {id, len}  |
+ *   |     WRITE          |  | ring[0] = 0       |   | ring[1] = {id, len}  |
+ *   | [2] addr=T len=16n |  | ring[1] = 2       |   | ...                  |
+ *   |     INDIRECT ------+--+-> T: a table of n |   | ring[size-1]         |
+ *   | ...                |  |    descriptors,   |   | avail_event (u16)    |
+ *   | [size-1]           |  |    chained from 0 |   +----------------------+
+ *   +--------------------+  | ring[size-1]      |   the guest follows idx
+ *   we copy and check       | used_event        |   with its last_used
+ *   every descriptor        +-------------------+
+ *                           we follow idx with last_avail
+ *
+ * A buffer is a chain of descriptors: each one with NEXT continues at
+ * desc[next], the readable ones (the device reads what the guest filled)
+ * come first and the WRITE ones after.  Instead of a chain in the table, a
+ * descriptor with INDIRECT points at a table of its own, whose entries are
+ * chained the same way starting at entry 0; it must be the last descriptor
+ * of its chain, and a table cannot point at another.  The guest writes the
+ * chain's first descriptor, its head, into avail->ring[avail->idx % size]
+ * and then moves avail->idx on; we follow behind with last_avail.  When a
+ * device model is done with a buffer we write {head, bytes written} into
+ * used->ring[used_idx % size] and move used->idx on.
+ *
+ * The indices are free-running 16-bit numbers: the difference between the
+ * published index and the follower's, in 16-bit arithmetic, is how many
+ * entries wait, and since size divides 65536 the slot (index % size) runs
+ * smoothly across the wrap from 65535 to 0.
+ *
+ * The guest owns the descriptor table and the available ring (and any
+ * indirect table) and can change them at any moment, even while we read
+ * them: another vCPU, or a malicious guest doing it on purpose.  So, as in
+ * draft3_dev.c: read each guest value exactly once into a local, check the
+ * local, use only the local.  If we checked desc->len and read it again
+ * to build the iovec, the guest could change it in between and have a
+ * device model write past the end of its RAM.
+ *
+ * The used ring is ours: the guest must never write it, and we check that
+ * used->idx still holds what we last stored before each push.
+ *
+ * Any rule broken marks the queue broken with a message naming the queue
+ * and the rule; after that nothing here reads or writes guest memory again.
+ *
+ * There is no I/O in this file: it turns the guest's ring into chains of
+ * host iovecs (see chain.h) and back, and the device models do the I/O.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "split_dev.h"
+
+#define DESC_BYTES sizeof(struct vring_desc) /* 16, in every table */
+
+_Static_assert(sizeof(struct vring_desc) == 16, "virtio descriptors are 16 bytes");
+_Static_assert(sizeof(struct vring_used_elem) == 8, "virtio used elements are 8 bytes");
+
+/*
+ * Read something the guest may be changing under us, exactly once.  A
+ * relaxed atomic load does not order anything; it only promises a single,
+ * untorn read that the compiler will not repeat.
+ */
+#define READ_GUEST(x) __atomic_load_n(&(x), __ATOMIC_RELAXED)
+
+/* Record the first rule the guest broke; later ones are consequences. */
+__attribute__((format(printf, 2, 3))) static void fail(struct split_dev *q, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	if (q->broken)
+		return;
+	q->broken = true;
+	n = snprintf(q->error, sizeof(q->error), "%s: ", q->name);
+	if (n < 0 || (size_t)n >= sizeof(q->error))
+		return;
+	va_start(ap, fmt);
+	vsnprintf(q->error + n, sizeof(q->error) - n, fmt, ap);
+	va_end(ap);
+}
+
+/*
+ * The two event words sit just past the ends of the rings, where a driver
+ * without VIRTIO_F_EVENT_IDX would not look: used_event after the last
+ * avail->ring entry (the guest's), avail_event after the last used->ring
+ * entry (ours).  split_dev_init() checked both lie inside RAM.
+ */
+static uint16_t *used_event(const struct split_dev *q)
+{
+	return &q->avail->ring[q->size];
+}
+
+static uint16_t *avail_event(const struct split_dev *q)
+{
+	return (uint16_t *)&q->used->ring[q->size];
+}
+
+/*
+ * Host pointer to one part of the queue: @align-aligned and wholly inside
+ * RAM, or NULL with the queue failed.
+ */
+static void *ring_part(struct split_dev *q, const char *what, uint64_t gpa, uint64_t bytes,
+		       unsigned int align)
+{
+	void *p;
+
+	if (gpa % align) {
+		fail(q, "%s at %#llx is not %u-byte aligned", what, (unsigned long long)gpa, align);
+		return NULL;
+	}
+	p = guest_ptr(q->mem, gpa, bytes);
+	if (!p)
+		fail(q, "%s at %#llx (%llu bytes) is outside guest RAM", what,
+		     (unsigned long long)gpa, (unsigned long long)bytes);
+	return p;
+}
+
+bool split_dev_init(struct split_dev *q, const struct guest_mem *mem, const char *name,
+		    uint16_t size, uint64_t desc_gpa, uint64_t avail_gpa, uint64_t used_gpa,
+		    bool event_idx, bool indirect)
+{
+	memset(q, 0, sizeof(*q));
+	q->name = name;
+	q->mem = mem;
+	q->size = size;
+	q->event_idx = event_idx;
+	q->indirect = indirect;
+
+	/*
+	 * A power of two, so that index % size wraps smoothly when the
+	 * 16-bit index does (size must divide 65536).
+	 */
+	if (size == 0 || size > SPLIT_MAX_SIZE || (size & (size - 1))) {
+		fail(q, "queue size %u is not a power of two in 1..%u", size, SPLIT_MAX_SIZE);
+		return false;
+	}
+	/*
+	 * The sizes include the event words whether or not EVENT_IDX was
+	 * negotiated: the driver lays them out either way (the spec's sizes
+	 * are 6 + 2 * size and 6 + 8 * size), and it keeps one check here.
+	 */
+	q->desc = ring_part(q, "descriptor table", desc_gpa, (uint64_t)DESC_BYTES * size,
+			    VRING_DESC_ALIGN_SIZE);
+	if (q->desc)
+		q->avail = ring_part(q, "available ring", avail_gpa, 6 + 2 * (uint64_t)size,
+				     VRING_AVAIL_ALIGN_SIZE);
+	if (q->avail)
+		q->used = ring_part(q, "used ring", used_gpa, 6 + 8 * (uint64_t)size,
+				    VRING_USED_ALIGN_SIZE);
+	if (!q->used)
+		return false;
+
+	q->in_flight = calloc(size, sizeof(*q->in_flight));
+	if (!q->in_flight) {
+		fail(q, "out of memory");
+		return false;
+	}
+	/*
+	 * Every counter starts at 0, as the driver's do: split_drv_init()
+	 * zeroes the ring.  (Parts that overlap each other are the guest's
+	 * problem: it can only garble its own queue, never our memory.)
+	 */
+	return true;
+}
+
+void split_dev_destroy(struct split_dev *q)
+{
+	free(q->in_flight);
+	q->in_flight = NULL;
+	/* So a stray call afterwards fails instead of using freed memory. */
+	q->broken = true;
+}
+
+/* Copy descriptor @i of the queue's table, each field read exactly once. */
+static struct vring_desc read_desc(const struct split_dev *q, uint32_t i)
+{
+	const struct vring_desc *g = &q->desc[i];
+	struct vring_desc l = {
+		.addr = READ_GUEST(g->addr),
+		.len = READ_GUEST(g->len),
+		.flags = READ_GUEST(g->flags),
+		.next = READ_GUEST(g->next),
+	};
+
+	return l;
+}
+
+/*
+ * Copy entry @i of an indirect table.  The spec asks no alignment of these
+ * tables, so a field may straddle its natural boundary and an atomic load
+ * of it would be undefined: copy the bytes instead.  The compiler barrier
+ * then tells the compiler the guest's bytes may have changed since, so it
+ * cannot replace a use of our copy with a second read of the table: the
+ * copy is, as everywhere else, the one value we check and use.  (A guest
+ * changing the entry during the copy gets a mixture, which we check too.)
+ */
+static struct vring_desc read_indirect(const uint8_t *table, uint32_t i)
+{
+	struct vring_desc l;
+
+	memcpy(&l, table + (size_t)i * DESC_BYTES, sizeof(l));
+	__asm__ __volatile__("" ::: "memory");
+	return l;
+}
+
+/* Where walk_chain() is reading descriptors from. */
+struct walk {
+	const uint8_t *table; /* NULL: the queue's own table */
+	uint32_t entries;     /* descriptors in it */
+	const char *what;     /* how errors name its descriptors */
+};
+
+/*
+ * Switch the walk to the indirect table descriptor @i (copied into @d)
+ * points at.  Returns false if the guest broke a rule doing so.
+ */
+static bool enter_indirect(struct split_dev *q, struct walk *w, uint32_t i,
+			   const struct vring_desc *d)
+{
+	const uint8_t *table;
+
+	/* Only one table per chain: it cannot lead on to another. */
+	if (w->table) {
+		fail(q, "indirect descriptor %u: nested INDIRECT table", i);
+		return false;
+	}
+	if (!q->indirect) {
+		fail(q, "descriptor %u: INDIRECT, but VIRTIO_F_INDIRECT_DESC was not negotiated",
+		     i);
+		return false;
+	}
+	/*
+	 * The table replaces the rest of the chain: there is nowhere for NEXT
+	 * to lead that the table does not already describe.
+	 */
+	if (d->flags & VRING_DESC_F_NEXT) {
+		fail(q, "descriptor %u: INDIRECT together with NEXT", i);
+		return false;
+	}
+	if (d->len == 0 || d->len % DESC_BYTES) {
+		fail(q, "descriptor %u: indirect table length %u is zero or not a multiple of %zu",
+		     i, d->len, DESC_BYTES);
+		return false;
+	}
+	table = guest_ptr(q->mem, d->addr, d->len);
+	if (!table) {
+		fail(q, "descriptor %u: indirect table at %#llx len %u is outside guest RAM", i,
+		     (unsigned long long)d->addr, d->len);
+		return false;
+	}
+	/* WRITE on the descriptor naming a table means nothing: ignored. */
+	*w = (struct walk){ table, d->len / DESC_BYTES, "indirect descriptor" };
+	return true;
+}
+
+/*
+ * Walk the chain starting at @head (already checked to be in range) and
+ * fill @c with one segment per data descriptor.  Returns 0, or -1 if a
+ * descriptor broke a rule.
+ */
+static int walk_chain(struct split_dev *q, uint32_t head, struct chain *c)
+{
+	struct walk w = { NULL, q->size, "descriptor" };
+	uint32_t i = head, count = 0;
+	unsigned int nseg = 0;
+	uint64_t total = 0;
+	struct vring_desc d;
+	struct iovec *iov;
+
+	for (;;) {
+		/*
+		 * A chain can never need more descriptors than its table
+		 * holds: about to visit one more means some descriptor was
+		 * visited twice, i.e. the guest linked a loop.  Counting is
+		 * all we need to be sure we stop.
+		 */
+		if (count == w.entries) {
+			if (w.table)
+				fail(q, "indirect table of head %u loops or exceeds its %u entries",
+				     head, w.entries);
+			else
+				fail(q, "chain from head %u loops or exceeds %u descriptors", head,
+				     w.entries);
+			return -1;
+		}
+		d = w.table ? read_indirect(w.table, i) : read_desc(q, i);
+		count++;
+		c->ndesc++;
+
+		if (d.flags & VRING_DESC_F_INDIRECT) {
+			if (!enter_indirect(q, &w, i, &d))
+				return -1;
+			i = 0;
+			count = 0;
+			continue;
+		}
+		/*
+		 * A zero-length descriptor moves no data, so no driver needs
+		 * one; it would hand a device model an empty iovec, which a
+		 * loop counting progress in bytes can spin on; and refusing
+		 * it means every segment names at least one byte of RAM.
+		 */
+		if (d.len == 0) {
+			fail(q, "%s %u: zero length", w.what, i);
+			return -1;
+		}
+		/*
+		 * The spec has drivers put writable descriptors after readable
+		 * ones, and device models rely on seg[] being split in two.
+		 */
+		if (!(d.flags & VRING_DESC_F_WRITE) && c->nwrite) {
+			fail(q, "%s %u: readable after a writable descriptor", w.what, i);
+			return -1;
+		}
+		/*
+		 * chain.seg[] holds CHAIN_MAX_SEGS, far more than any device
+		 * needs (the spec lets a device limit chains).  Since every
+		 * data descriptor takes a segment, this also bounds the walk
+		 * of an indirect table, which may claim up to 2^28 entries.
+		 */
+		if (nseg == CHAIN_MAX_SEGS) {
+			fail(q, "chain from head %u needs more than %u segments", head,
+			     CHAIN_MAX_SEGS);
+			return -1;
+		}
+		iov = &c->seg[nseg];
+		/* guest_iov() checks addr + len without letting it wrap. */
+		if (!guest_iov(q->mem, d.addr, d.len, iov)) {
+			fail(q, "%s %u: addr %#llx len %u is outside guest RAM", w.what, i,
+			     (unsigned long long)d.addr, d.len);
+			return -1;
+		}
+		/*
+		 * The used ring reports bytes written in 32 bits, and the spec
+		 * forbids chains of 2^32 bytes or more.  total <= UINT32_MAX
+		 * before the addition, so the sum cannot overflow 64 bits.
+		 */
+		if (total + d.len > UINT32_MAX) {
+			fail(q, "chain from head %u is longer than %u bytes", head, UINT32_MAX);
+			return -1;
+		}
+		total += d.len;
+		nseg++;
+		if (d.flags & VRING_DESC_F_WRITE) {
+			c->nwrite++;
+			c->write_len += d.len;
+		} else {
+			c->nread++;
+			c->read_len += d.len;
+		}
+
+		if (!(d.flags & VRING_DESC_F_NEXT))
+			return 0;
+		if (d.next >= w.entries) {
+			fail(q, "%s %u: next %u out of range (%u)", w.what, i, d.next, w.entries);
+			return -1;
+		}
+		i = d.next;
+	}
+}
+
+int split_dev_pop(struct split_dev *q, struct chain *c)
+{
+	uint16_t avail_idx, head;
+
+	if (q->broken)
+		return -1;
+	c->nread = c->nwrite = 0;
+	c->read_len = c->write_len = 0;
+	c->id = c->in_id = CHAIN_NO_ID;
+	c->ndesc = 0;
+
+	/*
+	 * Acquire: pairs with the release store of avail->idx in
+	 * split_drv_publish().  The ring entries and descriptors the guest
+	 * wrote before publishing are visible to the reads below.  We read
+	 * the index once and keep the copy.
+	 */
+	avail_idx = __atomic_load_n(&q->avail->idx, __ATOMIC_ACQUIRE);
+
+	/*
+	 * The guest can have at most size buffers outstanding (each takes at
+	 * least one descriptor), so the index is at most size ahead of us.
+	 * 16-bit subtraction makes an index that moved back look enormous,
+	 * so the same test catches that too.
+	 */
+	if ((uint16_t)(avail_idx - q->last_avail) > q->size) {
+		fail(q, "avail index jumped from %u to %u (more than %u ahead, or moved back)",
+		     q->last_avail, avail_idx, q->size);
+		return -1;
+	}
+	if (avail_idx == q->last_avail)
+		return 0;
+
+	head = READ_GUEST(q->avail->ring[q->last_avail & (q->size - 1)]);
+	if (head >= q->size) {
+		fail(q, "head descriptor %u out of range (%u)", head, q->size);
+		return -1;
+	}
+	/* Handing us the same buffer twice would have two requests share it. */
+	if (q->in_flight[head]) {
+		fail(q, "head %u is already in flight", head);
+		return -1;
+	}
+	if (walk_chain(q, head, c) < 0)
+		return -1;
+
+	q->in_flight[head] = 1;
+	q->last_avail++;
+	c->id = head;
+	return 1;
+}
+
+bool split_dev_push(struct split_dev *q, const struct chain *c, uint32_t written)
+{
+	struct vring_used_elem *e;
+	uint16_t seen;
+
+	if (q->broken)
+		return false;
+	/* A head we never popped: the device model is confused. */
+	if (c->id >= q->size || !q->in_flight[c->id]) {
+		fail(q, "returning head %u, which is not in flight", c->id);
+		return false;
+	}
+	/* Only we write used->idx; the guest only reads it. */
+	seen = READ_GUEST(q->used->idx);
+	if (seen != q->used_idx) {
+		fail(q, "guest wrote to the used index (expected %u, found %u)", q->used_idx, seen);
+		return false;
+	}
+	/* Claiming more than the buffer holds would have the guest over-read. */
+	if (written > c->write_len)
+		written = (uint32_t)c->write_len;
+
+	e = &q->used->ring[q->used_idx & (q->size - 1)];
+	__atomic_store_n(&e->id, c->id, __ATOMIC_RELAXED);
+	__atomic_store_n(&e->len, written, __ATOMIC_RELAXED);
+	/*
+	 * Release: pairs with the acquire load of used->idx in
+	 * split_drv_get_used().  The entry above, and every byte the device
+	 * model wrote into the buffer before calling us, are visible to the
+	 * guest before it sees the new index.
+	 */
+	__atomic_store_n(&q->used->idx, ++q->used_idx, __ATOMIC_RELEASE);
+	q->in_flight[c->id] = 0;
+
+	/*
+	 * 65536 pushes since the last signal decision bring used_idx back
+	 * round to signalled_used, and vring_need_event() would see no
+	 * progress at all.  Forget the old decision point instead, so the
+	 * next one signals (as vhost does).
+	 */
+	if (q->used_idx == q->signalled_used)
+		q->signalled_valid = false;
+	return true;
+}
+
+void split_dev_disable_notify(struct split_dev *q)
+{
+	if (q->broken)
+		return;
+	/*
+	 * With EVENT_IDX there is nothing to write: avail_event stays where
+	 * the last enable put it, and once the guest publishes past it, it
+	 * stops notifying by itself.  No ordering either way: a guest seeing
+	 * the change late merely notifies when it need not have.
+	 */
+	if (!q->event_idx)
+		__atomic_store_n(&q->used->flags, VRING_USED_F_NO_NOTIFY, __ATOMIC_RELAXED);
+}
+
+bool split_dev_enable_notify(struct split_dev *q)
+{
+	if (q->broken)
+		return false;
+	/*
+	 * The flags word and avail_event are ours: we store whole values and
+	 * never read back what the guest might have scribbled there.  With
+	 * EVENT_IDX, "notify me when you publish entry last_avail", i.e. the
+	 * very next buffer.
+	 */
+	if (q->event_idx)
+		__atomic_store_n(avail_event(q), q->last_avail, __ATOMIC_RELAXED);
+	else
+		__atomic_store_n(&q->used->flags, 0, __ATOMIC_RELAXED);
+	/*
+	 * Full fence: orders the store above before the avail->idx load in
+	 * split_dev_has_avail().  It pairs with the full fence in
+	 * split_drv_publish() between the guest's avail->idx store and its
+	 * load of used->flags / avail_event.  With a fence on both sides at
+	 * least one of us sees the other's store: either the guest sees the
+	 * request and notifies, or we see its new avail->idx here and pop
+	 * again.  Without it both could read the old values, and a buffer
+	 * would wait with both sides asleep.
+	 */
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	return split_dev_has_avail(q);
+}
+
+bool split_dev_should_signal(struct split_dev *q)
+{
+	uint16_t event, old;
+	bool valid;
+
+	if (q->broken)
+		return false;
+	/*
+	 * Full fence: orders our used->idx stores (split_dev_push()) before
+	 * the loads of avail->flags / used_event below.  It pairs with the
+	 * full fence in split_drv_enable_cb() (and in split_drv_get_used()
+	 * after it moves used_event) between the guest's store of the flag or
+	 * used_event and its load of used->idx: either we see the request
+	 * and signal, or the guest sees our used entries when it looks.
+	 */
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+
+	old = q->signalled_used;
+	valid = q->signalled_valid;
+	q->signalled_used = q->used_idx;
+	q->signalled_valid = true;
+
+	/* With EVENT_IDX the device must ignore the flags. */
+	if (!q->event_idx)
+		return !(READ_GUEST(q->avail->flags) & VRING_AVAIL_F_NO_INTERRUPT);
+
+	event = READ_GUEST(*used_event(q));
+	/*
+	 * Did used->idx pass used_event + 1 since the last decision, i.e. is
+	 * used_event in [old, used_idx)?  Before any decision we do not know
+	 * where we stood, and a spurious signal is harmless while a lost one
+	 * is not: signal.
+	 */
+	if (!valid)
+		return true;
+	return vring_need_event(event, q->used_idx, old);
+}
+
+bool split_dev_has_avail(const struct split_dev *q)
+{
+	if (q->broken)
+		return false;
+	/* Acquire, like split_dev_pop(): a caller that sees true goes on to pop. */
+	return __atomic_load_n(&q->avail->idx, __ATOMIC_ACQUIRE) != q->last_avail;
+}
