@@ -123,12 +123,12 @@ struct lg_boot_params {
  * it put the rings.
  */
 struct lg_device_desc {
-	uint8_t type;	   /* LG_DEV_* */
-	uint8_t layout;	   /* LG_RING_* */
-	uint8_t num_pages; /* queue (draft3) or config (modern) pages at key << LG_PAGE_SHIFT */
-	uint8_t status;	   /* LG_STATUS_*; a modern device mirrors its virtio status here */
-	uint32_t key;	   /* the value to write to LG_PORT_NOTIFY */
-	uint64_t features; /* LG_BLK_F_* ... */
+	uint8_t type;	    /* LG_DEV_* */
+	uint8_t layout;	    /* LG_RING_* */
+	uint8_t num_pages;  /* queue (draft3) or config (modern) pages at key << LG_PAGE_SHIFT */
+	uint8_t status;	    /* LG_STATUS_*; a modern device mirrors its virtio status here */
+	uint32_t key;	    /* the value to write to LG_PORT_NOTIFY */
+	uint64_t features;  /* LG_BLK_F_* ... */
 	uint64_t config[6]; /* device specific, see below */
 };
 

@@ -387,7 +387,8 @@ void devices_print_stats(void)
 	for (unsigned int i = 0; i < ndevices; i++) {
 		struct device_stats *s = &devices[i].stats;
 
-		fprintf(stderr, "%-8s %-6s %9lu %9lu %9lu %9lu %12lu %12lu %6lu %9lu %10lu %9lu %7lu\n",
+		fprintf(stderr,
+			"%-8s %-6s %9lu %9lu %9lu %9lu %12lu %12lu %6lu %9lu %10lu %9lu %7lu\n",
 			devices[i].name, layout_name(devices[i].ring.layout), s->notifies,
 			s->notify_exits, s->chains, s->descs, s->bytes_read, s->bytes_written,
 			s->bounce_bytes, s->signals, s->signals_suppressed, s->wakeups,

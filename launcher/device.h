@@ -42,18 +42,18 @@ struct device_ops {
 };
 
 struct device_stats {
-	uint64_t notifies;	  /* NOTIFY kicks received (either path) */
-	uint64_t notify_exits;	  /* of which came through a vCPU exit */
-	uint64_t chains;	  /* buffers (draft3: out or in) completed */
-	uint64_t descs;		  /* descriptors walked */
-	uint64_t bytes_read;	  /* payload read from guest memory */
-	uint64_t bytes_written;	  /* payload written to guest memory */
-	uint64_t bounce_bytes;	  /* payload copied through a launcher buffer */
-	uint64_t header_bytes;	  /* protocol headers copied (not payload) */
-	uint64_t signals;	  /* pending bit set for the guest */
+	uint64_t notifies;	     /* NOTIFY kicks received (either path) */
+	uint64_t notify_exits;	     /* of which came through a vCPU exit */
+	uint64_t chains;	     /* buffers (draft3: out or in) completed */
+	uint64_t descs;		     /* descriptors walked */
+	uint64_t bytes_read;	     /* payload read from guest memory */
+	uint64_t bytes_written;	     /* payload written to guest memory */
+	uint64_t bounce_bytes;	     /* payload copied through a launcher buffer */
+	uint64_t header_bytes;	     /* protocol headers copied (not payload) */
+	uint64_t signals;	     /* pending bit set for the guest */
 	uint64_t signals_suppressed; /* completions the guest asked not to be signalled for */
-	uint64_t wakeups;	  /* of which woke the vCPU from WAIT */
-	uint64_t max_outstanding; /* most requests published and not yet used */
+	uint64_t wakeups;	     /* of which woke the vCPU from WAIT */
+	uint64_t max_outstanding;    /* most requests published and not yet used */
 };
 
 struct device {
@@ -75,8 +75,8 @@ struct device {
 	void *priv;
 	int notify_fd;
 	pthread_t thread;
-	pthread_mutex_t lock; /* queues, active, broken vs. status changes */
-	bool active;	      /* queues set up: draft3 always, modern after DRIVER_OK */
+	pthread_mutex_t lock;	 /* queues, active, broken vs. status changes */
+	bool active;		 /* queues set up: draft3 always, modern after DRIVER_OK */
 	unsigned int self_kicks; /* device_kick()s in the eventfd: not guest NOTIFYs */
 	bool broken;
 	struct device_stats stats;

@@ -41,9 +41,10 @@ static bool features_ok(struct device *dev)
 		return false;
 	}
 	if (dev->ring.layout == LG_RING_PACKED && !(wanted & (1ULL << VIRTIO_F_RING_PACKED))) {
-		warnx_lg("%s: refusing FEATURES_OK: the driver did not accept VIRTIO_F_RING_PACKED, "
-			 "but this device runs a packed ring (ring=packed)",
-			 dev->name);
+		warnx_lg(
+			"%s: refusing FEATURES_OK: the driver did not accept VIRTIO_F_RING_PACKED, "
+			"but this device runs a packed ring (ring=packed)",
+			dev->name);
 		return false;
 	}
 	dev->features = wanted;

@@ -102,8 +102,7 @@ bool parse_layout(const char *s, uint8_t *layout)
 
 const char *layout_name(uint8_t layout)
 {
-	return layout < sizeof(layout_names) / sizeof(layout_names[0]) ? layout_names[layout]
-								       : "?";
+	return layout < sizeof(layout_names) / sizeof(layout_names[0]) ? layout_names[layout] : "?";
 }
 
 static uint16_t parse_qsize(const char *s, const char *ctx)

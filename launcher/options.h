@@ -17,8 +17,8 @@
 
 /* How a device's queues are laid out: --ring, and ring=... on a device. */
 struct ring_opt {
-	uint8_t layout;	 /* LG_RING_*; LAYOUT_DEFAULT until resolved */
-	uint16_t qsize;	 /* split/packed entries; 0 until resolved */
+	uint8_t layout;	  /* LG_RING_*; LAYOUT_DEFAULT until resolved */
+	uint16_t qsize;	  /* split/packed entries; 0 until resolved */
 	int8_t indirect;  /* offer VIRTIO_F_INDIRECT_DESC: 1, 0, -1 = default (no) */
 	int8_t event_idx; /* offer VIRTIO_F_RING_EVENT_IDX: 1, 0, -1 = default (yes) */
 };

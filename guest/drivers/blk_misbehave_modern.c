@@ -62,8 +62,8 @@ static void packed_chain(struct packed_drv *q, const struct raw_desc *d, unsigne
 	bool wrap = q->avail_wrap;
 
 	for (unsigned int i = 0; i < n; i++) {
-		uint16_t flags = d[i].flags | (i + 1 < n ? VRING_DESC_F_NEXT : 0) |
-				 packed_avail_flags(wrap);
+		uint16_t flags =
+			d[i].flags | (i + 1 < n ? VRING_DESC_F_NEXT : 0) | packed_avail_flags(wrap);
 		struct vring_packed_desc *e = &q->ring[slot];
 
 		e->addr = d[i].addr;
@@ -103,8 +103,8 @@ static uint64_t make_table(struct blkdev *bd, unsigned int t, const struct raw_d
 				(uint16_t)(i + 1)
 			};
 		else
-			tables[t][i].packed = (struct vring_packed_desc){ d[i].addr, d[i].len, 0,
-									  d[i].flags };
+			tables[t][i].packed =
+				(struct vring_packed_desc){ d[i].addr, d[i].len, 0, d[i].flags };
 	}
 	return virt_to_phys(tables[t]);
 }
@@ -152,9 +152,9 @@ static bool common_rule(struct blkdev *bd, const char *rule)
 		publish_chain(bd, d, 1);
 	} else if (!strcmp(rule, "indirect-nested")) {
 		struct raw_desc inner = { s, 16, 0 };
-		struct raw_desc outer[2] = { { s, 16, 0 },
-					     { make_table(bd, 1, &inner, 1), 16,
-					       VRING_DESC_F_INDIRECT } };
+		struct raw_desc outer[2] = {
+			{ s, 16, 0 }, { make_table(bd, 1, &inner, 1), 16, VRING_DESC_F_INDIRECT }
+		};
 
 		d[0] = (struct raw_desc){ make_table(bd, 0, outer, 2), 32, VRING_DESC_F_INDIRECT };
 		publish_chain(bd, d, 1);
@@ -219,7 +219,8 @@ static bool packed_rule(struct blkdev *bd, const char *rule)
 		packed_chain(q, &d, 1, q->size + 5);
 	} else if (!strcmp(rule, "event-reserved") || !strcmp(rule, "event-desc-noidx")) {
 		/* Bad driver-area flags, then an honest request for the device to answer. */
-		q->driver->flags = strcmp(rule, "event-reserved") ? VRING_PACKED_EVENT_FLAG_DESC : 3;
+		q->driver->flags =
+			strcmp(rule, "event-reserved") ? VRING_PACKED_EVENT_FLAG_DESC : 3;
 		req = (struct blk_req){ .type = BLK_T_READ, .sector = 0 };
 		if (blk_submit(bd, &req))
 			return false;

@@ -41,7 +41,7 @@ struct blk_req {
 	uint64_t submit_tsc;
 	/* Driver private: the headers live in guest memory, so here. */
 	union {
-		struct d3_blk_outhdr hdr;	   /* draft3 */
+		struct d3_blk_outhdr hdr;      /* draft3 */
 		struct virtio_blk_outhdr vhdr; /* split, packed */
 	};
 	struct d3_blk_inhdr in_hdr; /* the status byte, on every layout */
@@ -58,7 +58,7 @@ int blk_count(void);
 struct blkdev *blk_get(int index);
 const char *blk_name(const struct blkdev *bd);
 const char *blk_layout(const struct blkdev *bd); /* "draft3", "split", "packed" */
-uint64_t blk_capacity(const struct blkdev *bd); /* sectors */
+uint64_t blk_capacity(const struct blkdev *bd);	 /* sectors */
 bool blk_read_only(const struct blkdev *bd);
 bool blk_broken(struct blkdev *bd);
 

@@ -25,8 +25,8 @@ int vq_add_indirect(struct vq *q, const struct lg_sg *sg, unsigned int out, unsi
 		return split_drv_add_indirect(&q->split, sg, out, in, &table->split, table_gpa,
 					      token);
 	case LG_RING_PACKED:
-		return packed_drv_add_indirect(&q->packed, sg, out, in, &table->packed,
-					       table_gpa, token);
+		return packed_drv_add_indirect(&q->packed, sg, out, in, &table->packed, table_gpa,
+					       token);
 	default:
 		return -1;
 	}

@@ -56,7 +56,7 @@ struct blk {
 struct blk_op {
 	enum { OP_READ, OP_WRITE, OP_FLUSH, OP_GET_ID, OP_UNSUPP } kind;
 	uint64_t sector;
-	bool barrier;	     /* draft3's BARRIER flag: durable before completion */
+	bool barrier;	    /* draft3's BARRIER flag: durable before completion */
 	struct iovec *data; /* the payload segments, inside the chain */
 	int ndata;
 	uint64_t len; /* payload bytes */
@@ -204,8 +204,7 @@ static bool blk_request_draft3(struct device *dev, struct blk *b, struct chain *
 }
 
 /* Virtio 1.x: header and data to write, then data to read into and the status byte. */
-static bool blk_request_virtio(struct device *dev, struct blk *b, struct queue *q,
-			       struct chain *c)
+static bool blk_request_virtio(struct device *dev, struct blk *b, struct queue *q, struct chain *c)
 {
 	struct iovec data[CHAIN_MAX_SEGS];
 	struct virtio_blk_outhdr hdr;
@@ -230,8 +229,8 @@ static bool blk_request_virtio(struct device *dev, struct blk *b, struct queue *
 	 * index to read it from, so there we leave it at 0.
 	 */
 	if (q->layout == LG_RING_SPLIT) {
-		uint16_t outstanding = *(volatile uint16_t *)&q->split.avail->idx -
-				       q->split.used_idx;
+		uint16_t outstanding =
+			*(volatile uint16_t *)&q->split.avail->idx - q->split.used_idx;
 
 		if (outstanding <= q->split.size && outstanding > dev->stats.max_outstanding)
 			dev->stats.max_outstanding = outstanding;

@@ -90,7 +90,8 @@ bool queue_enable_notify(struct queue *q)
 		 * about its own: in buffers waiting for console input are no
 		 * reason to go round a transmit loop again.
 		 */
-		return d3_dev_stop_running(q->d3.dev) && d3_dev_queue_has_avail(q->d3.dev, q->d3.in);
+		return d3_dev_stop_running(q->d3.dev) &&
+		       d3_dev_queue_has_avail(q->d3.dev, q->d3.in);
 	case LG_RING_SPLIT:
 		return split_dev_enable_notify(&q->split);
 	default:
