@@ -76,7 +76,7 @@
 
 #ifndef __ASSEMBLER__
 
-#define LG_BOOT_MAGIC  0x6c67756573740a02ULL /* "lguest\n" + version 2 */
+#define LG_BOOT_MAGIC  0x6c67756573740a03ULL /* "lguest\n" + version 3 */
 #define LG_CMDLINE_MAX (LG_PAGE_SIZE - sizeof(struct lg_boot_params))
 
 /* At entry %rdi holds LG_BOOT_PARAMS_GPA; all memory is identity mapped. */
@@ -92,6 +92,7 @@ struct lg_boot_params {
 	uint64_t cmdline_gpa;
 	uint32_t cmdline_len; /* without the terminating NUL */
 	uint32_t reserved;
+	uint64_t trace_gpa; /* struct lg_trace_ring (lg_trace.h), or 0: no tracing */
 };
 
 /* stdin is a terminal: the shell may echo and edit lines. */

@@ -32,6 +32,7 @@
 
 #include "device.h"
 #include "log.h"
+#include "trace.h"
 
 static struct device devices[LG_MAX_DEVICES];
 static unsigned int ndevices;
@@ -68,8 +69,10 @@ void devices_init(const struct guest_mem *mem, uint64_t mem_size)
 
 static const char *const d3_queue_names[] = { "in", "out" };
 
+static bool use_ioeventfd;
+
 /* Take @pages pages from the top of RAM, as lguest put devices above memory. */
-static uint64_t take_pages(const char *name, unsigned int pages)
+uint64_t devices_take_pages(const char *name, unsigned int pages)
 {
 	if (ram_top < LG_KERNEL_BASE + pages * LG_PAGE_SIZE)
 		die("%s: no room left for its pages at the top of RAM", name);
@@ -79,7 +82,7 @@ static uint64_t take_pages(const char *name, unsigned int pages)
 
 static void add_draft3(struct device *dev)
 {
-	uint64_t gpa = take_pages(dev->name, D3_NUM_PAGES);
+	uint64_t gpa = devices_take_pages(dev->name, D3_NUM_PAGES);
 
 	dev->key = gpa >> LG_PAGE_SHIFT;
 	if (!d3_dev_init(&dev->d3, gmem, dev->key))
@@ -95,7 +98,7 @@ static void add_draft3(struct device *dev)
 
 static void add_modern(struct device *dev, unsigned int nqueues, const char *const *queue_names)
 {
-	uint64_t gpa = take_pages(dev->name, 1);
+	uint64_t gpa = devices_take_pages(dev->name, 1);
 	struct lg_virtio_cfg *cfg = guest_ptr(gmem, gpa, LG_PAGE_SIZE);
 
 	if (!cfg || nqueues > LG_VIRTIO_MAX_QUEUES)
@@ -144,6 +147,10 @@ struct device *device_add(const char *name, uint8_t type, const struct device_op
 		add_draft3(dev);
 	else
 		add_modern(dev, nqueues, queue_names);
+	for (unsigned int i = 0; i < dev->nqueues; i++) {
+		dev->queue[i].dev = dev->index;
+		dev->queue[i].index = i;
+	}
 	dev->desc->key = dev->key;
 	return dev;
 }
@@ -209,8 +216,14 @@ void guest_wait(uint64_t timeout_us)
 		timeout_ms = 3600 * 1000;
 	__atomic_store_n(&vcpu_waiting, 1, __ATOMIC_SEQ_CST);
 	if (!__atomic_load_n(pending, __ATOMIC_SEQ_CST) && !stop_requested(NULL)) {
+		uint64_t slept = trace_on ? trace_rdtsc() : 0;
+
+		trace_event(LG_TR_WAIT, LG_TR_NO_DEV, LG_TR_NO_DEV, 0, 0, 0, 0, 0);
 		while (poll(fds, 2, timeout_ms) < 0 && errno == EINTR && !stop_requested(NULL))
 			;
+		if (trace_on)
+			trace_event(LG_TR_WAKE, LG_TR_NO_DEV, LG_TR_NO_DEV, 0, 0, 0, 0,
+				    trace_rdtsc() - slept);
 	}
 	__atomic_store_n(&vcpu_waiting, 0, __ATOMIC_SEQ_CST);
 	while (read(wake_fd, &drain, sizeof(drain)) > 0)
@@ -219,7 +232,10 @@ void guest_wait(uint64_t timeout_us)
 
 void device_used(struct device *dev, struct queue *q)
 {
-	if (queue_should_signal(q))
+	bool wanted = queue_should_signal(q);
+
+	trace_event(LG_TR_SIGNAL, dev->index, LG_TR_NO_DEV, wanted ? LG_TR_F_SENT : 0, 0, 0, 0, 0);
+	if (wanted)
 		device_signal(dev);
 	else
 		dev->stats.signals_suppressed++;
@@ -251,6 +267,8 @@ void device_fail(struct device *dev, const char *fmt, ...)
 	va_end(ap);
 	dev->broken = true;
 	warnx_lg("%s: %s; device stopped", dev->name, why);
+	if (trace_on)
+		trace_record_error(dev->index, why);
 	device_publish_status(dev, dev->status | LG_STATUS_NEEDS_RESET);
 	device_signal(dev);
 }
@@ -299,8 +317,13 @@ static void *device_thread(void *arg)
 		if (read(dev->notify_fd, &kicks, sizeof(kicks)) == sizeof(kicks)) {
 			/* Our own kicks are in the count; they are not the guest's. */
 			if (kicks >= dev->self_kicks) {
-				dev->stats.notifies += kicks - dev->self_kicks;
+				kicks -= dev->self_kicks;
+				dev->stats.notifies += kicks;
 				dev->self_kicks = 0;
+				if (kicks)
+					trace_event(LG_TR_KICK, dev->index, LG_TR_NO_DEV,
+						    use_ioeventfd ? 0 : LG_TR_F_EXIT, 0, 0,
+						    (uint32_t)kicks, 0);
 			} else {
 				dev->self_kicks -= kicks;
 			}
@@ -331,13 +354,14 @@ static void register_ioeventfd(int vm_fd, struct device *dev)
 		die_errno("%s: KVM_IOEVENTFD", dev->name);
 }
 
-void devices_start(int vm_fd, bool use_ioeventfd)
+void devices_start(int vm_fd, bool ioeventfd)
 {
+	use_ioeventfd = ioeventfd;
 	for (unsigned int i = 0; i < ndevices; i++) {
 		struct device *dev = &devices[i];
 		int err;
 
-		if (use_ioeventfd)
+		if (ioeventfd)
 			register_ioeventfd(vm_fd, dev);
 		err = pthread_create(&dev->thread, NULL, device_thread, dev);
 		if (err)

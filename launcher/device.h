@@ -114,6 +114,9 @@ void device_publish_status(struct device *dev, uint8_t status);
 /* Wake the device thread as a NOTIFY would. */
 void device_kick(struct device *dev);
 
+/* Take @pages pages for @what from the top of RAM (dies if there is no room). */
+uint64_t devices_take_pages(const char *what, unsigned int pages);
+
 /* The lowest device page: what the guest may use ends here. */
 uint64_t devices_ram_top(void);
 unsigned int device_count(void);
@@ -121,7 +124,7 @@ struct device *device_by_index(unsigned int i);
 struct device *device_by_key(uint32_t key);
 
 /* Register ioeventfds (or not) and start every device thread. */
-void devices_start(int vm_fd, bool use_ioeventfd);
+void devices_start(int vm_fd, bool ioeventfd);
 /* Stop and join every device thread. */
 void devices_stop(void);
 

@@ -19,6 +19,7 @@
 
 #include "device.h"
 #include "log.h"
+#include "trace.h"
 
 #define READ_GUEST(x) __atomic_load_n(&(x), __ATOMIC_RELAXED)
 
@@ -154,6 +155,7 @@ void device_write_status(unsigned int index, uint64_t status)
 			 (unsigned long long)status);
 		return;
 	}
+	trace_event(LG_TR_STATUS, dev->index, LG_TR_NO_DEV, 0, 0, 0, (uint32_t)status, 0);
 	pthread_mutex_lock(&dev->lock);
 	change_status(dev, (uint8_t)status);
 	pthread_mutex_unlock(&dev->lock);

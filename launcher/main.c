@@ -10,6 +10,7 @@
  * status becomes ours.
  */
 #include <cap-ng.h>
+#include <errno.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,6 +25,8 @@
 #include "loader.h"
 #include "log.h"
 #include "options.h"
+#include "stats.h"
+#include "trace.h"
 #include "vcpu.h"
 #include "vm.h"
 
@@ -44,7 +47,8 @@ static void install_signal_handlers(void)
 	signal(SIGPIPE, SIG_IGN);
 }
 
-static void write_boot_params(struct vm *vm, const struct options *o, bool interactive)
+static void write_boot_params(struct vm *vm, const struct options *o, bool interactive,
+			      uint64_t trace_gpa)
 {
 	struct lg_boot_params *bp = guest_ptr(&vm->mem, LG_BOOT_PARAMS_GPA, LG_PAGE_SIZE);
 	char *cmdline = (char *)(bp + 1);
@@ -59,6 +63,7 @@ static void write_boot_params(struct vm *vm, const struct options *o, bool inter
 		.flags = interactive ? LG_BOOT_F_INTERACTIVE : 0,
 		.shared_gpa = LG_SHARED_GPA,
 		.cmdline_gpa = LG_BOOT_PARAMS_GPA + sizeof(*bp),
+		.trace_gpa = trace_gpa,
 	};
 	if (o->guest_cmd) {
 		/* options.c already refused command lines longer than LG_CMDLINE_MAX. */
@@ -96,7 +101,9 @@ int main(int argc, char **argv)
 	struct vm vm = { 0 };
 	struct kernel_image kernel;
 	struct vcpu_stats vstats = { 0 };
-	struct timespec start;
+	struct timespec start, cpu;
+	struct run_stats run;
+	uint64_t trace_gpa;
 	char err[512];
 	bool interactive;
 	int status;
@@ -112,6 +119,9 @@ int main(int argc, char **argv)
 	console_add(interactive, &opts.console_ring);
 	for (int i = 0; i < opts.nblocks; i++)
 		blk_add(opts.blocks[i].path, opts.blocks[i].read_only, &opts.blocks[i].ring);
+	trace_gpa = trace_setup(&(struct trace_opts){ opts.trace_filter, opts.trace,
+						      opts.trace_file, opts.trace_buffer },
+				&vm.mem);
 	if (!load_kernel(opts.kernel, &vm.mem, devices_ram_top(), &kernel, err, sizeof(err)))
 		die("kernel %s", err);
 	verbose("kernel %s: %#lx-%#lx, entry %#lx", opts.kernel, (unsigned long)kernel.load_start,
@@ -120,8 +130,9 @@ int main(int argc, char **argv)
 	vm_create(&vm, opts.kvm_path);
 	vm_setup_boot_cpu(&vm, kernel.entry);
 	install_signal_handlers();
-	write_boot_params(&vm, &opts, interactive);
+	write_boot_params(&vm, &opts, interactive, trace_gpa);
 	devices_start(vm.vm_fd, opts.ioeventfd);
+	trace_start();
 	drop_privileges();
 	/* Last, once nothing can fail with a one-line error: a raw terminal. */
 	if (interactive)
@@ -131,20 +142,17 @@ int main(int argc, char **argv)
 		opts.ioeventfd ? "ioeventfd" : "exit");
 
 	status = vcpu_run(&vm, &vstats);
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &cpu);
 
 	request_stop(status);
 	devices_stop();
 	console_restore_tty();
-	if (opts.verbose) {
-		devices_print_stats();
-		fprintf(stderr,
-			"vcpu     exits %lu: notify %lu, console %lu, wait %lu, status %lu, "
-			"other %lu; wall %.3f s\n",
-			vstats.exits, vstats.io_exits[LG_PORT_NOTIFY - LG_PORT_NOTIFY],
-			vstats.io_exits[LG_PORT_CONSOLE - LG_PORT_NOTIFY],
-			vstats.io_exits[LG_PORT_WAIT - LG_PORT_NOTIFY],
-			vstats.io_exits[LG_PORT_STATUS - LG_PORT_NOTIFY], vstats.other_exits,
-			seconds_since(&start));
-	}
+	trace_finish(vm.tsc_khz);
+	run = (struct run_stats){ &vstats, seconds_since(&start),
+				  (double)cpu.tv_sec + cpu.tv_nsec / 1e9, status };
+	if (opts.verbose || opts.stats)
+		stats_print(&run);
+	if (opts.stats_json && !stats_write_json(&run, opts.stats_json))
+		warnx_lg("cannot write %s: %s", opts.stats_json, strerror(errno));
 	return status;
 }

@@ -40,6 +40,13 @@ static const char usage_text[] =
 	"  --no-ioeventfd       every NOTIFY exits to the vCPU loop instead of\n"
 	"                       waking the device thread inside the kernel\n"
 	"  --kvm-device=PATH    the KVM device (default /dev/kvm)\n"
+	"  --trace[=FILTER]     print every ring event at exit (stderr); FILTER:\n"
+	"                       devices or device/queue names, e.g. blk0,console/transmitq\n"
+	"  --trace-file=FILE    write the events as a Chrome trace (Perfetto, lguest-trace)\n"
+	"  --trace-buffer=N     the guest's trace ring: N events (power of two, 16..1048576;\n"
+	"                       default 65536); when full, events are dropped and counted\n"
+	"  --stats              print the counters at exit\n"
+	"  --stats-json=FILE    write the counters as JSON\n"
 	"  -v, --verbose        say what is set up, and print counters at exit\n"
 	"  -h, --help           this text\n"
 	"  -V, --version        the version\n";
@@ -244,6 +251,11 @@ void parse_options(int argc, char **argv, struct options *o)
 		{ "ring", required_argument, NULL, 'r' },
 		{ "qsize", required_argument, NULL, 'q' },
 		{ "no-ioeventfd", no_argument, NULL, 'N' },
+		{ "trace", optional_argument, NULL, 't' },
+		{ "trace-file", required_argument, NULL, 'T' },
+		{ "trace-buffer", required_argument, NULL, 'B' },
+		{ "stats", no_argument, NULL, 's' },
+		{ "stats-json", required_argument, NULL, 'S' },
 		{ "kvm-device", required_argument, NULL, 'k' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
@@ -294,6 +306,32 @@ void parse_options(int argc, char **argv, struct options *o)
 			break;
 		case 'N':
 			o->ioeventfd = false;
+			break;
+		case 't':
+			o->trace = true;
+			o->trace_filter = optarg;
+			break;
+		case 'T':
+			if (!*optarg)
+				die("--trace-file needs a file name");
+			o->trace_file = optarg;
+			break;
+		case 'B': {
+			uint64_t n;
+
+			if (!parse_size_arg(optarg, &n) || n < 16 || n > (1 << 20) || (n & (n - 1)))
+				die("--trace-buffer=%s: must be a power of two from 16 to 1048576",
+				    optarg);
+			o->trace_buffer = (uint32_t)n;
+			break;
+		}
+		case 's':
+			o->stats = true;
+			break;
+		case 'S':
+			if (!*optarg)
+				die("--stats-json needs a file name");
+			o->stats_json = optarg;
 			break;
 		case 'k':
 			o->kvm_path = optarg;

@@ -38,6 +38,12 @@ struct options {
 	struct ring_opt console_ring;
 	bool ioeventfd; /* NOTIFY through KVM_IOEVENTFD (default) or by exit */
 	bool verbose;
+	bool trace;		  /* --trace: ring events on stderr at exit */
+	const char *trace_filter; /* --trace=FILTER */
+	const char *trace_file;	  /* --trace-file=FILE.json */
+	uint32_t trace_buffer;	  /* --trace-buffer: the guest's trace ring, events */
+	bool stats;		  /* --stats: the counters table at exit */
+	const char *stats_json;	  /* --stats-json=FILE */
 	const char *kernel;
 	const char *kvm_path; /* /dev/kvm unless --kvm-device */
 	char *guest_cmd;      /* NULL: interactive or read from stdin */

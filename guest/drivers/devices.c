@@ -13,6 +13,7 @@
 #include "console.h"
 #include "devices.h"
 #include "hcall.h"
+#include "trace.h"
 
 volatile struct lg_device_desc *device_desc(unsigned int index)
 {
@@ -141,36 +142,66 @@ failed:
 	return false;
 }
 
+/* Tracing: remember when each buffer id was added, for the reap latency. */
+static void trace_queues(struct lg_device *dev)
+{
+	for (unsigned int i = 0; i < dev->nvq; i++) {
+		struct vq *q = &dev->vq[i];
+
+		q->dev = dev->index;
+		q->index = i;
+		if (!tracing())
+			continue;
+		q->ntsc = q->layout == LG_RING_DRAFT3  ? D3_NUM_DESCS
+			  : q->layout == LG_RING_SPLIT ? q->split.size
+						       : q->packed.size;
+		q->add_tsc = alloc_pages(DIV_ROUND_UP(q->ntsc * sizeof(uint64_t), PAGE_SIZE));
+		if (!q->add_tsc)
+			q->ntsc = 0;
+	}
+}
+
 bool lg_device_init(struct lg_device *dev, unsigned int index, unsigned int nqueues,
 		    uint64_t driver_features)
 {
 	volatile struct lg_device_desc *d = device_desc(index);
+	bool ok;
 
 	dev->index = index;
 	dev->key = d->key;
 	dev->layout = d->layout;
 	switch (d->layout) {
 	case LG_RING_DRAFT3:
-		return init_draft3(dev, d);
+		ok = init_draft3(dev, d);
+		break;
 	case LG_RING_SPLIT:
 	case LG_RING_PACKED:
-		return init_modern(dev, d, nqueues, driver_features);
+		ok = init_modern(dev, d, nqueues, driver_features);
+		break;
 	default:
-		return false;
+		ok = false;
 	}
+	if (ok)
+		trace_queues(dev);
+	return ok;
 }
 
 void lg_device_kick(struct lg_device *dev)
 {
-	bool notify = false;
+	bool notify = false, published = false;
 
 	/*
 	 * In index order, each publish a release store: draft3's in queue
 	 * becomes visible before its out queue, so a block request never
 	 * names an in buffer the device cannot see yet.
 	 */
-	for (unsigned int i = 0; i < dev->nvq; i++)
+	for (unsigned int i = 0; i < dev->nvq; i++) {
+		published |= tracing() && vq_unpublished(&dev->vq[i]);
 		notify |= vq_publish(&dev->vq[i]);
+	}
+	if (published)
+		trace_record(rdtsc(), LG_TR_NOTIFY, dev->index, LG_TR_NO_DEV,
+			     notify ? LG_TR_F_SENT : 0, 0, 0, 0, 0);
 	if (notify)
 		hcall_notify(dev->key);
 }

@@ -31,6 +31,10 @@ union vq_indirect_desc {
 
 struct vq {
 	uint8_t layout; /* LG_RING_* */
+	uint8_t dev;	/* device table index and queue number, for the trace */
+	uint8_t index;
+	uint32_t ntsc;	   /* entries in add_tsc */
+	uint64_t *add_tsc; /* tracing: when each buffer id was added (NULL: not tracing) */
 	union {
 		struct d3_drv_queue d3;
 		struct split_drv split;
@@ -57,6 +61,9 @@ void vq_unadd(struct vq *q, int id);
 
 /* Make what was added visible; true if the device wants a NOTIFY. */
 bool vq_publish(struct vq *q);
+
+/* Buffers added and not yet published (packed: ring slots). */
+unsigned int vq_unpublished(const struct vq *q);
 
 bool vq_has_used(const struct vq *q);
 void *vq_get_used(struct vq *q, uint32_t *len);

@@ -9,6 +9,7 @@
 #include "devices.h"
 #include "hcall.h"
 #include "kernel.h"
+#include "trace.h"
 #include "shell.h"
 
 const struct lg_boot_params *boot;
@@ -22,6 +23,7 @@ void kmain(const struct lg_boot_params *params)
 		hcall_crash(bad_magic, sizeof(bad_magic) - 1);
 	boot = params;
 	page_alloc_init();
+	trace_init();
 	devices_init();
 
 	cmdline = (const char *)(uintptr_t)boot->cmdline_gpa;

@@ -12,6 +12,7 @@
  */
 #include "hcall.h"
 #include "kernel.h"
+#include "trace.h"
 
 #ifndef WAIT_POLL_NS
 #define WAIT_POLL_NS 50000
@@ -38,7 +39,18 @@ uint64_t ns_to_tsc(uint64_t ns)
 uint64_t take_signals(void)
 {
 	/* Exchange, not load + store: a device may set a bit between them. */
-	return __atomic_exchange_n(&shared()->pending, 0, __ATOMIC_ACQ_REL);
+	uint64_t bits = __atomic_exchange_n(&shared()->pending, 0, __ATOMIC_ACQ_REL);
+
+	if (tracing() && bits) {
+		uint64_t now = rdtsc();
+
+		for (unsigned int dev = 0; dev < 64; dev++) {
+			if (bits & (1ULL << dev))
+				trace_record(now, LG_TR_SIGNAL_TAKEN, dev, LG_TR_NO_DEV, 0, 0, 0, 0,
+					     0);
+		}
+	}
+	return bits;
 }
 
 uint64_t wait_for_signal(uint64_t timeout_us)

@@ -38,6 +38,7 @@
 #include "draft3_blk.h"
 #include "iov.h"
 #include "log.h"
+#include "trace.h"
 
 /* The most data segments a request may carry (header and status aside). */
 #define BLK_SEG_MAX (CHAIN_MAX_SEGS - 2)
@@ -166,6 +167,10 @@ static bool blk_request_draft3(struct device *dev, struct blk *b, struct chain *
 		device_fail(dev, "%s", dev->d3.error);
 		return false;
 	}
+	/* The in half is a buffer of its own on the in queue: show it popped too. */
+	if (trace_on)
+		trace_record_pop(dev->index, QUEUE_D3_IN, c->in_id, dev->d3.in.last_avail,
+				 chain_writable(c), c->nwrite, 0, c->nwrite);
 	if (c->write_len < 1) {
 		device_fail(dev, "in queue: buffer %u has no room for the status byte", c->in_id);
 		return false;
@@ -192,6 +197,7 @@ static bool blk_request_draft3(struct device *dev, struct blk *b, struct chain *
 	status = blk_serve(dev, b, &op, &written);
 	if (status == VIRTIO_BLK_S_IOERR)
 		b->errors++;
+	trace_event(LG_TR_IO, dev->index, QUEUE_D3_OUT, status, c->id, 0, written, 0);
 	iov_from_buf(chain_writable(c), c->nwrite, 0, &status, 1, &dev->stats.header_bytes);
 	dev->stats.descs += c->ndesc;
 	/* Both halves go back; the in half with the status byte and the data. */
@@ -258,6 +264,7 @@ static bool blk_request_virtio(struct device *dev, struct blk *b, struct queue *
 	status = blk_serve(dev, b, &op, &written);
 	if (status == VIRTIO_BLK_S_IOERR)
 		b->errors++;
+	trace_event(LG_TR_IO, dev->index, q->index, status, c->id, 0, written, 0);
 	/* The status byte is the last writable byte, whatever the data's length. */
 	iov_from_buf(chain_writable(c), c->nwrite, c->write_len - 1, &status, 1,
 		     &dev->stats.header_bytes);

@@ -7,6 +7,32 @@
 #include <string.h>
 
 #include "ring/queue.h"
+#include "trace.h"
+
+/* Packed positions carry the wrap counter in bit 15, as off_wrap does. */
+uint32_t queue_avail_pos(const struct queue *q)
+{
+	switch (q->layout) {
+	case LG_RING_DRAFT3:
+		return q->d3.in ? q->d3.dev->in.last_avail : q->d3.dev->out.last_avail;
+	case LG_RING_SPLIT:
+		return q->split.last_avail;
+	default:
+		return q->packed.next_avail | (uint32_t)q->packed.avail_wrap << 15;
+	}
+}
+
+uint32_t queue_used_pos(const struct queue *q)
+{
+	switch (q->layout) {
+	case LG_RING_DRAFT3:
+		return q->d3.in ? q->d3.dev->in.used_idx : q->d3.dev->out.used_idx;
+	case LG_RING_SPLIT:
+		return q->split.used_idx;
+	default:
+		return q->packed.next_used | (uint32_t)q->packed.used_wrap << 15;
+	}
+}
 
 void queue_init_draft3(struct queue *q, struct d3_dev *d, bool in)
 {
@@ -21,7 +47,11 @@ bool queue_init_modern(struct queue *q, uint8_t layout, const struct guest_mem *
 		       const char *name, uint16_t size, uint64_t desc, uint64_t driver,
 		       uint64_t device, bool event_idx, bool indirect)
 {
+	uint8_t dev = q->dev, index = q->index;
+
 	memset(q, 0, sizeof(*q));
+	q->dev = dev;
+	q->index = index;
 	q->layout = layout;
 	if (layout == LG_RING_SPLIT)
 		q->ready = split_dev_init(&q->split, mem, name, size, desc, driver, device,
@@ -41,7 +71,7 @@ void queue_destroy(struct queue *q)
 	q->ready = false;
 }
 
-int queue_pop(struct queue *q, struct chain *c)
+static int pop(struct queue *q, struct chain *c)
 {
 	switch (q->layout) {
 	case LG_RING_DRAFT3:
@@ -53,7 +83,16 @@ int queue_pop(struct queue *q, struct chain *c)
 	}
 }
 
-bool queue_push(struct queue *q, struct chain *c, uint32_t written)
+int queue_pop(struct queue *q, struct chain *c)
+{
+	int r = pop(q, c);
+
+	if (r > 0)
+		trace_chain(q->dev, q->index, c, queue_avail_pos(q));
+	return r;
+}
+
+static bool push(struct queue *q, struct chain *c, uint32_t written)
 {
 	switch (q->layout) {
 	case LG_RING_DRAFT3:
@@ -64,6 +103,32 @@ bool queue_push(struct queue *q, struct chain *c, uint32_t written)
 	default:
 		return packed_dev_push(&q->packed, c, written);
 	}
+}
+
+/* The trace shows each buffer given back: draft3 may give back two. */
+static void trace_push(struct queue *q, struct chain *c, uint32_t written)
+{
+	uint32_t len = written < c->write_len ? written : (uint32_t)c->write_len;
+
+	if (q->layout != LG_RING_DRAFT3) {
+		trace_event(LG_TR_USED, q->dev, q->index, 0, c->id, queue_used_pos(q), len, 0);
+		return;
+	}
+	if (c->id != CHAIN_NO_ID)
+		trace_event(LG_TR_USED, q->dev, QUEUE_D3_OUT, 0, c->id, q->d3.dev->out.used_idx, 0,
+			    0);
+	if (c->in_id != CHAIN_NO_ID)
+		trace_event(LG_TR_USED, q->dev, QUEUE_D3_IN, 0, c->in_id, q->d3.dev->in.used_idx,
+			    len, 0);
+}
+
+bool queue_push(struct queue *q, struct chain *c, uint32_t written)
+{
+	if (!push(q, c, written))
+		return false;
+	if (__builtin_expect(trace_on, 0))
+		trace_push(q, c, written);
+	return true;
 }
 
 /* Draft III has one "running" flag for the device, covering both queues. */

@@ -32,6 +32,8 @@
 struct queue {
 	uint8_t layout; /* LG_RING_* */
 	bool ready;	/* set up and usable (modern: after DRIVER_OK) */
+	uint8_t dev;	/* device table index and queue number, for the trace */
+	uint8_t index;
 	union {
 		struct {
 			struct d3_dev *dev;
@@ -41,6 +43,10 @@ struct queue {
 		struct packed_dev packed;
 	};
 };
+
+/* Where the guest and we are: avail position consumed, used position written. */
+uint32_t queue_avail_pos(const struct queue *q);
+uint32_t queue_used_pos(const struct queue *q);
 
 /* Draft III: queue @in (or out) of @d, which the device owns. */
 void queue_init_draft3(struct queue *q, struct d3_dev *d, bool in);

@@ -28,6 +28,7 @@ import harness  # noqa: E402
 import cases_guest  # noqa: E402,F401,I100
 import cases_block  # noqa: E402,F401
 import cases_errors  # noqa: E402,F401
+import cases_trace  # noqa: E402,F401
 
 
 def run_case(c, build, kvm_problem, ci):

@@ -1,0 +1,20 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* stats.h: the counters at exit, as a table (--stats, -v) or JSON (--stats-json). */
+#ifndef LAUNCHER_STATS_H
+#define LAUNCHER_STATS_H
+
+#include <stdbool.h>
+
+#include "vcpu.h"
+
+struct run_stats {
+	const struct vcpu_stats *vcpu;
+	double wall_s;	   /* launcher start to exit */
+	double vcpu_cpu_s; /* CPU time of the vCPU thread: the guest's, plus exits */
+	int exit_status;
+};
+
+void stats_print(const struct run_stats *r);
+bool stats_write_json(const struct run_stats *r, const char *path);
+
+#endif /* LAUNCHER_STATS_H */

@@ -1,0 +1,93 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * trace.h: recording ring events (include/lg_trace.h) on the device side,
+ * draining the guest's, and writing both out at exit.
+ *
+ * Off by default; then every hook below costs one predictable branch on a
+ * flag that never changes after setup.  With --trace or --trace-file every
+ * event is kept in memory (up to TRACE_MAX_EVENTS; more are counted as
+ * dropped), and at exit the two sides are merged by timestamp and written
+ * as text (stderr) and/or Chrome trace JSON (docs/trace-format.md).
+ */
+#ifndef LAUNCHER_TRACE_H
+#define LAUNCHER_TRACE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "chain.h"
+#include "guest_mem.h"
+#include "lg_trace.h"
+
+#define TRACE_MAX_EVENTS    (4u << 20)
+#define TRACE_GUEST_ENTRIES 65536 /* the guest's ring: 2 MiB */
+
+extern bool trace_on;
+
+struct trace_opts {
+	const char *filter;	/* --trace=FILTER: "blk0,console/transmitq", NULL = all */
+	bool text;		/* --trace: lines on stderr */
+	const char *file;	/* --trace-file: Chrome JSON */
+	uint32_t guest_entries; /* the guest's ring; 0: TRACE_GUEST_ENTRIES */
+};
+
+/*
+ * Before the kernel is loaded: set aside the guest's trace ring at the top
+ * of RAM (devices_take_pages()) if tracing.  Returns its guest-physical
+ * address for the boot parameters, or 0.
+ */
+uint64_t trace_setup(const struct trace_opts *o, const struct guest_mem *mem);
+/* Start draining the guest's ring (after the VM exists). */
+void trace_start(void);
+/* Stop, drain what is left, merge, and write the outputs. */
+void trace_finish(uint64_t tsc_khz);
+
+void trace_record(uint8_t type, uint8_t dev, uint8_t queue, uint8_t flags, uint32_t id,
+		  uint32_t idx, uint32_t len, uint64_t addr);
+/*
+ * A popped buffer: one POP event, then one POP_DESC per segment of
+ * seg[0, nseg), the first @nread of them readable.
+ */
+void trace_record_pop(uint8_t dev, uint8_t queue, uint32_t id, uint32_t idx,
+		      const struct iovec *seg, unsigned int nseg, unsigned int nread,
+		      unsigned int ndesc);
+/* A device stopped with @msg. */
+void trace_record_error(uint8_t dev, const char *msg);
+
+static inline void trace_event(uint8_t type, uint8_t dev, uint8_t queue, uint8_t flags, uint32_t id,
+			       uint32_t idx, uint32_t len, uint64_t addr)
+{
+	if (__builtin_expect(trace_on, 0))
+		trace_record(type, dev, queue, flags, id, idx, len, addr);
+}
+
+static inline void trace_chain(uint8_t dev, uint8_t queue, const struct chain *c, uint32_t idx)
+{
+	if (__builtin_expect(trace_on, 0))
+		trace_record_pop(dev, queue, c->id, idx, c->seg, c->nread + c->nwrite, c->nread,
+				 c->ndesc);
+}
+
+static inline uint64_t trace_rdtsc(void)
+{
+	uint32_t lo, hi;
+
+	__asm__ volatile("rdtsc" : "=a"(lo), "=d"(hi));
+	return ((uint64_t)hi << 32) | lo;
+}
+
+/* What the output needs to know about the devices (trace_output.c). */
+struct trace_store {
+	struct lg_trace_event *ev;
+	uint64_t n;
+	uint64_t launcher_dropped, guest_dropped;
+	char **errors; /* LG_TR_ERROR's id indexes this */
+	unsigned int nerrors;
+	bool guest_ring_broken;
+};
+
+void trace_write_text(const struct trace_store *s, const char *filter, uint64_t tsc_khz);
+bool trace_write_json(const struct trace_store *s, const char *filter, uint64_t tsc_khz,
+		      const char *path);
+
+#endif /* LAUNCHER_TRACE_H */

@@ -1,0 +1,186 @@
+"""cases_trace.py: ring tracing (--trace, --trace-file) and the counters
+(--stats-json): what they say must be what happened."""
+import json
+import re
+
+from harness import case, crc32, expect, expect_rc, expect_stdout
+
+# The order one buffer's steps must come in, on either side.
+DRIVER_STEPS = ["add", "reap"]
+DEVICE_STEPS = ["pop", "used"]
+FLOW_ORDER = ["add", "notify", "kick", "pop", "used", "signal", "signal-taken", "reap"]
+
+
+def _load(t, res, path):
+    try:
+        return json.loads(path.read_text())
+    except (OSError, ValueError) as e:
+        expect(False, f"{path.name} is not JSON: {e}", res)
+
+
+def _steps(trace):
+    return [e for e in trace["traceEvents"] if e.get("cat") == "ring"]
+
+
+def _check_request(res, steps, flows, req, want_descs):
+    """One buffer: its steps carry the same id, in order; its flow visits
+    add, notify, kick, pop, used, signal, (signal-taken), reap."""
+    mine = [e for e in steps if e["args"].get("req") == req]
+    names = [e["name"] for e in mine]
+    expect([n for n in names if n in ("add", "pop", "used", "reap")] ==
+           ["add", "pop", "used", "reap"], f"request {req}: steps {names}", res)
+    ids = {e["args"]["id"] for e in mine}
+    expect(len(ids) == 1, f"request {req}: ids {ids} differ between steps", res)
+    add = next(e for e in mine if e["name"] == "add")
+    pop = next(e for e in mine if e["name"] == "pop")
+    used = next(e for e in mine if e["name"] == "used")
+    reap = next(e for e in mine if e["name"] == "reap")
+    expect(add["pid"] == 1 and pop["pid"] == 2, f"request {req}: add/pop on the wrong side", res)
+    got = [(d["len"], d["dir"]) for d in add["args"]["descs"]]
+    expect(got == want_descs, f"request {req}: added {got}, expected {want_descs}", res)
+    expect([(d["addr"], d["len"], d["dir"]) for d in pop["args"]["descs"]] ==
+           [(d["addr"], d["len"], d["dir"]) for d in add["args"]["descs"]],
+           f"request {req}: the device popped other descriptors than the driver added", res)
+    expect(used["args"]["len"] == reap["args"]["len"],
+           f"request {req}: used {used['args']['len']} bytes, reaped {reap['args']['len']}", res)
+    expect(add["ts"] <= pop["ts"] <= used["ts"] <= reap["ts"], f"request {req}: times go back",
+           res)
+    # The flow: s at add, t at each step, f at reap, each bound to a step event.
+    flow = sorted((f for f in flows if f["id"] == req), key=lambda f: f["ts"])
+    expect(flow and flow[0]["ph"] == "s" and flow[-1]["ph"] == "f",
+           f"request {req}: flow phases {[f['ph'] for f in flow]}", res)
+    at = {(e["pid"], e["tid"], e["ts"]): e["name"] for e in steps}
+    visited = [at.get((f["pid"], f["tid"], f["ts"])) for f in flow]
+    expect(None not in visited, f"request {req}: a flow step is bound to no event", res)
+    expect([v for v in visited if v not in ("signal-taken",)] ==
+           ["add", "notify", "kick", "pop", "used", "signal", "reap"],
+           f"request {req}: flow visits {visited}", res)
+
+
+# For one 4 KiB read: the buffers each layout carries, as (len, dir) lists.
+READ_BUFFERS = {
+    "draft3": [[(1, "W"), (4096, "W")], [(24, "R")]],  # in buffer, then out buffer
+    "split": [[(16, "R"), (4096, "W"), (1, "W")]],
+    "packed": [[(16, "R"), (4096, "W"), (1, "W")]],
+}
+
+
+@case("trace-json", notify_modes=True, layouts=True)
+def trace_json(t):
+    """One blkread, traced to a Chrome JSON file: it parses, names the
+    devices and layouts, and holds for each buffer of the read its full
+    life on both sides (same id throughout, the descriptors the device
+    popped are exactly those the driver added, the flow links add, notify,
+    kick, pop, used, signal and reap), with the right NOTIFY path."""
+    img, orig = t.raw_image()
+    out = t.path("t.json")
+    res = t.boot("blkread 0 8", blocks=[img], opts=["--trace=blk0", f"--trace-file={out}"])
+    expect_rc(res, 0)
+    expect_stdout(res, f"crc32={crc32(orig[:4096]):08x}\n")
+    trace = _load(t, res, out)
+    devs = {d["name"]: d for d in trace["otherData"]["devices"]}
+    expect(devs["blk0"]["ring"] == t.layout, f"otherData devices {devs}", res)
+    expect(trace["otherData"]["guest_dropped"] == 0, "events dropped", res)
+    steps = _steps(trace)
+    expect(all(e["args"]["dev"] == "blk0" for e in steps), "--trace=blk0 let other devices in",
+           res)
+    flows = [e for e in trace["traceEvents"] if e.get("cat") == "flow"]
+    reqs = sorted({e["args"]["req"] for e in steps if "req" in e["args"]})
+    # The read itself: the last buffers added (the probe added none on blk0).
+    reads = [e for e in steps if e["name"] == "add"]
+    expect(len(reads) == len(READ_BUFFERS[t.layout]),
+           f"{len(reads)} buffers added, expected {len(READ_BUFFERS[t.layout])}", res)
+    for add, want in zip(reads, READ_BUFFERS[t.layout]):
+        _check_request(res, steps, flows, add["args"]["req"], want)
+    kicks = [e for e in steps if e["name"] == "kick"]
+    path = "ioeventfd" if t.mode.ioeventfd else "exit"
+    expect(kicks and all(k["args"]["path"] == path for k in kicks),
+           f"kick paths {[k['args']['path'] for k in kicks]}, expected {path}", res)
+    expect(len(reqs) == len(reads), f"requests {reqs}", res)
+
+
+_TEXT_RE = re.compile(r"^ *(\d+\.\d{3})  (guest|device)\s+(\S+)\s+(\S+)\s+(.*)$")
+
+
+@case("trace-text", layouts=True)
+def trace_text(t):
+    """--trace prints one aligned line per event on stderr, in time order:
+    for a blkread on blk0 the driver's add, publish and NOTIFY, the
+    device's kick, pop (with one desc line per segment), I/O, used and
+    signal, and the driver's reap, with the bytes the device wrote."""
+    img, _ = t.raw_image()
+    res = t.boot("blkread 0 8", blocks=[img], opts=["--trace=blk0"])
+    expect_rc(res, 0)
+    lines = res.err_lines
+    expect(lines and lines[0].split()[:4] == ["time", "(us)", "side", "where"],
+           f"no header line: {lines[:1]}", res)
+    events, descs = [], 0
+    for line in lines[1:]:
+        if line.strip().startswith("desc"):
+            descs += 1
+            continue
+        m = _TEXT_RE.match(line)
+        expect(m is not None, f"unexpected trace line {line!r}", res)
+        events.append((float(m[1]), m[2], m[3], m[4], m[5]))
+    times = [e[0] for e in events]
+    expect(times == sorted(times), "trace lines are not in time order", res)
+    steps = [e[3] for e in events if e[3] != "status"]
+    first = {s: steps.index(s) for s in ("add", "publish", "notify", "kick", "pop", "io",
+                                          "used", "signal", "reap")}
+    order = sorted(first, key=first.get)
+    expect(first["add"] < first["publish"] < first["notify"] < first["kick"] < first["pop"]
+           < first["io"] < first["used"] < first["signal"] < first["reap"],
+           f"first occurrences out of order: {order}", res)
+    want_descs = sum(len(b) for b in READ_BUFFERS[t.layout]) * 2  # added and popped
+    expect(descs == want_descs, f"{descs} desc lines, expected {want_descs}", res)
+    reaps = [e for e in events if e[3] == "reap"]
+    written = sorted(int(re.search(r"(\d+) bytes written", e[4])[1]) for e in reaps)
+    want = [0, 4097] if t.layout == "draft3" else [4097]
+    expect(written == want, f"reaped {written} bytes, expected {want}", res)
+
+
+@case("stats-json", layouts=True)
+def stats_json(t):
+    """--stats-json writes counters that match the workload: 100 reads of
+    4 KiB are 100 requests (draft3: 200 buffers), 3 descriptors each,
+    409600 bytes into guest memory, none through a bounce buffer; every
+    completion was either signalled or suppressed."""
+    img, _ = t.raw_image()
+    out = t.path("s.json")
+    res = t.boot("blkbench randread bs=4K qd=4 count=100", blocks=[img],
+                 opts=[f"--stats-json={out}"])
+    expect_rc(res, 0)
+    s = _load(t, res, out)
+    blk = next(d for d in s["devices"] if d["name"] == "blk0")
+    chains = 200 if t.layout == "draft3" else 100
+    expect(blk["ring"] == t.layout and blk["chains"] == chains and blk["descs"] == 300,
+           f"blk0 {blk}", res)
+    expect(blk["bytes_to_guest"] == 409600 and blk["bounce_bytes"] == 0, f"blk0 {blk}", res)
+    expect(blk["signals"] + blk["signals_suppressed"] == 100,
+           f"signals {blk['signals']} + suppressed {blk['signals_suppressed']} != 100", res)
+    sizes = [q["size"] for q in blk["queues"]]
+    want = [170, 170] if t.layout == "draft3" else [256]
+    expect(sizes == want, f"queue sizes {sizes}, expected {want}", res)
+    expect(all(q["ring_bytes"] > 0 for q in blk["queues"]), f"ring bytes {blk['queues']}", res)
+    expect(s["exit_status"] == 0 and s["vcpu_exits"]["total"] >= 1 and s["wall_s"] > 0,
+           f"run {s}", res)
+
+
+@case("trace-overflow", layouts=("split",))
+def trace_overflow(t):
+    """A guest trace ring of 64 events overflows under a queue-depth-32
+    benchmark: the guest keeps running (all requests complete), the drops
+    are counted in the file and reported on stderr, and what was kept
+    still parses."""
+    img, _ = t.raw_image()
+    out = t.path("t.json")
+    res = t.boot("blkbench randread bs=4K qd=32 count=5000", blocks=[img],
+                 opts=["--trace-buffer=64", f"--trace-file={out}"])
+    expect_rc(res, 0)
+    expect(re.search(r"randread bs=4096 qd=32: 5000 ops .* 0 errors", res.out) is not None,
+           "the benchmark did not complete", res)
+    trace = _load(t, res, out)
+    dropped = trace["otherData"]["guest_dropped"]
+    expect(dropped > 0, "no guest events dropped with a 64-event ring", res)
+    expect(res.err_lines == [f"lguest: trace: {dropped} guest and 0 launcher events dropped "
+                             "(buffers full)"], "stderr should report the drops", res)
