@@ -47,7 +47,12 @@ test_split_SRCS := guest/ring/split_drv.c launcher/ring/split_dev.c launcher/gue
 test_packed_SRCS := guest/ring/packed_drv.c launcher/ring/packed_dev.c launcher/guest_mem.c
 UNIT_TESTS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(wildcard tests/unit/test_*.c))
 
-all: $(BUILD)/lguest $(BUILD)/guest.elf $(BUILD)/hostbench $(UNIT_TESTS)
+all: $(BUILD)/lguest $(BUILD)/guest.elf $(BUILD)/hostbench $(BUILD)/lguest-trace $(UNIT_TESTS)
+
+# The trace drawing tool is a Python script (standard library only).
+$(BUILD)/lguest-trace: tools/lguest-trace.py
+	@mkdir -p $(dir $@)
+	$(Q)install -m 755 $< $@
 
 $(BUILD)/lguest: $(LAUNCHER_OBJS)
 	@echo "  LD      $@"
@@ -115,7 +120,11 @@ format:
 clean:
 	rm -rf build build-asan
 
-.PHONY: all run check check-asan deps format clean bench
+.PHONY: all run check check-asan deps format clean bench docs
+
+# "The life of one 4 KiB read" from real runs: build/docs/, and its text in docs/.
+docs: all
+	$(Q)python3 docs/walkthrough.py --build $(BUILD) --copy docs/life-of-a-read.md
 
 bench: all
 	$(Q)python3 tests/bench.py $(BUILD)

@@ -25,6 +25,17 @@ for t in "$build"/tests/test_*; do
 	echo "  $(basename "$t"): ${p:-0} passed, ${f:-0} failed"
 done
 
+# The trace drawing tool (tools/lguest-trace.py, installed as BUILD/lguest-trace).
+out=$(python3 tests/tools/test_lguest_trace.py "$build/lguest-trace" 2>&1)
+echo "$out" | grep -v '^ok ' || true
+p=$(echo "$out" | sed -n 's/^\([0-9]*\) passed, \([0-9]*\) failed$/\1/p' | tail -1)
+f=$(echo "$out" | sed -n 's/^\([0-9]*\) passed, \([0-9]*\) failed$/\2/p' | tail -1)
+if [ -z "$p" ]; then
+	f=1
+fi
+passed=$((passed + ${p:-0}))
+failed=$((failed + ${f:-0}))
+
 summary=$(mktemp)
 python3 tests/e2e/run.py --build "$build" --summary "$summary"
 rc=$?
