@@ -145,6 +145,13 @@ struct lg_device_desc {
  */
 struct lg_shared {
 	uint64_t pending;
+	/*
+	 * Counted by the guest, read by the launcher at exit (--stats): per
+	 * device, the times the driver published buffers but skipped NOTIFY
+	 * because the device said it need not (the one event the launcher
+	 * cannot see for itself).  Informational only: never trusted.
+	 */
+	uint64_t notify_skipped[LG_MAX_DEVICES];
 };
 
 #endif /* !__ASSEMBLER__ */

@@ -40,6 +40,7 @@ static const struct guest_mem *gmem;
 static uint64_t ram_top;
 static volatile struct lg_device_desc *table;
 static uint64_t *pending; /* lg_shared.pending, in guest memory */
+static struct lg_shared *shared;
 
 static int wake_fd = -1, stop_fd = -1;
 static int vcpu_waiting;
@@ -56,8 +57,6 @@ static int new_eventfd(void)
 
 void devices_init(const struct guest_mem *mem, uint64_t mem_size)
 {
-	struct lg_shared *shared;
-
 	gmem = mem;
 	ram_top = mem_size;
 	table = guest_ptr(mem, LG_DEVICE_TABLE_GPA, LG_PAGE_SIZE);
@@ -166,6 +165,14 @@ void *device_config_space(struct device *dev, size_t len)
 		die("%s: device configuration too large", dev->name);
 	dev->vcfg->config_len = len;
 	return lg_virtio_devcfg(dev->vcfg);
+}
+
+uint64_t devices_notify_skipped(unsigned int index)
+{
+	/* The guest's own count: a statistic we print, nothing we rely on. */
+	return index < LG_MAX_DEVICES ? __atomic_load_n(&shared->notify_skipped[index],
+							__ATOMIC_RELAXED)
+				      : 0;
 }
 
 uint64_t devices_ram_top(void)

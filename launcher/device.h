@@ -117,6 +117,9 @@ void device_kick(struct device *dev);
 /* Take @pages pages for @what from the top of RAM (dies if there is no room). */
 uint64_t devices_take_pages(const char *what, unsigned int pages);
 
+/* NOTIFYs the guest says it skipped for device @index (lg_shared). */
+uint64_t devices_notify_skipped(unsigned int index);
+
 /* The lowest device page: what the guest may use ends here. */
 uint64_t devices_ram_top(void);
 unsigned int device_count(void);

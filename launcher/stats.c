@@ -63,14 +63,20 @@ static void device_json(FILE *f, const struct device *dev)
 		"     \"notifies\": %lu, \"notify_exits\": %lu, \"chains\": %lu, \"descs\": %lu,\n"
 		"     \"bytes_from_guest\": %lu, \"bytes_to_guest\": %lu, \"bounce_bytes\": %lu,\n"
 		"     \"header_bytes\": %lu, \"signals\": %lu, \"signals_suppressed\": %lu,\n"
-		"     \"wakeups\": %lu, \"max_outstanding\": %lu,\n     \"queues\": [",
+		"     \"wakeups\": %lu, \"max_outstanding\": %lu, \"notify_skipped_by_guest\": %lu,\n"
+		"     \"queues\": [",
 		dev->name, layout_name(dev->ring.layout), (unsigned long)dev->features,
 		dev->broken ? "true" : "false", s->notifies, s->notify_exits, s->chains, s->descs,
 		s->bytes_read, s->bytes_written, s->bounce_bytes, s->header_bytes, s->signals,
-		s->signals_suppressed, s->wakeups, s->max_outstanding);
+		s->signals_suppressed, s->wakeups, s->max_outstanding,
+		(unsigned long)devices_notify_skipped(dev->index));
 	for (unsigned int q = 0; q < dev->nqueues; q++)
-		fprintf(f, "%s{\"name\": \"%s\", \"size\": %u, \"ring_bytes\": %lu}", q ? ", " : "",
-			dev->queue_names[q], queue_size(dev, q), ring_bytes(dev, q));
+		fprintf(f,
+			"%s\n       {\"name\": \"%s\", \"size\": %u, \"ring_bytes\": %lu, "
+			"\"popped\": %lu, \"descs\": %lu, \"used\": %lu}",
+			q ? "," : "", dev->queue_names[q], queue_size(dev, q), ring_bytes(dev, q),
+			(unsigned long)dev->queue[q].popped, (unsigned long)dev->queue[q].descs,
+			(unsigned long)dev->queue[q].used);
 	fprintf(f, "]}");
 }
 

@@ -196,10 +196,12 @@ void lg_device_kick(struct lg_device *dev)
 	 * names an in buffer the device cannot see yet.
 	 */
 	for (unsigned int i = 0; i < dev->nvq; i++) {
-		published |= tracing() && vq_unpublished(&dev->vq[i]);
+		published |= vq_unpublished(&dev->vq[i]) != 0;
 		notify |= vq_publish(&dev->vq[i]);
 	}
-	if (published)
+	if (published && !notify)
+		shared()->notify_skipped[dev->index]++;
+	if (published && tracing())
 		trace_record(rdtsc(), LG_TR_NOTIFY, dev->index, LG_TR_NO_DEV,
 			     notify ? LG_TR_F_SENT : 0, 0, 0, 0, 0);
 	if (notify)

@@ -47,6 +47,9 @@ uint64_t ns_to_tsc(uint64_t ns);
  * Returns the pending-device bitmap taken from the shared page.
  */
 uint64_t wait_for_signal(uint64_t timeout_us);
+/* The page the launcher shares with us (pending signals, counters). */
+volatile struct lg_shared *shared(void);
+
 /* Take pending bits without sleeping. */
 uint64_t take_signals(void);
 

@@ -18,7 +18,7 @@
 #define WAIT_POLL_NS 50000
 #endif
 
-static volatile struct lg_shared *shared(void)
+volatile struct lg_shared *shared(void)
 {
 	return (volatile struct lg_shared *)(uintptr_t)boot->shared_gpa;
 }

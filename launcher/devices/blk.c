@@ -167,7 +167,9 @@ static bool blk_request_draft3(struct device *dev, struct blk *b, struct chain *
 		device_fail(dev, "%s", dev->d3.error);
 		return false;
 	}
-	/* The in half is a buffer of its own on the in queue: show it popped too. */
+	/* The in half is a buffer of its own on the in queue: count and show it popped. */
+	dev->queue[QUEUE_D3_IN].popped++;
+	dev->queue[QUEUE_D3_IN].descs += c->nwrite;
 	if (trace_on)
 		trace_record_pop(dev->index, QUEUE_D3_IN, c->in_id, dev->d3.in.last_avail,
 				 chain_writable(c), c->nwrite, 0, c->nwrite);
@@ -205,6 +207,7 @@ static bool blk_request_draft3(struct device *dev, struct blk *b, struct chain *
 		device_fail(dev, "%s", dev->d3.error);
 		return false;
 	}
+	dev->queue[QUEUE_D3_IN].used++; /* queue_push() gave back the in half as well */
 	dev->stats.chains += 2;
 	return true;
 }

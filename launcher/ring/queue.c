@@ -47,11 +47,15 @@ bool queue_init_modern(struct queue *q, uint8_t layout, const struct guest_mem *
 		       const char *name, uint16_t size, uint64_t desc, uint64_t driver,
 		       uint64_t device, bool event_idx, bool indirect)
 {
-	uint8_t dev = q->dev, index = q->index;
+	struct queue keep = *q;
 
 	memset(q, 0, sizeof(*q));
-	q->dev = dev;
-	q->index = index;
+	/* Who we are and what we counted survive a reset. */
+	q->dev = keep.dev;
+	q->index = keep.index;
+	q->popped = keep.popped;
+	q->descs = keep.descs;
+	q->used = keep.used;
 	q->layout = layout;
 	if (layout == LG_RING_SPLIT)
 		q->ready = split_dev_init(&q->split, mem, name, size, desc, driver, device,
@@ -87,8 +91,11 @@ int queue_pop(struct queue *q, struct chain *c)
 {
 	int r = pop(q, c);
 
-	if (r > 0)
+	if (r > 0) {
+		q->popped++;
+		q->descs += c->ndesc;
 		trace_chain(q->dev, q->index, c, queue_avail_pos(q));
+	}
 	return r;
 }
 
@@ -126,6 +133,7 @@ bool queue_push(struct queue *q, struct chain *c, uint32_t written)
 {
 	if (!push(q, c, written))
 		return false;
+	q->used++;
 	if (__builtin_expect(trace_on, 0))
 		trace_push(q, c, written);
 	return true;

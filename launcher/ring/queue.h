@@ -34,6 +34,7 @@ struct queue {
 	bool ready;	/* set up and usable (modern: after DRIVER_OK) */
 	uint8_t dev;	/* device table index and queue number, for the trace */
 	uint8_t index;
+	uint64_t popped, descs, used; /* buffers taken and given back, descriptors walked */
 	union {
 		struct {
 			struct d3_dev *dev;

@@ -152,11 +152,12 @@ def stats_json(t):
     """--stats-json writes counters that match the workload: 100 reads of
     4 KiB are 100 requests (draft3: 200 buffers), 3 descriptors each,
     409600 bytes into guest memory, none through a bounce buffer; every
-    completion was either signalled or suppressed."""
+    completion was either signalled or suppressed; the NOTIFYs received
+    and those the guest skipped are what its trace shows."""
     img, _ = t.raw_image()
-    out = t.path("s.json")
+    out, tr = t.path("s.json"), t.path("t.json")
     res = t.boot("blkbench randread bs=4K qd=4 count=100", blocks=[img],
-                 opts=[f"--stats-json={out}"])
+                 opts=[f"--stats-json={out}", f"--trace-file={tr}"])
     expect_rc(res, 0)
     s = _load(t, res, out)
     blk = next(d for d in s["devices"] if d["name"] == "blk0")
@@ -166,6 +167,18 @@ def stats_json(t):
     expect(blk["bytes_to_guest"] == 409600 and blk["bounce_bytes"] == 0, f"blk0 {blk}", res)
     expect(blk["signals"] + blk["signals_suppressed"] == 100,
            f"signals {blk['signals']} + suppressed {blk['signals_suppressed']} != 100", res)
+    # Per queue: draft3 carries each request as an in and an out buffer.
+    per_queue = [(q["popped"], q["used"], q["descs"]) for q in blk["queues"]]
+    want_q = [(100, 100, 200), (100, 100, 100)] if t.layout == "draft3" else [(100, 100, 300)]
+    expect(per_queue == want_q, f"per queue (popped, used, descs) {per_queue}, expected "
+           f"{want_q}", res)
+    # The NOTIFYs the guest sent and skipped, as its trace tells them.
+    notes = [e["args"]["sent"] for e in _steps(_load(t, res, tr))
+             if e["name"] == "notify" and e["args"]["dev"] == "blk0"]
+    expect((blk["notifies"], blk["notify_skipped_by_guest"]) ==
+           (notes.count(True), notes.count(False)),
+           f"notifies {blk['notifies']} and skipped {blk['notify_skipped_by_guest']}, but the "
+           f"trace has {notes.count(True)} sent and {notes.count(False)} skipped", res)
     sizes = [q["size"] for q in blk["queues"]]
     want = [170, 170] if t.layout == "draft3" else [256]
     expect(sizes == want, f"queue sizes {sizes}, expected {want}", res)
