@@ -21,14 +21,25 @@
 
 struct chain {
 	struct iovec seg[CHAIN_MAX_SEGS];
-	unsigned int nread;  /* seg[0, nread) is readable */
-	unsigned int nwrite; /* seg[nread, nread + nwrite) is writable */
-	uint64_t read_len;   /* sum of the readable lengths */
-	uint64_t write_len;  /* sum of the writable lengths */
-	uint32_t id;	     /* the layout's buffer id (draft3: out-queue head) */
-	uint32_t in_id;	     /* draft3: joined in-queue head, else CHAIN_NO_ID */
-	unsigned int ndesc;  /* descriptors walked to build it */
+	unsigned int nread;	    /* seg[0, nread) is readable */
+	unsigned int nwrite;	    /* seg[nread, nread + nwrite) is writable */
+	uint64_t read_len;	    /* sum of the readable lengths */
+	uint64_t write_len;	    /* sum of the writable lengths */
+	uint32_t id;		    /* the layout's buffer id (draft3: out-queue head) */
+	uint32_t in_id;		    /* draft3: joined in-queue head, else CHAIN_NO_ID */
+	unsigned int ndesc;	    /* descriptors walked to build it */
+	unsigned int indirect_from; /* seg[indirect_from..] came from an indirect table */
 };
+
+/* An empty chain, owning nothing yet. */
+static inline void chain_reset(struct chain *c)
+{
+	c->nread = c->nwrite = 0;
+	c->read_len = c->write_len = 0;
+	c->id = c->in_id = CHAIN_NO_ID;
+	c->ndesc = 0;
+	c->indirect_from = CHAIN_MAX_SEGS;
+}
 
 static inline struct iovec *chain_writable(struct chain *c)
 {

@@ -170,9 +170,9 @@ void *device_config_space(struct device *dev, size_t len)
 uint64_t devices_notify_skipped(unsigned int index)
 {
 	/* The guest's own count: a statistic we print, nothing we rely on. */
-	return index < LG_MAX_DEVICES ? __atomic_load_n(&shared->notify_skipped[index],
-							__ATOMIC_RELAXED)
-				      : 0;
+	return index < LG_MAX_DEVICES
+		       ? __atomic_load_n(&shared->notify_skipped[index], __ATOMIC_RELAXED)
+		       : 0;
 }
 
 uint64_t devices_ram_top(void)

@@ -84,7 +84,7 @@ void trace_record(uint8_t type, uint8_t dev, uint8_t queue, uint8_t flags, uint3
 
 void trace_record_pop(uint8_t dev, uint8_t queue, uint32_t id, uint32_t idx,
 		      const struct iovec *seg, unsigned int nseg, unsigned int nread,
-		      unsigned int ndesc)
+		      unsigned int ndesc, unsigned int indirect_from)
 {
 	const struct guest_mem *mem = device_by_index(dev)->mem;
 	struct lg_trace_event e = { trace_rdtsc(), LG_TR_POP, dev, queue, 0, id, idx, 0, ndesc };
@@ -96,7 +96,8 @@ void trace_record_pop(uint8_t dev, uint8_t queue, uint32_t id, uint32_t idx,
 	for (unsigned int i = 0; i < nseg; i++) {
 		/* The segments point into guest RAM: their offset is the address. */
 		e.type = LG_TR_POP_DESC;
-		e.flags = i >= nread ? LG_TR_F_WRITE : 0;
+		e.flags = (i >= nread ? LG_TR_F_WRITE : 0) |
+			  (i >= indirect_from ? LG_TR_F_INDIRECT : 0);
 		e.addr = (uint64_t)((uint8_t *)seg[i].iov_base - mem->base);
 		e.len = (uint32_t)seg[i].iov_len;
 		append(&e);

@@ -50,7 +50,7 @@ void trace_record(uint8_t type, uint8_t dev, uint8_t queue, uint8_t flags, uint3
  */
 void trace_record_pop(uint8_t dev, uint8_t queue, uint32_t id, uint32_t idx,
 		      const struct iovec *seg, unsigned int nseg, unsigned int nread,
-		      unsigned int ndesc);
+		      unsigned int ndesc, unsigned int indirect_from);
 /* A device stopped with @msg. */
 void trace_record_error(uint8_t dev, const char *msg);
 
@@ -65,7 +65,7 @@ static inline void trace_chain(uint8_t dev, uint8_t queue, const struct chain *c
 {
 	if (__builtin_expect(trace_on, 0))
 		trace_record_pop(dev, queue, c->id, idx, c->seg, c->nread + c->nwrite, c->nread,
-				 c->ndesc);
+				 c->ndesc, c->indirect_from);
 }
 
 static inline uint64_t trace_rdtsc(void)

@@ -172,7 +172,7 @@ static bool blk_request_draft3(struct device *dev, struct blk *b, struct chain *
 	dev->queue[QUEUE_D3_IN].descs += c->nwrite;
 	if (trace_on)
 		trace_record_pop(dev->index, QUEUE_D3_IN, c->in_id, dev->d3.in.last_avail,
-				 chain_writable(c), c->nwrite, 0, c->nwrite);
+				 chain_writable(c), c->nwrite, 0, c->nwrite, CHAIN_MAX_SEGS);
 	if (c->write_len < 1) {
 		device_fail(dev, "in queue: buffer %u has no room for the status byte", c->in_id);
 		return false;

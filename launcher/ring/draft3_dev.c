@@ -298,15 +298,6 @@ static int walk_chain(struct d3_dev *d, struct d3_dev_queue *q, uint32_t head, s
 	return 0;
 }
 
-/* An empty chain, owning nothing yet. */
-static void chain_reset(struct chain *c)
-{
-	c->nread = c->nwrite = 0;
-	c->read_len = c->write_len = 0;
-	c->id = c->in_id = CHAIN_NO_ID;
-	c->ndesc = 0;
-}
-
 int d3_dev_pop_out(struct d3_dev *d, struct chain *c)
 {
 	uint32_t head;

@@ -211,15 +211,6 @@ void packed_dev_destroy(struct packed_dev *q)
 	q->broken = true;
 }
 
-/* An empty chain, owning nothing yet. */
-static void chain_reset(struct chain *c)
-{
-	c->nread = c->nwrite = 0;
-	c->read_len = c->write_len = 0;
-	c->id = c->in_id = CHAIN_NO_ID;
-	c->ndesc = 0;
-}
-
 /*
  * Where a descriptor came from, for messages: a ring slot, and for an
  * entry of an indirect table its index there (entry < 0: the slot itself).
@@ -367,6 +358,7 @@ static int add_indirect(struct packed_dev *q, struct walk *w, uint16_t slot, uin
 	 * acquire.  A table can be long (len / 16 entries of RAM), but
 	 * add_segment() stops us at CHAIN_MAX_SEGS.
 	 */
+	w->c->indirect_from = w->c->nread + w->c->nwrite; /* for the trace */
 	for (uint32_t i = 0; i < len / sizeof(*table); i++) {
 		const struct vring_packed_desc *g = &table[i];
 		uint16_t eflags = READ_GUEST(g->flags);

@@ -302,6 +302,7 @@ static int walk_chain(struct split_dev *q, uint32_t head, struct chain *c)
 		if (d.flags & VRING_DESC_F_INDIRECT) {
 			if (!enter_indirect(q, &w, i, &d))
 				return -1;
+			c->indirect_from = c->nread + c->nwrite; /* for the trace */
 			i = 0;
 			count = 0;
 			continue;
@@ -377,10 +378,7 @@ int split_dev_pop(struct split_dev *q, struct chain *c)
 
 	if (q->broken)
 		return -1;
-	c->nread = c->nwrite = 0;
-	c->read_len = c->write_len = 0;
-	c->id = c->in_id = CHAIN_NO_ID;
-	c->ndesc = 0;
+	chain_reset(c);
 
 	/*
 	 * Acquire: pairs with the release store of avail->idx in

@@ -254,3 +254,22 @@ def docs_walkthrough(t):
     for layout in ("draft3", "split", "packed"):
         expect(f"(read-{layout}.svg)" in doc, f"no {layout} picture in the text", res)
         ET.parse(out / f"read-{layout}.svg")
+
+
+@case("trace-indirect", layouts=("split", "packed"))
+def trace_indirect(t):
+    """With indirect descriptors, both sides mark every descriptor of the
+    read as reached through the table, and the device counts the table's
+    own descriptor too (4 walked for 3 segments)."""
+    img, _ = t.raw_image()
+    out = t.path("t.json")
+    res = t.boot("blkread 0 8", blocks=[f"{img},indirect=on"], opts=[f"--trace-file={out}"])
+    expect_rc(res, 0)
+    steps = [e for e in _steps(_load(t, res, out)) if e["args"]["dev"] == "blk0"]
+    for name in ("add", "pop"):
+        ev = [e for e in steps if e["name"] == name]
+        expect(len(ev) == 1, f"{len(ev)} {name} steps", res)
+        flags = [d["indirect"] for d in ev[0]["args"]["descs"]]
+        expect(flags == [True, True, True], f"{name}: indirect flags {flags}", res)
+    pop = next(e for e in steps if e["name"] == "pop")
+    expect("4 descs" in pop["args"]["text"], f"pop {pop['args']['text']}", res)
