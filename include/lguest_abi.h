@@ -138,6 +138,9 @@ struct lg_device_desc {
 #define LG_BLK_F_RO	    (1ULL << 5) /* same bit as VIRTIO_BLK_F_RO */
 #define LG_SECTOR_SIZE	    512
 
+/* Draft3 network device: config[0] holds the guest's MAC address (6 bytes). */
+#define LG_NET_CFG_MAC 0
+
 /*
  * The shared page.  A device that has put buffers in a used ring sets its
  * bit in `pending` (device index in the table) and, if the vCPU is blocked

@@ -11,6 +11,7 @@
  */
 #include <cap-ng.h>
 #include <errno.h>
+#include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,6 +22,7 @@
 #include "device.h"
 #include "devices/blk.h"
 #include "devices/console.h"
+#include "devices/net.h"
 #include "lguest_abi.h"
 #include "loader.h"
 #include "log.h"
@@ -77,8 +79,25 @@ static void write_boot_params(struct vm *vm, const struct options *o, bool inter
  * every other file are open.  (Running as an ordinary user with access to
  * /dev/kvm, there is nothing to drop.)
  */
-static void drop_privileges(void)
+static void drop_privileges(const struct options *o)
 {
+	struct passwd *pw = NULL;
+
+	/* Look the user up before a chroot hides /etc/passwd from us. */
+	if (o->user && !(pw = getpwnam(o->user)))
+		die("--user=%s: no such user", o->user);
+	if (o->chroot_dir) {
+		if (chroot(o->chroot_dir) < 0 || chdir("/") < 0)
+			die_errno("--chroot=%s", o->chroot_dir);
+		verbose("changed root to %s", o->chroot_dir);
+	}
+	if (pw) {
+		/* Supplementary groups, gid, uid: all of them, or we keep root's. */
+		if (capng_change_id(pw->pw_uid, pw->pw_gid,
+				    CAPNG_DROP_SUPP_GRP | CAPNG_CLEAR_BOUNDING) < 0)
+			die("--user=%s: cannot change to uid %u", o->user, (unsigned)pw->pw_uid);
+		verbose("running as %s (uid %u)", o->user, (unsigned)pw->pw_uid);
+	}
 	if (geteuid() != 0 && !capng_have_capabilities(CAPNG_SELECT_CAPS))
 		return;
 	capng_clear(CAPNG_SELECT_BOTH);
@@ -119,6 +138,8 @@ int main(int argc, char **argv)
 	console_add(interactive, &opts.console_ring);
 	for (int i = 0; i < opts.nblocks; i++)
 		blk_add(opts.blocks[i].path, opts.blocks[i].read_only, &opts.blocks[i].ring);
+	for (int i = 0; i < opts.nnets; i++)
+		net_add(&opts.nets[i]);
 	trace_gpa = trace_setup(&(struct trace_opts){ opts.trace_filter, opts.trace,
 						      opts.trace_file, opts.trace_buffer },
 				&vm.mem);
@@ -133,7 +154,7 @@ int main(int argc, char **argv)
 	write_boot_params(&vm, &opts, interactive, trace_gpa);
 	devices_start(vm.vm_fd, opts.ioeventfd);
 	trace_start();
-	drop_privileges();
+	drop_privileges(&opts);
 	/* Last, once nothing can fail with a one-line error: a raw terminal. */
 	if (interactive)
 		console_setup_tty();

@@ -7,6 +7,7 @@
  * Everything after "--" is joined into one command line for the guest
  * shell, so we split argv there ourselves before getopt sees it.
  */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
@@ -31,6 +32,14 @@ static const char usage_text[] =
 	"  --mem=SIZE           guest RAM, e.g. 64M or 1G (default 128M)\n"
 	"  --block=PATH[,ro][,RING]\n"
 	"                       a disk image as the next block device (repeatable)\n"
+	"  --tunnet=IP[/PREFIX][,mac=MAC][,RING]\n"
+	"                       a network device on a new tap whose host side gets IP\n"
+	"  --tunnet=bridge:NAME[,mac=MAC][,RING]\n"
+	"                       a network device on a new tap added to bridge NAME\n"
+	"  --tap=NAME[,mac=MAC][,RING]\n"
+	"                       a network device on the existing tap NAME\n"
+	"  --user=NAME          after setup, run as user NAME\n"
+	"  --chroot=DIR         after setup, change root to DIR\n"
 	"  --console=RING       ring settings for the console\n"
 	"  --ring=LAYOUT        default queue layout: draft3 (default), split, packed\n"
 	"  --qsize=N            default split/packed queue size (power of two, 4..32768;\n"
@@ -209,6 +218,89 @@ static void parse_block(const char *arg, struct options *o)
 	}
 }
 
+static bool parse_mac(const char *s, uint8_t mac[6])
+{
+	unsigned int b[6];
+	char end;
+
+	if (sscanf(s, "%2x:%2x:%2x:%2x:%2x:%2x%c", &b[0], &b[1], &b[2], &b[3], &b[4], &b[5],
+		   &end) != 6 ||
+	    strlen(s) != 17)
+		return false;
+	for (int i = 0; i < 6; i++)
+		mac[i] = (uint8_t)b[i];
+	/* A unicast address: a multicast bit set would not be ours alone. */
+	return !(mac[0] & 1);
+}
+
+static bool parse_ipv4(const char *s, uint32_t *ip, unsigned int *prefix)
+{
+	unsigned int a[4], p = 24;
+	char tail[8] = "";
+	int n = sscanf(s, "%3u.%3u.%3u.%3u%7s", &a[0], &a[1], &a[2], &a[3], tail);
+
+	if (n < 4 || a[0] > 255 || a[1] > 255 || a[2] > 255 || a[3] > 255)
+		return false;
+	if (n == 5) {
+		char *end;
+
+		if (tail[0] != '/' || !tail[1])
+			return false;
+		p = (unsigned int)strtoul(tail + 1, &end, 10);
+		if (*end || p < 1 || p > 30)
+			return false;
+	}
+	*ip = htonl(a[0] << 24 | a[1] << 16 | a[2] << 8 | a[3]);
+	*prefix = p;
+	return true;
+}
+
+/* --tunnet=... or --tap=...: the first word, then mac= and ring settings. */
+static void parse_net(const char *arg, struct options *o, bool tap)
+{
+	const char *opt_name = tap ? "--tap" : "--tunnet";
+	char *copy = strdup(arg), *first, *opt;
+	struct net_opt *n;
+
+	if (!copy)
+		die("out of memory");
+	if (o->nnets == MAX_NETS)
+		die("%s: at most %d network devices", opt_name, MAX_NETS);
+	n = &o->nets[o->nnets++];
+	n->ring = ring_unset;
+	first = strtok(copy, ",");
+	if (!first)
+		die("%s needs a value (see --help)", opt_name);
+	if (tap) {
+		n->kind = NET_TAP;
+		n->name = first;
+		if (strlen(first) >= 16)
+			die("--tap=%s: interface names are at most 15 characters", first);
+	} else if (!strncmp(first, "bridge:", 7)) {
+		n->kind = NET_TUNNET_BRIDGE;
+		n->name = first + 7;
+		if (!*n->name || strlen(n->name) >= 16)
+			die("--tunnet=%s: a bridge name of 1 to 15 characters", first);
+	} else {
+		n->kind = NET_TUNNET_IP;
+		if (!parse_ipv4(first, &n->ip, &n->prefix))
+			die("--tunnet=%s: not an IPv4 address with an optional /PREFIX (1..30)",
+			    first);
+	}
+	while ((opt = strtok(NULL, ","))) {
+		if (!strncmp(opt, "mac=", 4)) {
+			if (!parse_mac(opt + 4, n->mac))
+				die("%s: %s: not a unicast MAC address like 52:54:00:12:34:56",
+				    opt_name, opt);
+			n->has_mac = true;
+		} else if (!parse_ring_setting(opt, &n->ring, opt_name)) {
+			die("%s=%s: unknown option '%s' (known: mac=, ring=, qsize=, indirect=, "
+			    "event_idx=)",
+			    opt_name, arg, opt);
+		}
+	}
+}
+
 static void parse_console(const char *arg, struct options *o)
 {
 	char *copy = strdup(arg), *opt;
@@ -248,6 +340,10 @@ void parse_options(int argc, char **argv, struct options *o)
 		{ "mem", required_argument, NULL, 'm' },
 		{ "block", required_argument, NULL, 'b' },
 		{ "console", required_argument, NULL, 'c' },
+		{ "tunnet", required_argument, NULL, 'n' },
+		{ "tap", required_argument, NULL, 'p' },
+		{ "user", required_argument, NULL, 'u' },
+		{ "chroot", required_argument, NULL, 'C' },
 		{ "ring", required_argument, NULL, 'r' },
 		{ "qsize", required_argument, NULL, 'q' },
 		{ "no-ioeventfd", no_argument, NULL, 'N' },
@@ -296,6 +392,20 @@ void parse_options(int argc, char **argv, struct options *o)
 			break;
 		case 'c':
 			parse_console(optarg, o);
+			break;
+		case 'n':
+		case 'p':
+			parse_net(optarg, o, c == 'p');
+			break;
+		case 'u':
+			if (!*optarg)
+				die("--user needs a user name");
+			o->user = optarg;
+			break;
+		case 'C':
+			if (!*optarg)
+				die("--chroot needs a directory");
+			o->chroot_dir = optarg;
 			break;
 		case 'r':
 			if (!parse_layout(optarg, &o->ring.layout))
@@ -361,4 +471,6 @@ void parse_options(int argc, char **argv, struct options *o)
 	resolve_ring(&o->console_ring, &o->ring, "--console");
 	for (int i = 0; i < o->nblocks; i++)
 		resolve_ring(&o->blocks[i].ring, &o->ring, "--block");
+	for (int i = 0; i < o->nnets; i++)
+		resolve_ring(&o->nets[i].ring, &o->ring, "--tunnet/--tap");
 }

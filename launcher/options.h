@@ -24,6 +24,19 @@ struct ring_opt {
 };
 #define LAYOUT_DEFAULT 0xff
 
+#define MAX_NETS 8
+
+/* --tunnet=IP[/PREFIX] | --tunnet=bridge:NAME | --tap=NAME, each [,mac=MAC][,RING] */
+struct net_opt {
+	enum { NET_TUNNET_IP, NET_TUNNET_BRIDGE, NET_TAP } kind;
+	const char *name; /* bridge or tap name */
+	uint32_t ip;	  /* host address, network byte order (NET_TUNNET_IP) */
+	unsigned int prefix;
+	uint8_t mac[6]; /* the guest's */
+	bool has_mac;
+	struct ring_opt ring;
+};
+
 struct block_opt {
 	const char *path;
 	bool read_only;
@@ -34,7 +47,11 @@ struct options {
 	uint64_t mem_size;
 	struct block_opt blocks[MAX_BLOCKS];
 	int nblocks;
-	struct ring_opt ring; /* --ring, --qsize: the default for every device */
+	struct net_opt nets[MAX_NETS];
+	int nnets;
+	const char *user;	/* --user: run as this user after setup */
+	const char *chroot_dir; /* --chroot: and inside this directory */
+	struct ring_opt ring;	/* --ring, --qsize: the default for every device */
 	struct ring_opt console_ring;
 	bool ioeventfd; /* NOTIFY through KVM_IOEVENTFD (default) or by exit */
 	bool verbose;

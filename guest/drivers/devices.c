@@ -13,6 +13,7 @@
 #include "console.h"
 #include "devices.h"
 #include "hcall.h"
+#include "netdev.h"
 #include "trace.h"
 
 volatile struct lg_device_desc *device_desc(unsigned int index)
@@ -237,6 +238,9 @@ void devices_init(void)
 			break;
 		case LG_DEV_BLOCK:
 			blk_probe(i);
+			break;
+		case LG_DEV_NET:
+			net_probe(i);
 			break;
 		default:
 			printk("device %u: unknown type %u, ignored\n", i, device_desc(i)->type);
