@@ -79,24 +79,38 @@ static void write_boot_params(struct vm *vm, const struct options *o, bool inter
  * every other file are open.  (Running as an ordinary user with access to
  * /dev/kvm, there is nothing to drop.)
  */
-static void drop_privileges(const struct options *o)
-{
-	struct passwd *pw = NULL;
+/* --user: looked up before anything starts (and before a chroot hides /etc/passwd). */
+struct run_as {
+	bool set;
+	uid_t uid;
+	gid_t gid;
+};
 
-	/* Look the user up before a chroot hides /etc/passwd from us. */
-	if (o->user && !(pw = getpwnam(o->user)))
-		die("--user=%s: no such user", o->user);
+static struct run_as lookup_user(const char *name)
+{
+	struct passwd *pw;
+
+	if (!name)
+		return (struct run_as){ 0 };
+	pw = getpwnam(name);
+	if (!pw)
+		die("--user=%s: no such user", name);
+	return (struct run_as){ true, pw->pw_uid, pw->pw_gid };
+}
+
+static void drop_privileges(const struct options *o, const struct run_as *as)
+{
 	if (o->chroot_dir) {
 		if (chroot(o->chroot_dir) < 0 || chdir("/") < 0)
 			die_errno("--chroot=%s", o->chroot_dir);
 		verbose("changed root to %s", o->chroot_dir);
 	}
-	if (pw) {
+	if (as->set) {
 		/* Supplementary groups, gid, uid: all of them, or we keep root's. */
-		if (capng_change_id(pw->pw_uid, pw->pw_gid,
-				    CAPNG_DROP_SUPP_GRP | CAPNG_CLEAR_BOUNDING) < 0)
-			die("--user=%s: cannot change to uid %u", o->user, (unsigned)pw->pw_uid);
-		verbose("running as %s (uid %u)", o->user, (unsigned)pw->pw_uid);
+		if (capng_change_id(as->uid, as->gid, CAPNG_DROP_SUPP_GRP | CAPNG_CLEAR_BOUNDING) <
+		    0)
+			die("--user=%s: cannot change to uid %u", o->user, (unsigned)as->uid);
+		verbose("running as %s (uid %u)", o->user, (unsigned)as->uid);
 	}
 	if (geteuid() != 0 && !capng_have_capabilities(CAPNG_SELECT_CAPS))
 		return;
@@ -123,12 +137,14 @@ int main(int argc, char **argv)
 	struct timespec start, cpu;
 	struct run_stats run;
 	uint64_t trace_gpa;
+	struct run_as run_as;
 	char err[512];
 	bool interactive;
 	int status;
 
 	clock_gettime(CLOCK_MONOTONIC, &start);
 	parse_options(argc, argv, &opts);
+	run_as = lookup_user(opts.user);
 	log_verbose = opts.verbose;
 	interactive = !opts.guest_cmd && isatty(STDIN_FILENO);
 
@@ -154,7 +170,7 @@ int main(int argc, char **argv)
 	write_boot_params(&vm, &opts, interactive, trace_gpa);
 	devices_start(vm.vm_fd, opts.ioeventfd);
 	trace_start();
-	drop_privileges(&opts);
+	drop_privileges(&opts, &run_as);
 	/* Last, once nothing can fail with a one-line error: a raw terminal. */
 	if (interactive)
 		console_setup_tty();

@@ -223,3 +223,32 @@ void netdev_get_stats(const struct netdev *nd, struct netdev_stats *st)
 {
 	*st = nd->stats;
 }
+
+/*
+ * Testing only (`netmisbehave`): put a frame on the transmit queue that no
+ * driver should, so the end-to-end tests can check the launcher stops the
+ * device with a clear message.  The driver's bookkeeping is off afterwards,
+ * but so is the device.
+ */
+bool netdev_misbehave(struct netdev *nd, const char *rule)
+{
+	static uint8_t big[4096] __attribute__((aligned(16)));
+	struct lg_sg sg = { virt_to_phys(big), 0 };
+	int id;
+
+	if (!strcmp(rule, "tx-oversize")) {
+		sg.len = nd->hdr_len + 3000; /* twice a full frame */
+		id = vq_add(&nd->dev.vq[TX], &sg, 1, 0, big);
+	} else if (!strcmp(rule, "tx-writable") && nd->dev.layout != LG_RING_DRAFT3) {
+		/* (A draft3 out queue has no writable descriptors to give.) */
+		sg.len = nd->hdr_len + 60;
+		id = vq_add(&nd->dev.vq[TX], &sg, 0, 1, big);
+	} else {
+		return false;
+	}
+	if (id < 0)
+		return false;
+	nd->need_kick = true;
+	netdev_flush(nd);
+	return true;
+}

@@ -49,4 +49,7 @@ struct netdev_stats {
 };
 void netdev_get_stats(const struct netdev *nd, struct netdev_stats *st);
 
+/* Testing only: break a transmit rule (tx-oversize, tx-writable); false if unknown. */
+bool netdev_misbehave(struct netdev *nd, const char *rule);
+
 #endif /* GUEST_NETDEV_H */

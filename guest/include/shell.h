@@ -27,6 +27,8 @@ int cmd_stat(int argc, char **argv);
 int cmd_blkread(int argc, char **argv);
 int cmd_blkwrite(int argc, char **argv);
 int cmd_blkinfo(int argc, char **argv);
+int cmd_sleep(int argc, char **argv);
+int cmd_netmisbehave(int argc, char **argv);
 int cmd_blkbench(int argc, char **argv);
 int cmd_misbehave(int argc, char **argv);
 

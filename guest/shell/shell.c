@@ -32,9 +32,12 @@ static const struct command commands[] = {
 	{ "blkbench", "blkbench randread|randwrite|seqread bs=SIZE qd=N [count=N|secs=N] [dev=N]",
 	  "measure IOPS, MB/s and latency", cmd_blkbench },
 	{ "echo", "echo [WORDS...]", "print the words", cmd_echo },
+	{ "sleep", "sleep SECONDS", "wait, reading nothing", cmd_sleep },
 	{ "help", "help", "list the commands", cmd_help },
 	{ "exit", "exit [N]", "stop the machine with status N", cmd_exit },
 	{ "misbehave", "misbehave RULE", "(testing) break a ring rule on blk0", cmd_misbehave },
+	{ "netmisbehave", "netmisbehave RULE", "(testing) break a transmit rule on net0",
+	  cmd_netmisbehave },
 };
 
 static bool exit_requested;

@@ -77,12 +77,13 @@ static void net_notify(struct device *dev)
 					    c->id);
 				return;
 			}
-			if (c->read_len < n->hdr_len || c->read_len > n->hdr_len + ETH_FRAME_MAX) {
+			if (c->read_len < n->hdr_len + 14 ||
+			    c->read_len > n->hdr_len + ETH_FRAME_MAX) {
 				device_fail(
 					dev,
 					"transmitq: frame of %lu bytes (with its %u-byte header) "
 					"is not between %u and %u",
-					(unsigned long)c->read_len, n->hdr_len, n->hdr_len,
+					(unsigned long)c->read_len, n->hdr_len, n->hdr_len + 14,
 					n->hdr_len + ETH_FRAME_MAX);
 				return;
 			}
@@ -259,6 +260,10 @@ static int open_tap(const struct net_opt *o, unsigned int hdr_len, char *ifname)
 
 	if (fd < 0)
 		die_errno("cannot open /dev/net/tun");
+	/* --tap opens a tap someone made; TUNSETIFF would quietly make a new one. */
+	if (o->kind == NET_TAP && !if_nametoindex(o->name))
+		die("--tap=%s: no such interface (create it first, e.g. ip tuntap add %s mode tap)",
+		    o->name, o->name);
 	if (o->kind == NET_TAP)
 		snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", o->name);
 	else
