@@ -45,6 +45,9 @@ test_guestlib_SRCS := guest/lib/format.c guest/lib/crc32.c guest/lib/parse.c gue
 test_options_SRCS := launcher/options.c launcher/log.c
 test_split_SRCS := guest/ring/split_drv.c launcher/ring/split_dev.c launcher/guest_mem.c
 test_packed_SRCS := guest/ring/packed_drv.c launcher/ring/packed_dev.c launcher/guest_mem.c
+test_net_SRCS := guest/net/checksum.c guest/net/addr.c guest/net/iface.c guest/net/ethernet.c \
+	guest/net/arp.c guest/net/ipv4.c guest/net/icmp.c guest/net/udp.c guest/shell/cmd_net.c \
+	guest/lib/format.c guest/lib/parse.c guest/lib/sort.c tests/unit/net_fake.c
 UNIT_TESTS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(wildcard tests/unit/test_*.c))
 
 all: $(BUILD)/lguest $(BUILD)/guest.elf $(BUILD)/hostbench $(BUILD)/lguest-trace $(UNIT_TESTS)

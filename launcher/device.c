@@ -408,6 +408,18 @@ void devices_stop(void)
 		warnx_lg("stop: %s", strerror(errno));
 	for (unsigned int i = 0; i < ndevices; i++)
 		pthread_join(devices[i].thread, NULL);
+	/*
+	 * The guest may have published buffers and notified just before it
+	 * shut down (a last datagram, say), and the device thread stopped
+	 * before it looked.  Serve them now, once, on this thread: what the
+	 * guest sent before SHUTDOWN goes out.
+	 */
+	for (unsigned int i = 0; i < ndevices; i++) {
+		struct device *dev = &devices[i];
+
+		if (dev->active && !dev->broken)
+			dev->ops->notify(dev);
+	}
 }
 
 void devices_print_stats(void)

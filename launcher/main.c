@@ -11,6 +11,7 @@
  */
 #include <cap-ng.h>
 #include <errno.h>
+#include <grp.h>
 #include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
@@ -106,10 +107,13 @@ static void drop_privileges(const struct options *o, const struct run_as *as)
 		verbose("changed root to %s", o->chroot_dir);
 	}
 	if (as->set) {
-		/* Supplementary groups, gid, uid: all of them, or we keep root's. */
-		if (capng_change_id(as->uid, as->gid, CAPNG_DROP_SUPP_GRP | CAPNG_CLEAR_BOUNDING) <
-		    0)
-			die("--user=%s: cannot change to uid %u", o->user, (unsigned)as->uid);
+		/*
+		 * Supplementary groups, then gid, then uid: all of them, or we
+		 * would keep some of root's.  Changing from uid 0 to another
+		 * also empties the capability sets (no PR_SET_KEEPCAPS).
+		 */
+		if (setgroups(0, NULL) < 0 || setgid(as->gid) < 0 || setuid(as->uid) < 0)
+			die_errno("--user=%s: cannot change to uid %u", o->user, (unsigned)as->uid);
 		verbose("running as %s (uid %u)", o->user, (unsigned)as->uid);
 	}
 	if (geteuid() != 0 && !capng_have_capabilities(CAPNG_SELECT_CAPS))

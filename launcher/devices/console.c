@@ -174,7 +174,12 @@ static int console_extra_fd(struct device *dev)
 {
 	struct console *con = dev->priv;
 
-	return !con->eof && queue_has_buffers(&dev->queue[CONSOLE_RX]) ? STDIN_FILENO : -1;
+	struct queue *rx = &dev->queue[CONSOLE_RX];
+
+	if (con->eof)
+		return -1;
+	/* No buffer: ask to be notified of the next one (see net_extra_fd()). */
+	return queue_has_buffers(rx) || queue_enable_notify(rx) ? STDIN_FILENO : -1;
 }
 
 static const struct device_ops console_ops = {

@@ -184,12 +184,18 @@ static void net_receive(struct device *dev)
 	}
 }
 
-/* Watch the tap only while there is somewhere to put a frame. */
+/*
+ * Watch the tap only while there is somewhere to put a frame.  With no
+ * buffer, ask the guest to NOTIFY when it posts one (with EVENT_IDX it
+ * would not otherwise: avail_event is only moved when asked), and look
+ * once more in case one arrived while we asked.
+ */
 static int net_extra_fd(struct device *dev)
 {
+	struct queue *rx = &dev->queue[NET_RX];
 	struct net *n = dev->priv;
 
-	if (n->rx_held || queue_has_buffers(&dev->queue[NET_RX]))
+	if (n->rx_held || queue_has_buffers(rx) || queue_enable_notify(rx))
 		return n->tap;
 	n->rx_no_buffer_waits++;
 	return -1;
