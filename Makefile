@@ -50,7 +50,8 @@ test_net_SRCS := guest/net/checksum.c guest/net/addr.c guest/net/iface.c guest/n
 	guest/lib/format.c guest/lib/parse.c guest/lib/sort.c tests/unit/net_fake.c
 UNIT_TESTS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(wildcard tests/unit/test_*.c))
 
-all: $(BUILD)/lguest $(BUILD)/guest.elf $(BUILD)/hostbench $(BUILD)/lguest-trace $(UNIT_TESTS)
+all: $(BUILD)/lguest $(BUILD)/guest.elf $(BUILD)/hostbench $(BUILD)/netbench $(BUILD)/lguest-trace \
+	$(UNIT_TESTS)
 
 # The trace drawing tool is a Python script (standard library only).
 $(BUILD)/lguest-trace: tools/lguest-trace.py
@@ -64,6 +65,11 @@ $(BUILD)/lguest: $(LAUNCHER_OBJS)
 # The host baseline for blkbench (tests/bench.sh).
 $(BUILD)/hostbench: $(BUILD)/host/tests/bench/hostbench.o $(BUILD)/host/launcher/options.o \
 		$(BUILD)/host/launcher/log.o
+	@echo "  LD      $@"
+	$(Q)$(CC) $(HOST_CFLAGS) -o $@ $^ $(HOST_LDLIBS)
+
+# The host side of the network benchmark (tests/bench_net.py).
+$(BUILD)/netbench: $(BUILD)/host/tests/bench/netbench.o
 	@echo "  LD      $@"
 	$(Q)$(CC) $(HOST_CFLAGS) -o $@ $^ $(HOST_LDLIBS)
 
@@ -131,4 +137,5 @@ docs: all
 
 bench: all
 	$(Q)python3 tests/bench.py $(BUILD)
+	$(Q)python3 tests/bench_net.py $(BUILD)
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

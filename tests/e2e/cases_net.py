@@ -280,3 +280,32 @@ def net_misbehave(t):
                f"expected one line /lguest: net0: {msg}; device stopped/", res)
     finally:
         ns.close()
+
+
+@case("net-tap-and-bridge", params=[("tap", "tap"), ("bridge", "bridge")], layouts=("packed",))
+def net_tap_and_bridge(t):
+    """--tap opens a tap someone else created (its owner set its address),
+    and --tunnet=bridge:NAME adds a new tap to an existing bridge (which
+    holds the host's address): either way the guest reaches the host."""
+    ns = NetNS(t)
+    try:
+        if t.param == "tap":
+            setup = [["ip", "tuntap", "add", "lgtest0", "mode", "tap"],
+                     ["ip", "addr", "add", f"{HOST}/24", "dev", "lgtest0"],
+                     ["ip", "link", "set", "lgtest0", "up"]]
+            opt = "--tap=lgtest0"
+        else:
+            setup = [["ip", "link", "add", "lgbr0", "type", "bridge"],
+                     ["ip", "addr", "add", f"{HOST}/24", "dev", "lgbr0"],
+                     ["ip", "link", "set", "lgbr0", "up"]]
+            opt = "--tunnet=bridge:lgbr0"
+        for argv in setup:
+            r = ns.run_in(argv)
+            expect(r.rc == 0, "namespace setup failed", r)
+        argv = [t.lguest_bin, f"--ring={t.layout}", opt, t.kernel, "--",
+                f"ip {GUEST}/24; ping {HOST} count=2"]
+        res = ns.run_in(argv)
+        expect_rc(res, 0)
+        expect(res.out.count(f"64 bytes from {HOST}") == 2, "no ping replies", res)
+    finally:
+        ns.close()
