@@ -235,22 +235,29 @@ def _status_field(pid, name):
     return None
 
 
-@case("net-privileges", params=[("root", ()), ("nobody", ("--user=nobody",))], layouts=("split",))
+@case("net-privileges", params=[("root", ()), ("nobody", ("--user=nobody",)),
+                                ("chroot", ("--chroot=@TMP@", "--user=nobody"))],
+      layouts=("split",))
 def net_privileges(t):
     """After the taps are open the launcher holds no capability at all
-    (CapEff 0), and with --user=nobody runs as nobody, and still works."""
+    (CapEff 0); with --user=nobody it runs as nobody, with --chroot inside
+    that directory, and it still works."""
     ns = NetNS(t)
     try:
-        argv = _lguest_argv(t, ns, f"ip {GUEST}/24; udpecho 7000 count=1 secs=30", t.param)
+        extra = [a.replace("@TMP@", str(t.tmp)) for a in t.param]
+        argv = _lguest_argv(t, ns, f"ip {GUEST}/24; udpecho 7000 count=1 secs=30", extra)
         proc = ns.start(argv)
         _wait_ping(ns, proc, ns.argv(argv))
         cap, uid = _status_field(proc.pid, "CapEff"), _status_field(proc.pid, "Uid")
+        root = os.readlink(f"/proc/{proc.pid}/root")
         client = ns.run_in(["python3", "-c", UDP_CLIENT, "1", "64"])
         res = _finish(proc, ns.argv(argv))
         expect_rc(res, 0)
         expect(cap == "0000000000000000", f"CapEff {cap} after setup", res)
         want = "65534" if t.param else "0"
         expect(uid == want, f"uid {uid}, expected {want}", res)
+        want_root = str(t.tmp) if any(a.startswith("--chroot") for a in extra) else "/"
+        expect(root == want_root, f"root {root}, expected {want_root}", res)
         expect(client.out == "1 echoed\n", "the guest stopped working", client)
     finally:
         ns.close()
