@@ -142,6 +142,7 @@ int main(int argc, char **argv)
 	struct run_stats run;
 	uint64_t trace_gpa;
 	struct run_as run_as;
+	FILE *stats_json = NULL;
 	char err[512];
 	bool interactive;
 	int status;
@@ -149,6 +150,9 @@ int main(int argc, char **argv)
 	clock_gettime(CLOCK_MONOTONIC, &start);
 	parse_options(argc, argv, &opts);
 	run_as = lookup_user(opts.user);
+	/* Output files are opened now, so a --chroot later does not move them. */
+	if (opts.stats_json && !(stats_json = fopen(opts.stats_json, "w")))
+		die_errno("--stats-json=%s", opts.stats_json);
 	log_verbose = opts.verbose;
 	interactive = !opts.guest_cmd && isatty(STDIN_FILENO);
 
@@ -193,7 +197,7 @@ int main(int argc, char **argv)
 				  (double)cpu.tv_sec + cpu.tv_nsec / 1e9, status };
 	if (opts.verbose || opts.stats)
 		stats_print(&run);
-	if (opts.stats_json && !stats_write_json(&run, opts.stats_json))
+	if (stats_json && !stats_write_json(&run, stats_json))
 		warnx_lg("cannot write %s: %s", opts.stats_json, strerror(errno));
 	return status;
 }

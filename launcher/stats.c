@@ -80,14 +80,11 @@ static void device_json(FILE *f, const struct device *dev)
 	fprintf(f, "]}");
 }
 
-bool stats_write_json(const struct run_stats *r, const char *path)
+bool stats_write_json(const struct run_stats *r, FILE *f)
 {
 	const struct vcpu_stats *v = r->vcpu;
-	FILE *f = fopen(path, "w");
 	bool ok;
 
-	if (!f)
-		return false;
 	fprintf(f, "{\n  \"exit_status\": %d,\n  \"wall_s\": %.6f,\n  \"vcpu_cpu_s\": %.6f,\n",
 		r->exit_status, r->wall_s, r->vcpu_cpu_s);
 	fprintf(f,

@@ -4,6 +4,7 @@
 #define LAUNCHER_STATS_H
 
 #include <stdbool.h>
+#include <stdio.h>
 
 #include "vcpu.h"
 
@@ -15,6 +16,7 @@ struct run_stats {
 };
 
 void stats_print(const struct run_stats *r);
-bool stats_write_json(const struct run_stats *r, const char *path);
+/* Writes and closes @f (opened at setup, before any --chroot). */
+bool stats_write_json(const struct run_stats *r, FILE *f);
 
 #endif /* LAUNCHER_STATS_H */

@@ -24,6 +24,7 @@
 bool trace_on;
 
 static struct trace_opts opts;
+static FILE *json; /* --trace-file, opened at setup: a --chroot may follow */
 static struct trace_store store;
 static uint64_t cap;
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
@@ -43,6 +44,8 @@ uint64_t trace_setup(const struct trace_opts *o, const struct guest_mem *mem)
 	if (!o->text && !o->file)
 		return 0;
 	opts = *o;
+	if (o->file && !(json = fopen(o->file, "w")))
+		die_errno("--trace-file=%s", o->file);
 	trace_on = true;
 	gpa = devices_take_pages("trace ring", (bytes + LG_PAGE_SIZE - 1) / LG_PAGE_SIZE);
 	guest_ring = guest_ptr(mem, gpa, bytes);
@@ -225,7 +228,7 @@ void trace_finish(uint64_t tsc_khz)
 	sort_events();
 	if (opts.text)
 		trace_write_text(&store, opts.filter, tsc_khz);
-	if (opts.file && !trace_write_json(&store, opts.filter, tsc_khz, opts.file))
+	if (json && !trace_write_json(&store, opts.filter, tsc_khz, json))
 		warnx_lg("trace: cannot write %s: %s", opts.file, strerror(errno));
 	if (store.guest_dropped || store.launcher_dropped)
 		warnx_lg("trace: %lu guest and %lu launcher events dropped (buffers full)",

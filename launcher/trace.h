@@ -13,6 +13,7 @@
 #define LAUNCHER_TRACE_H
 
 #include <stdbool.h>
+#include <stdio.h>
 #include <stdint.h>
 
 #include "chain.h"
@@ -87,7 +88,7 @@ struct trace_store {
 };
 
 void trace_write_text(const struct trace_store *s, const char *filter, uint64_t tsc_khz);
-bool trace_write_json(const struct trace_store *s, const char *filter, uint64_t tsc_khz,
-		      const char *path);
+/* Writes and closes @f (opened at setup, before any --chroot). */
+bool trace_write_json(const struct trace_store *s, const char *filter, uint64_t tsc_khz, FILE *f);
 
 #endif /* LAUNCHER_TRACE_H */

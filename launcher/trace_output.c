@@ -611,15 +611,11 @@ static void step_json(FILE *f, const struct trace_store *s, struct reqs *r, uint
 	}
 }
 
-bool trace_write_json(const struct trace_store *s, const char *filter, uint64_t tsc_khz,
-		      const char *path)
+bool trace_write_json(const struct trace_store *s, const char *filter, uint64_t tsc_khz, FILE *f)
 {
 	struct reqs r = { 0 };
-	FILE *f = fopen(path, "w");
 	bool ok;
 
-	if (!f)
-		return false;
 	set_clock(s, filter, tsc_khz);
 	fprintf(f, "{\"displayTimeUnit\":\"ns\",\n");
 	other_data(f, s);

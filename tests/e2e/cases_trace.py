@@ -273,3 +273,27 @@ def trace_indirect(t):
         expect(flags == [True, True, True], f"{name}: indirect flags {flags}", res)
     pop = next(e for e in steps if e["name"] == "pop")
     expect("4 descs" in pop["args"]["text"], f"pop {pop['args']['text']}", res)
+
+
+@case("outputs-with-chroot")
+def outputs_with_chroot(t):
+    """--trace-file and --stats-json are opened during setup, so with
+    --chroot they still land where the user asked (not inside the new
+    root), and both parse."""
+    import os
+
+    from harness import Skip
+
+    if os.geteuid() != 0:
+        raise Skip("--chroot needs root")
+    root = t.path("root")
+    root.mkdir()
+    tr, st = t.path("t.json"), t.path("s.json")
+    res = t.boot("echo hi", opts=[f"--chroot={root}", f"--trace-file={tr}",
+                                  f"--stats-json={st}"],
+                 env=dict(os.environ, ASAN_OPTIONS="detect_leaks=0"))
+    expect_rc(res, 0)
+    expect(res.out == "hi\n", "guest output", res)
+    expect(_load(t, res, tr)["otherData"]["tool"] == "lguest", "trace file", res)
+    expect(_load(t, res, st)["exit_status"] == 0, "stats file", res)
+    expect(not any(root.iterdir()), f"files inside the chroot: {list(root.iterdir())}", res)
