@@ -50,8 +50,8 @@ test_net_SRCS := guest/net/checksum.c guest/net/addr.c guest/net/iface.c guest/n
 	guest/lib/format.c guest/lib/parse.c guest/lib/sort.c tests/unit/net_fake.c
 UNIT_TESTS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(wildcard tests/unit/test_*.c))
 
-all: $(BUILD)/lguest $(BUILD)/guest.elf $(BUILD)/hostbench $(BUILD)/netbench $(BUILD)/lguest-trace \
-	$(UNIT_TESTS)
+all: $(BUILD)/lguest $(BUILD)/guest.elf $(BUILD)/hostbench $(BUILD)/netbench $(BUILD)/ringbench \
+	$(BUILD)/lguest-trace $(UNIT_TESTS)
 
 # The trace drawing tool is a Python script (standard library only).
 $(BUILD)/lguest-trace: tools/lguest-trace.py
@@ -65,6 +65,15 @@ $(BUILD)/lguest: $(LAUNCHER_OBJS)
 # The host baseline for blkbench (tests/bench.sh).
 $(BUILD)/hostbench: $(BUILD)/host/tests/bench/hostbench.o $(BUILD)/host/launcher/options.o \
 		$(BUILD)/host/launcher/log.o
+	@echo "  LD      $@"
+	$(Q)$(CC) $(HOST_CFLAGS) -o $@ $^ $(HOST_LDLIBS)
+
+# The ring layouts alone, without a VM: the same driver- and device-side code
+# the guest and launcher use, between two threads.
+RINGBENCH_SRCS := tests/bench/ringbench.c guest/ring/draft3_drv.c guest/ring/split_drv.c \
+	guest/ring/packed_drv.c launcher/ring/draft3_dev.c launcher/ring/split_dev.c \
+	launcher/ring/packed_dev.c launcher/guest_mem.c
+$(BUILD)/ringbench: $(RINGBENCH_SRCS:%.c=$(BUILD)/host/%.o)
 	@echo "  LD      $@"
 	$(Q)$(CC) $(HOST_CFLAGS) -o $@ $^ $(HOST_LDLIBS)
 

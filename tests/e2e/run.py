@@ -30,6 +30,7 @@ import cases_block  # noqa: E402,F401
 import cases_errors  # noqa: E402,F401
 import cases_trace  # noqa: E402,F401
 import cases_net  # noqa: E402,F401
+import cases_ringbench  # noqa: E402,F401
 
 
 def run_case(c, build, kvm_problem, ci):

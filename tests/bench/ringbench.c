@@ -1,0 +1,779 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * ringbench.c: the three ring layouts alone, without a VM.
+ *
+ *   ringbench [--ring=draft3|split|packed|all] [--batch=N] [--qsize=N]
+ *             [--notify=poll|eventfd] [--secs=N] [--ops=N]
+ *
+ * A driver thread and a device thread exchange buffers through each
+ * layout's real code: guest/ring/{draft3,split,packed}_drv.c on one side,
+ * launcher/ring/{draft3,split,packed}_dev.c on the other, over a fake
+ * guest RAM (a malloc'd block; a guest-physical address is an offset in
+ * it), as tests/unit/test_split.c wires them:
+ *
+ *   0x000000  (unused)
+ *   0x010000  the ring: draft3's six pages, or the split/packed ring
+ *   0x200000  data: one 64-byte slot per buffer in flight
+ *
+ * Each buffer is one readable 64-byte segment carrying a 64-bit sequence
+ * number.  The driver adds buffers, publishing every --batch adds, and
+ * keeps as many in flight as the ring holds; the device pops each, checks
+ * its sequence number is exactly the next one, and pushes it back with 0
+ * bytes written; the driver reaps it and checks it comes back exactly
+ * once.  Draft III queues are per direction: only the out queue carries
+ * buffers.  Split and packed run with EVENT_IDX, no indirect descriptors.
+ *
+ * Notifications, --notify=eventfd (the default): the driver writes the
+ * kick eventfd only when publishing says the device wants a NOTIFY, and
+ * the device writes the call eventfd only when should_signal says the
+ * driver wants one.  Each side sleeps only after re-enabling its
+ * notifications and seeing nothing arrived meanwhile (enable_notify /
+ * enable_cb), exactly the protocol the launcher and the guest follow: a
+ * mistake there shows up as a stall, which we detect and report.
+ * --notify=poll: no eventfds; both sides spin with notifications
+ * disabled, and count the NOTIFYs and signals they would have sent.
+ *
+ * Not linked: launcher/ring/queue.c and guest/ring/vq.c (they pull in
+ * tracing); the small dispatch below plays their part.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <poll.h>
+#include <stdarg.h>
+#include <pthread.h>
+#include <sched.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "draft3_drv.h"
+#include "guest_mem.h"
+#include "packed_drv.h"
+#include "ring/draft3_dev.h"
+#include "ring/packed_dev.h"
+#include "ring/split_dev.h"
+#include "split_drv.h"
+
+#define RAM_SIZE  (4u << 20)
+#define RING_GPA  0x10000u
+#define DATA_GPA  0x200000u
+#define SLOT_SIZE 64u
+#define MAX_QSIZE 32768u
+#define D3_KEY	  (RING_GPA / D3_PAGE_SIZE)
+
+#define STALL_NS     (5ull * 1000000000ull) /* no progress this long: a lost wakeup */
+#define WAIT_TICK_MS 100		    /* how often a sleeper looks at the stop flag */
+
+enum layout { DRAFT3, SPLIT, PACKED, NLAYOUTS };
+static const char *const layout_name[NLAYOUTS] = { "draft3", "split", "packed" };
+
+struct options {
+	bool run[NLAYOUTS];
+	unsigned int batch;
+	unsigned int qsize;
+	bool eventfd;
+	unsigned int secs;
+	uint64_t ops; /* 0: run for secs */
+};
+
+/* One queue, both sides, over one fake guest RAM. */
+struct ring {
+	enum layout layout;
+	uint16_t size; /* buffers in flight at most */
+	size_t ring_bytes;
+	uint8_t *ram;
+	struct guest_mem mem;
+	void *priv; /* split/packed driver's private state */
+	union {
+		struct {
+			struct d3_drv_queue out, in;
+		} d3;
+		struct split_drv split;
+		struct packed_drv packed;
+	} drv;
+	union {
+		struct d3_dev d3;
+		struct split_dev split;
+		struct packed_dev packed;
+	} dev;
+};
+
+/* What one run shares between the two threads, and what each counts. */
+struct bench {
+	struct ring *r;
+	const struct options *opt;
+	int kick_fd, call_fd; /* driver -> device, device -> driver; -1 when polling */
+	uint64_t
+		final; /* buffers the driver will send in all (atomic; UINT64_MAX: not yet known) */
+	int stop;      /* atomic: give up (a ring broke or a side stalled) */
+	/* Driver side. */
+	uint64_t sent, reaped, kicks, dup, bad_len, stalls;
+	bool drv_broken;
+	/* Device side. */
+	uint64_t popped, pushed, signals, descs, order, bad_chain;
+	bool dev_broken;
+	double secs;
+};
+
+/* ---- a few helpers ---------------------------------------------------- */
+
+static void die(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
+static void die(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	fputs("ringbench: ", stderr);
+	vfprintf(stderr, fmt, ap);
+	fputc('\n', stderr);
+	va_end(ap);
+	exit(2);
+}
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+static void cpu_relax(unsigned int *spins)
+{
+#if defined(__x86_64__) || defined(__i386__)
+	__builtin_ia32_pause();
+#endif
+	/* With fewer CPUs than spinners, let the other side run. */
+	if (++*spins % 1024 == 0)
+		sched_yield();
+}
+
+static void fd_signal(int fd)
+{
+	uint64_t one = 1;
+
+	if (write(fd, &one, sizeof(one)) != sizeof(one))
+		die("eventfd write: %s", strerror(errno));
+}
+
+/*
+ * Sleep until @fd is written (and consume it).  Returns false if told to
+ * stop, or, when @deadline_ns is not 0, if it passes first.
+ */
+static bool fd_wait(struct bench *b, int fd, uint64_t deadline_ns)
+{
+	struct pollfd p = { .fd = fd, .events = POLLIN };
+	uint64_t count;
+
+	for (;;) {
+		int n = poll(&p, 1, WAIT_TICK_MS);
+
+		if (n < 0 && errno != EINTR)
+			die("poll: %s", strerror(errno));
+		if (n > 0) {
+			if (read(fd, &count, sizeof(count)) != sizeof(count))
+				die("eventfd read: %s", strerror(errno));
+			return true;
+		}
+		if (__atomic_load_n(&b->stop, __ATOMIC_ACQUIRE))
+			return false;
+		if (deadline_ns && now_ns() > deadline_ns)
+			return false;
+	}
+}
+
+/* ---- the rings: set-up and a dispatch over the three layouts ----------- */
+
+static void ring_init(struct ring *r, enum layout layout, unsigned int qsize)
+{
+	memset(r, 0, sizeof(*r));
+	r->layout = layout;
+	r->ram = aligned_alloc(4096, RAM_SIZE);
+	if (!r->ram)
+		die("out of memory");
+	memset(r->ram, 0, RAM_SIZE);
+	r->mem = (struct guest_mem){ .base = r->ram, .size = RAM_SIZE };
+
+	switch (layout) {
+	case DRAFT3: {
+		uint8_t *page = r->ram + RING_GPA;
+
+		r->size = D3_NUM_DESCS; /* fixed: one page of descriptors */
+		r->ring_bytes = D3_NUM_PAGES * D3_PAGE_SIZE;
+		d3_drv_init(&r->drv.d3.in, page + D3_IN_DESC * D3_PAGE_SIZE,
+			    page + D3_IN_AVAIL * D3_PAGE_SIZE, page + D3_IN_USED * D3_PAGE_SIZE);
+		d3_drv_init(&r->drv.d3.out, page + D3_OUT_DESC * D3_PAGE_SIZE,
+			    page + D3_OUT_AVAIL * D3_PAGE_SIZE, page + D3_OUT_USED * D3_PAGE_SIZE);
+		/*
+		 * One signal serves both queues, and the device suppresses it
+		 * only if both avail pages ask (d3_dev_signal_suppressed()).
+		 * We never wait on the in queue, so it asks for good; the out
+		 * queue's flag is the one we turn on and off.
+		 */
+		d3_drv_set_no_signal(&r->drv.d3.in, true);
+		if (!d3_dev_init(&r->dev.d3, &r->mem, D3_KEY))
+			die("draft3 device init: %s", r->dev.d3.error);
+		break;
+	}
+	case SPLIT:
+		r->size = qsize;
+		r->ring_bytes = split_drv_ring_bytes(qsize);
+		r->priv = malloc(split_drv_priv_bytes(qsize));
+		if (!r->priv)
+			die("out of memory");
+		split_drv_init(&r->drv.split, qsize, r->ram + RING_GPA, r->priv, true);
+		if (r->drv.split.broken)
+			die("split driver init: %s", r->drv.split.error);
+		if (!split_dev_init(&r->dev.split, &r->mem, "ringbench", qsize, RING_GPA,
+				    (uint64_t)((uint8_t *)r->drv.split.avail - r->ram),
+				    (uint64_t)((uint8_t *)r->drv.split.used - r->ram), true, false))
+			die("split device init: %s", r->dev.split.error);
+		break;
+	default:
+		r->size = qsize;
+		r->ring_bytes = packed_drv_ring_bytes(qsize);
+		r->priv = malloc(packed_drv_priv_bytes(qsize));
+		if (!r->priv)
+			die("out of memory");
+		packed_drv_init(&r->drv.packed, qsize, r->ram + RING_GPA, r->priv, true);
+		if (r->drv.packed.broken)
+			die("packed driver init: %s", r->drv.packed.error);
+		if (!packed_dev_init(&r->dev.packed, &r->mem, "ringbench", qsize, RING_GPA,
+				     RING_GPA + 16ull * qsize, RING_GPA + 16ull * qsize + 4, true,
+				     false))
+			die("packed device init: %s", r->dev.packed.error);
+	}
+}
+
+static void ring_destroy(struct ring *r)
+{
+	if (r->layout == SPLIT)
+		split_dev_destroy(&r->dev.split);
+	else if (r->layout == PACKED)
+		packed_dev_destroy(&r->dev.packed);
+	free(r->priv);
+	free(r->ram);
+}
+
+/* Driver side. */
+
+static int drv_add(struct ring *r, const struct lg_sg *sg, void *token)
+{
+	switch (r->layout) {
+	case DRAFT3:
+		return d3_drv_add(&r->drv.d3.out, sg, 1, token);
+	case SPLIT:
+		return split_drv_add(&r->drv.split, sg, 1, 0, token);
+	default:
+		return packed_drv_add(&r->drv.packed, sg, 1, 0, token);
+	}
+}
+
+static bool drv_publish(struct ring *r)
+{
+	switch (r->layout) {
+	case DRAFT3:
+		return d3_drv_publish(&r->drv.d3.out);
+	case SPLIT:
+		return split_drv_publish(&r->drv.split);
+	default:
+		return packed_drv_publish(&r->drv.packed);
+	}
+}
+
+static void *drv_get_used(struct ring *r, uint32_t *len)
+{
+	switch (r->layout) {
+	case DRAFT3:
+		return d3_drv_get_used(&r->drv.d3.out, len);
+	case SPLIT:
+		return split_drv_get_used(&r->drv.split, len);
+	default:
+		return packed_drv_get_used(&r->drv.packed, len);
+	}
+}
+
+static void drv_disable_cb(struct ring *r)
+{
+	switch (r->layout) {
+	case DRAFT3:
+		d3_drv_set_no_signal(&r->drv.d3.out, true);
+		break;
+	case SPLIT:
+		split_drv_disable_cb(&r->drv.split);
+		break;
+	default:
+		packed_drv_disable_cb(&r->drv.packed);
+	}
+}
+
+/* Ask for a signal; true if nothing is waiting to be reaped (safe to sleep). */
+static bool drv_enable_cb(struct ring *r)
+{
+	switch (r->layout) {
+	case DRAFT3:
+		d3_drv_set_no_signal(&r->drv.d3.out, false);
+		return !d3_drv_has_used(&r->drv.d3.out);
+	case SPLIT:
+		return split_drv_enable_cb(&r->drv.split);
+	default:
+		return packed_drv_enable_cb(&r->drv.packed);
+	}
+}
+
+static const char *drv_error(const struct ring *r)
+{
+	switch (r->layout) {
+	case DRAFT3:
+		return r->drv.d3.out.broken ? r->drv.d3.out.error : NULL;
+	case SPLIT:
+		return r->drv.split.broken ? r->drv.split.error : NULL;
+	default:
+		return r->drv.packed.broken ? r->drv.packed.error : NULL;
+	}
+}
+
+/* Device side. */
+
+static int dev_pop(struct ring *r, struct chain *c)
+{
+	switch (r->layout) {
+	case DRAFT3:
+		return d3_dev_pop_out(&r->dev.d3, c);
+	case SPLIT:
+		return split_dev_pop(&r->dev.split, c);
+	default:
+		return packed_dev_pop(&r->dev.packed, c);
+	}
+}
+
+static bool dev_push(struct ring *r, struct chain *c)
+{
+	switch (r->layout) {
+	case DRAFT3:
+		return d3_dev_push(&r->dev.d3, c, 0);
+	case SPLIT:
+		return split_dev_push(&r->dev.split, c, 0);
+	default:
+		return packed_dev_push(&r->dev.packed, c, 0);
+	}
+}
+
+static void dev_disable_notify(struct ring *r)
+{
+	switch (r->layout) {
+	case DRAFT3:
+		d3_dev_start_running(&r->dev.d3);
+		break;
+	case SPLIT:
+		split_dev_disable_notify(&r->dev.split);
+		break;
+	default:
+		packed_dev_disable_notify(&r->dev.packed);
+	}
+}
+
+/* Ask for NOTIFYs again; true if more was published meanwhile (pop again). */
+static bool dev_enable_notify(struct ring *r)
+{
+	switch (r->layout) {
+	case DRAFT3:
+		/* As launcher/ring/queue.c: the running flag covers both queues. */
+		return d3_dev_stop_running(&r->dev.d3) && d3_dev_queue_has_avail(&r->dev.d3, false);
+	case SPLIT:
+		return split_dev_enable_notify(&r->dev.split);
+	default:
+		return packed_dev_enable_notify(&r->dev.packed);
+	}
+}
+
+static bool dev_should_signal(struct ring *r)
+{
+	switch (r->layout) {
+	case DRAFT3:
+		return !r->dev.d3.broken && !d3_dev_signal_suppressed(&r->dev.d3);
+	case SPLIT:
+		return split_dev_should_signal(&r->dev.split);
+	default:
+		return packed_dev_should_signal(&r->dev.packed);
+	}
+}
+
+static const char *dev_error(const struct ring *r)
+{
+	switch (r->layout) {
+	case DRAFT3:
+		return r->dev.d3.broken ? r->dev.d3.error : NULL;
+	case SPLIT:
+		return r->dev.split.broken ? r->dev.split.error : NULL;
+	default:
+		return r->dev.packed.broken ? r->dev.packed.error : NULL;
+	}
+}
+
+/* ---- the device thread ------------------------------------------------ */
+
+/* Check one popped buffer: one readable 64-byte segment, the next number. */
+static void device_check(struct bench *b, const struct chain *c)
+{
+	uint64_t seq;
+
+	b->descs += c->ndesc;
+	if (c->nread != 1 || c->nwrite != 0 || c->read_len != SLOT_SIZE) {
+		b->bad_chain++;
+		return;
+	}
+	memcpy(&seq, c->seg[0].iov_base, sizeof(seq));
+	if (seq != b->popped)
+		b->order++;
+}
+
+static void *device_main(void *arg)
+{
+	struct bench *b = arg;
+	struct ring *r = b->r;
+	struct chain *c = malloc(sizeof(*c));
+	unsigned int spins = 0;
+	int got;
+
+	if (!c)
+		die("out of memory");
+	/* Polling, we never ask for a NOTIFY: disable once and spin. */
+	if (b->kick_fd < 0)
+		dev_disable_notify(r);
+	for (;;) {
+		if (b->kick_fd >= 0)
+			dev_disable_notify(r);
+		while ((got = dev_pop(r, c)) > 0) {
+			device_check(b, c);
+			b->popped++;
+			if (!dev_push(r, c))
+				goto broken;
+			b->pushed++;
+			if (dev_should_signal(r)) {
+				b->signals++;
+				if (b->call_fd >= 0)
+					fd_signal(b->call_fd);
+			}
+		}
+		if (got < 0)
+			goto broken;
+		if (b->popped >= __atomic_load_n(&b->final, __ATOMIC_ACQUIRE) ||
+		    __atomic_load_n(&b->stop, __ATOMIC_ACQUIRE))
+			break;
+		if (b->kick_fd < 0) {
+			cpu_relax(&spins);
+			continue;
+		}
+		/* The enable_notify protocol: sleep only if nothing came meanwhile. */
+		if (dev_enable_notify(r))
+			continue;
+		if (dev_error(r))
+			goto broken;
+		if (b->popped >= __atomic_load_n(&b->final, __ATOMIC_ACQUIRE))
+			break;
+		if (!fd_wait(b, b->kick_fd, 0))
+			break;
+	}
+	free(c);
+	return NULL;
+broken:
+	b->dev_broken = true;
+	__atomic_store_n(&b->stop, 1, __ATOMIC_RELEASE);
+	free(c);
+	return NULL;
+}
+
+/* ---- the driver thread ------------------------------------------------ */
+
+struct driver {
+	struct bench *b;
+	uint8_t *outstanding; /* [size] by slot: added, not yet reaped */
+	uint16_t *free_slot;  /* stack of free data slots */
+	unsigned int nfree;
+	unsigned int pending;	/* added since the last publish */
+	uint64_t last_progress; /* now_ns() when we last reaped */
+};
+
+static void driver_publish(struct driver *d)
+{
+	struct bench *b = d->b;
+
+	d->pending = 0;
+	if (drv_publish(b->r)) {
+		b->kicks++;
+		if (b->kick_fd >= 0)
+			fd_signal(b->kick_fd);
+	}
+}
+
+/* Add buffers while they fit and @limit allows, publishing every batch. */
+static void driver_fill(struct driver *d, uint64_t limit)
+{
+	struct bench *b = d->b;
+	struct ring *r = b->r;
+
+	while (d->nfree && b->sent < limit) {
+		unsigned int slot = d->free_slot[d->nfree - 1];
+		struct lg_sg sg = { DATA_GPA + (uint64_t)slot * SLOT_SIZE, SLOT_SIZE };
+
+		memcpy(r->ram + sg.gpa, &b->sent, sizeof(b->sent));
+		if (drv_add(r, &sg, (void *)(uintptr_t)(slot + 1)) < 0)
+			die("%s: add failed with %u buffers in flight", layout_name[r->layout],
+			    r->size - d->nfree);
+		d->nfree--;
+		d->outstanding[slot] = 1;
+		b->sent++;
+		if (++d->pending == b->opt->batch)
+			driver_publish(d);
+	}
+}
+
+/* Reap everything the device has used; returns how many. */
+static unsigned int driver_reap(struct driver *d)
+{
+	struct bench *b = d->b;
+	unsigned int n = 0;
+	uint32_t len;
+	void *token;
+
+	while ((token = drv_get_used(b->r, &len)) != NULL) {
+		uintptr_t slot = (uintptr_t)token - 1;
+
+		if (slot >= b->r->size || !d->outstanding[slot]) {
+			b->dup++;
+			continue;
+		}
+		if (len != 0)
+			b->bad_len++;
+		d->outstanding[slot] = 0;
+		d->free_slot[d->nfree++] = (uint16_t)slot;
+		b->reaped++;
+		n++;
+	}
+	if (n)
+		d->last_progress = now_ns();
+	return n;
+}
+
+static void driver_run(struct bench *b)
+{
+	struct ring *r = b->r;
+	struct driver d = { .b = b };
+	uint64_t start = now_ns(), end = start + b->opt->secs * 1000000000ull;
+	uint64_t limit = b->opt->ops ? b->opt->ops : UINT64_MAX;
+	unsigned int spins = 0;
+
+	d.outstanding = calloc(r->size, 1);
+	d.free_slot = malloc(r->size * sizeof(*d.free_slot));
+	if (!d.outstanding || !d.free_slot)
+		die("out of memory");
+	for (unsigned int i = 0; i < r->size; i++)
+		d.free_slot[i] = (uint16_t)(r->size - 1 - i);
+	d.nfree = r->size;
+	d.last_progress = start;
+
+	/* Awake, we reap by looking: signals only while we sleep (or never, polling). */
+	drv_disable_cb(r);
+	for (;;) {
+		if (limit == UINT64_MAX && now_ns() >= end) {
+			/* Time is up: send no more, and tell the device how many there were. */
+			limit = b->sent;
+			__atomic_store_n(&b->final, limit, __ATOMIC_RELEASE);
+			if (b->kick_fd >= 0)
+				fd_signal(b->kick_fd); /* wake it to see final; not a NOTIFY */
+		}
+		driver_fill(&d, limit);
+		if (driver_reap(&d))
+			continue;
+		if (drv_error(r) || __atomic_load_n(&b->stop, __ATOMIC_ACQUIRE))
+			break;
+		if (b->sent == limit && b->reaped == b->sent)
+			break;
+		/* Nothing to reap: whatever waits for a batch to fill goes now. */
+		if (d.pending)
+			driver_publish(&d);
+		if (b->kick_fd < 0) {
+			cpu_relax(&spins);
+			if (spins % 1024 == 0 && now_ns() - d.last_progress > STALL_NS)
+				goto stalled;
+			continue;
+		}
+		/* The enable_cb protocol: sleep only if nothing came meanwhile. */
+		if (drv_enable_cb(r) && !drv_error(r)) {
+			if (!fd_wait(b, b->call_fd, d.last_progress + STALL_NS)) {
+				if (!__atomic_load_n(&b->stop, __ATOMIC_ACQUIRE))
+					goto stalled;
+				break;
+			}
+		}
+		drv_disable_cb(r);
+	}
+	goto done;
+stalled:
+	b->stalls++;
+	fprintf(stderr, "ringbench: %s: stalled with %" PRIu64 " buffers in flight\n",
+		layout_name[r->layout], b->sent - b->reaped);
+done:
+	b->secs = (double)(now_ns() - start) / 1e9;
+	b->drv_broken = drv_error(r) != NULL;
+	/* The device may still be asleep waiting for more: let it go. */
+	__atomic_store_n(&b->stop, 1, __ATOMIC_RELEASE);
+	if (b->kick_fd >= 0)
+		fd_signal(b->kick_fd);
+	free(d.outstanding);
+	free(d.free_slot);
+}
+
+/* ---- one layout, start to finish -------------------------------------- */
+
+/* Returns the number of errors. */
+static uint64_t bench_layout(enum layout layout, const struct options *opt)
+{
+	struct ring r;
+	struct bench b = { .r = &r, .opt = opt, .kick_fd = -1, .call_fd = -1 };
+	uint64_t lost, errors;
+	pthread_t device;
+	double ops;
+
+	ring_init(&r, layout, opt->qsize);
+	b.final = opt->ops ? opt->ops : UINT64_MAX;
+	if (opt->eventfd) {
+		b.kick_fd = eventfd(0, EFD_CLOEXEC);
+		b.call_fd = eventfd(0, EFD_CLOEXEC);
+		if (b.kick_fd < 0 || b.call_fd < 0)
+			die("eventfd: %s", strerror(errno));
+	}
+	if (pthread_create(&device, NULL, device_main, &b) != 0)
+		die("cannot start the device thread");
+	driver_run(&b);
+	pthread_join(device, NULL);
+
+	if (drv_error(&r))
+		fprintf(stderr, "ringbench: %s: driver: %s\n", layout_name[layout], drv_error(&r));
+	if (dev_error(&r))
+		fprintf(stderr, "ringbench: %s: device: %s\n", layout_name[layout], dev_error(&r));
+	if (b.bad_chain || b.bad_len)
+		fprintf(stderr,
+			"ringbench: %s: %" PRIu64
+			" chains not one 64-byte readable segment, %" PRIu64
+			" reaped with written != 0\n",
+			layout_name[layout], b.bad_chain, b.bad_len);
+
+	/* Lost: sent and never reaped (the device counted any it skipped as out of order). */
+	lost = b.sent - b.reaped;
+	errors = lost + b.dup + b.order + b.bad_chain + b.bad_len + b.stalls + b.drv_broken +
+		 b.dev_broken;
+	ops = b.reaped ? (double)b.reaped : 1.0;
+	printf("%-7s %6u %10" PRIu64 " %12.0f %9.4f %11.4f %9.10g %11zu %6" PRIu64 " %6" PRIu64
+	       " %6" PRIu64 " %7" PRIu64 "\n",
+	       layout_name[layout], r.size, b.reaped, b.secs > 0 ? b.reaped / b.secs : 0.0,
+	       b.kicks / ops, b.signals / ops, b.popped ? (double)b.descs / b.popped : 0.0,
+	       r.ring_bytes, lost, b.dup, b.order, errors);
+	fflush(stdout);
+
+	if (b.kick_fd >= 0)
+		close(b.kick_fd);
+	if (b.call_fd >= 0)
+		close(b.call_fd);
+	ring_destroy(&r);
+	return errors;
+}
+
+/* ---- options ---------------------------------------------------------- */
+
+static void usage(void)
+{
+	fprintf(stderr,
+		"usage: ringbench [--ring=draft3|split|packed|all] [--batch=N] [--qsize=N]\n"
+		"                 [--notify=poll|eventfd] [--secs=N] [--ops=N]\n");
+	exit(2);
+}
+
+static uint64_t parse_number(const char *opt, const char *s, uint64_t min, uint64_t max)
+{
+	char *end;
+	unsigned long long v;
+
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (errno || end == s || *end || *s == '-' || v < min || v > max)
+		die("--%s=%s: expected a number in %" PRIu64 "..%" PRIu64, opt, s, min, max);
+	return v;
+}
+
+static void parse_options(int argc, char **argv, struct options *opt)
+{
+	static const struct option longopts[] = {
+		{ "ring", required_argument, NULL, 'r' },
+		{ "batch", required_argument, NULL, 'b' },
+		{ "qsize", required_argument, NULL, 'q' },
+		{ "notify", required_argument, NULL, 'n' },
+		{ "secs", required_argument, NULL, 's' },
+		{ "ops", required_argument, NULL, 'o' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *ring = "all";
+	int ch;
+
+	*opt = (struct options){ .batch = 1, .qsize = 256, .eventfd = true, .secs = 2 };
+	while ((ch = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+		switch (ch) {
+		case 'r':
+			ring = optarg;
+			break;
+		case 'b':
+			opt->batch = parse_number("batch", optarg, 1, MAX_QSIZE);
+			break;
+		case 'q':
+			opt->qsize = parse_number("qsize", optarg, 1, MAX_QSIZE);
+			if (opt->qsize & (opt->qsize - 1))
+				die("--qsize=%s: must be a power of two", optarg);
+			break;
+		case 'n':
+			if (strcmp(optarg, "eventfd") == 0)
+				opt->eventfd = true;
+			else if (strcmp(optarg, "poll") == 0)
+				opt->eventfd = false;
+			else
+				die("--notify=%s: expected poll or eventfd", optarg);
+			break;
+		case 's':
+			opt->secs = parse_number("secs", optarg, 1, 3600);
+			break;
+		case 'o':
+			opt->ops = parse_number("ops", optarg, 1, UINT64_MAX - 1);
+			break;
+		default:
+			usage();
+		}
+	}
+	if (optind != argc)
+		usage();
+	for (int i = 0; i < NLAYOUTS; i++)
+		opt->run[i] = strcmp(ring, "all") == 0 || strcmp(ring, layout_name[i]) == 0;
+	if (!opt->run[DRAFT3] && !opt->run[SPLIT] && !opt->run[PACKED])
+		die("--ring=%s: expected draft3, split, packed or all", ring);
+}
+
+int main(int argc, char **argv)
+{
+	struct options opt;
+	uint64_t errors = 0;
+
+	parse_options(argc, argv, &opt);
+	printf("%-7s %6s %10s %12s %9s %11s %9s %11s %6s %6s %6s %7s\n", "layout", "qsize", "ops",
+	       "ops/s", "kicks/op", "signals/op", "descs/op", "ring-bytes", "lost", "dup", "order",
+	       "errors");
+	for (int i = 0; i < NLAYOUTS; i++)
+		if (opt.run[i])
+			errors += bench_layout(i, &opt);
+	return errors ? 1 : 0;
+}
