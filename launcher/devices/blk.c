@@ -134,6 +134,15 @@ static uint8_t blk_serve(struct device *dev, struct blk *b, const struct blk_op 
 	return VIRTIO_BLK_S_OK;
 }
 
+/* The deepest the guest's queue has been (max-out), where the layout can tell. */
+static void note_depth(struct device *dev, const struct queue *q)
+{
+	int depth = queue_depth(q);
+
+	if (depth > 0 && (uint64_t)depth > dev->stats.max_outstanding)
+		dev->stats.max_outstanding = (uint64_t)depth;
+}
+
 /* The data of a request is the chain minus @skip bytes in front, @len long. */
 static void op_data(struct blk_op *op, struct iovec *data, struct iovec *segs, unsigned int n,
 		    uint64_t skip, uint64_t len)
@@ -153,7 +162,7 @@ static bool blk_request_draft3(struct device *dev, struct blk *b, struct chain *
 	struct iovec data[CHAIN_MAX_SEGS];
 	struct d3_blk_outhdr hdr;
 	struct blk_op op = { 0 };
-	uint32_t type, written, outstanding;
+	uint32_t type, written;
 	uint8_t status;
 
 	if (iov_to_buf(c->seg, c->nread, 0, &hdr, sizeof(hdr), &dev->stats.header_bytes) !=
@@ -177,10 +186,7 @@ static bool blk_request_draft3(struct device *dev, struct blk *b, struct chain *
 		device_fail(dev, "in queue: buffer %u has no room for the status byte", c->in_id);
 		return false;
 	}
-	/* How deep the guest's queue is right now (a statistic only, so a plain read). */
-	outstanding = *(volatile uint32_t *)&dev->d3.out.avail->idx - dev->d3.out.used_idx;
-	if (outstanding <= D3_NUM_DESCS && outstanding > dev->stats.max_outstanding)
-		dev->stats.max_outstanding = outstanding;
+	note_depth(dev, &dev->queue[QUEUE_D3_OUT]);
 
 	type = hdr.type & ~D3_BLK_T_BARRIER;
 	op.sector = hdr.sector;
@@ -232,18 +238,7 @@ static bool blk_request_virtio(struct device *dev, struct blk *b, struct queue *
 			    dev->queue_names[0], c->id);
 		return false;
 	}
-	/*
-	 * Queue depth, as in the draft3 path: a split ring's avail index
-	 * tells us (a plain read, for a statistic).  A packed ring has no
-	 * index to read it from, so there we leave it at 0.
-	 */
-	if (q->layout == LG_RING_SPLIT) {
-		uint16_t outstanding =
-			*(volatile uint16_t *)&q->split.avail->idx - q->split.used_idx;
-
-		if (outstanding <= q->split.size && outstanding > dev->stats.max_outstanding)
-			dev->stats.max_outstanding = outstanding;
-	}
+	note_depth(dev, q);
 	op.sector = hdr.sector;
 	switch (hdr.type) {
 	case VIRTIO_BLK_T_IN:

@@ -172,9 +172,8 @@ static void console_input(struct device *dev)
 /* Watch stdin only while the guest has a buffer waiting for input. */
 static int console_extra_fd(struct device *dev)
 {
-	struct console *con = dev->priv;
-
 	struct queue *rx = &dev->queue[CONSOLE_RX];
+	struct console *con = dev->priv;
 
 	if (con->eof)
 		return -1;

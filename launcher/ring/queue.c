@@ -196,6 +196,30 @@ bool queue_has_buffers(const struct queue *q)
 	}
 }
 
+int queue_depth(const struct queue *q)
+{
+	uint32_t depth, max;
+
+	switch (q->layout) {
+	case LG_RING_DRAFT3: {
+		const struct d3_dev_queue *d = q->d3.in ? &q->d3.dev->in : &q->d3.dev->out;
+
+		depth = __atomic_load_n(&d->avail->idx, __ATOMIC_RELAXED) - d->used_idx;
+		max = D3_NUM_DESCS;
+		break;
+	}
+	case LG_RING_SPLIT:
+		depth = (uint16_t)(__atomic_load_n(&q->split.avail->idx, __ATOMIC_RELAXED) -
+				   q->split.used_idx);
+		max = q->split.size;
+		break;
+	default:
+		return -1; /* a packed ring has no index to read it from */
+	}
+	/* A guest that scribbles on its index gets no statistic, not a wild one. */
+	return depth <= max ? (int)depth : 0;
+}
+
 bool queue_broken(const struct queue *q)
 {
 	switch (q->layout) {

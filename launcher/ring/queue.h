@@ -83,6 +83,14 @@ bool queue_should_signal(struct queue *q);
  */
 bool queue_has_buffers(const struct queue *q);
 
+/*
+ * Buffers the guest has published and we have not used yet, for the
+ * statistics: read from the avail index (a plain, unchecked-for-use read,
+ * bounded by the ring size), or -1 where the layout has no such index
+ * (packed).
+ */
+int queue_depth(const struct queue *q);
+
 bool queue_broken(const struct queue *q);
 /* The first rule the guest broke, prefixed by the queue's name. */
 const char *queue_error(const struct queue *q);
