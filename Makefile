@@ -4,6 +4,7 @@
 #   make run          boot the guest on a demo ext2 disk and list its files
 #   make check        build everything and run every test
 #   make check-asan   the same suite with the launcher under ASan + UBSan
+#   make compare      draft3, split and packed side by side: build/compare/
 #   make format       clang-format every C file in place
 
 BUILD ?= build
@@ -51,10 +52,15 @@ test_net_SRCS := guest/net/checksum.c guest/net/addr.c guest/net/iface.c guest/n
 UNIT_TESTS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(wildcard tests/unit/test_*.c))
 
 all: $(BUILD)/lguest $(BUILD)/guest.elf $(BUILD)/hostbench $(BUILD)/netbench $(BUILD)/ringbench \
-	$(BUILD)/lguest-trace $(UNIT_TESTS)
+	$(BUILD)/lguest-trace $(BUILD)/lguest-compare $(UNIT_TESTS)
 
-# The trace drawing tool is a Python script (standard library only).
+# The trace drawing tool and the layout comparison are Python scripts
+# (standard library only; the comparison draws its plots with gnuplot).
 $(BUILD)/lguest-trace: tools/lguest-trace.py
+	@mkdir -p $(dir $@)
+	$(Q)install -m 755 $< $@
+
+$(BUILD)/lguest-compare: tools/lguest-compare.py
 	@mkdir -p $(dir $@)
 	$(Q)install -m 755 $< $@
 
@@ -62,7 +68,7 @@ $(BUILD)/lguest: $(LAUNCHER_OBJS)
 	@echo "  LD      $@"
 	$(Q)$(CC) $(HOST_CFLAGS) -o $@ $^ $(HOST_LDLIBS)
 
-# The host baseline for blkbench (tests/bench.sh).
+# The host baseline for blkbench (lguest-compare).
 $(BUILD)/hostbench: $(BUILD)/host/tests/bench/hostbench.o $(BUILD)/host/launcher/options.o \
 		$(BUILD)/host/launcher/log.o
 	@echo "  LD      $@"
@@ -77,7 +83,34 @@ $(BUILD)/ringbench: $(RINGBENCH_SRCS:%.c=$(BUILD)/host/%.o)
 	@echo "  LD      $@"
 	$(Q)$(CC) $(HOST_CFLAGS) -o $@ $^ $(HOST_LDLIBS)
 
-# The host side of the network benchmark (tests/bench_net.py).
+# build/ringbench-lines: the same, counting the cache lines of ring memory
+# each side touches (ringbench runs it for its lines/op columns).  The ring
+# code is compiled with ThreadSanitizer's instrumentation, a call before
+# every load and store, but no TSan runtime is linked (no -fsanitize when
+# linking): tests/bench/ringbench_lines.c provides the calls.  Never with
+# $(SAN): ASan cannot be combined with -fsanitize=thread.  -Wno-tsan: GCC
+# warns that TSan does not model fences; we only need the call it makes
+# instead, __tsan_atomic_thread_fence().
+all: $(BUILD)/ringbench-lines
+LINES_CFLAGS := $(filter-out $(SAN),$(HOST_CFLAGS))
+LINES_TSAN := -fsanitize=thread -Wno-tsan
+$(BUILD)/ringbench-lines: $(RINGBENCH_SRCS:%.c=$(BUILD)/lines/%.o) \
+		$(BUILD)/lines/tests/bench/ringbench_lines.o
+	@echo "  LD      $@"
+	$(Q)$(CC) $(LINES_CFLAGS) -o $@ $^ $(HOST_LDLIBS)
+
+# ringbench.c (built with RINGBENCH_LINES) and the hooks: not instrumented.
+$(BUILD)/lines/tests/bench/%.o: tests/bench/%.c
+	@mkdir -p $(dir $@)
+	@echo "  CC [l]  $<"
+	$(Q)$(CC) $(LINES_CFLAGS) -DRINGBENCH_LINES -MMD -MP -c -o $@ $<
+
+$(BUILD)/lines/%.o: %.c
+	@mkdir -p $(dir $@)
+	@echo "  CC [t]  $<"
+	$(Q)$(CC) $(LINES_CFLAGS) $(LINES_TSAN) -MMD -MP -c -o $@ $<
+
+# The host side of the network benchmark (lguest-compare).
 $(BUILD)/netbench: $(BUILD)/host/tests/bench/netbench.o
 	@echo "  LD      $@"
 	$(Q)$(CC) $(HOST_CFLAGS) -o $@ $^ $(HOST_LDLIBS)
@@ -138,13 +171,19 @@ format:
 clean:
 	rm -rf build build-asan
 
-.PHONY: all run check check-asan deps format clean bench docs
+.PHONY: all run check check-asan deps format clean bench compare compare-doc docs
 
 # "The life of one 4 KiB read" from real runs: build/docs/, and its text in docs/.
 docs: all
 	$(Q)python3 docs/walkthrough.py --build $(BUILD) --copy docs/life-of-a-read.md
 
-bench: all
-	$(Q)python3 tests/bench.py $(BUILD)
-	$(Q)python3 tests/bench_net.py $(BUILD)
+# draft3, split and packed side by side (docs/COMPARISON.md): build/compare/.
+compare: deps all
+	$(Q)$(BUILD)/lguest-compare
+
+# The same, refreshing the tables and plots in docs/COMPARISON.md.
+compare-doc: deps all
+	$(Q)$(BUILD)/lguest-compare --doc=docs/COMPARISON.md
+
+bench: compare
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

@@ -7,6 +7,11 @@
  * request's latency is rdtsc at submit to rdtsc at reap, so it includes the
  * NOTIFY, the device's work, the signal and our own wakeup: what an
  * application in the guest would see.
+ *
+ * randwrite flush=N sends a FLUSH after every N writes, as a database
+ * committing every N pages would; flushes are not counted as ops and have
+ * no latency sample, but their cost shows in the IOPS.  pct prints the
+ * latency distribution as percentiles (one line, for plotting).
  */
 #include "blk.h"
 #include "hcall.h"
@@ -21,10 +26,16 @@ enum pattern { RANDREAD, RANDWRITE, SEQREAD };
 struct bench {
 	enum pattern pattern;
 	uint64_t bs, qd, count, secs;
+	uint64_t flush_every; /* randwrite: a FLUSH after this many writes (0: never) */
+	bool pct;	      /* print the latency percentiles */
 	struct blkdev *bd;
 	uint64_t nblocks; /* capacity in units of bs */
 	uint64_t next_seq;
 	uint64_t rng;
+	/* Progress, for next_request(). */
+	uint64_t submitted;   /* reads or writes (not flushes) */
+	uint64_t since_flush; /* writes since the last FLUSH */
+	uint64_t deadline;    /* tsc, with secs= */
 };
 
 static uint64_t next_block(struct bench *b)
@@ -65,6 +76,12 @@ static bool parse_args(struct bench *b, int argc, char **argv)
 			continue;
 		if (!strncmp(a, "dev=", 4) && (b->bd = shell_blkdev(a)))
 			continue;
+		if (!strncmp(a, "flush=", 6) && parse_u64(a + 6, &b->flush_every))
+			continue;
+		if (!strcmp(a, "pct")) {
+			b->pct = true;
+			continue;
+		}
 		printk("blkbench: bad argument '%s'\n", a);
 		return false;
 	}
@@ -78,6 +95,10 @@ static bool parse_args(struct bench *b, int argc, char **argv)
 		printk("blkbench: qd must be 1..%d\n", MAX_QD);
 		return false;
 	}
+	if (b->flush_every && b->pattern != RANDWRITE) {
+		printk("blkbench: flush= needs randwrite\n");
+		return false;
+	}
 	return true;
 }
 
@@ -86,20 +107,63 @@ static void print_us(const char *label, uint64_t ns)
 	printk(" %s %lu.%lu us", label, ns / 1000, ns % 1000 / 100);
 }
 
+/*
+ * Fill @r with the next request: a FLUSH when flush=N says one is due,
+ * else the next read or write.  Returns false when the run is over.
+ */
+static bool next_request(struct bench *b, struct blk_req *r, uint64_t now)
+{
+	if (b->flush_every && b->since_flush == b->flush_every) {
+		b->since_flush = 0;
+		r->type = BLK_T_FLUSH;
+		r->sector = 0;
+		r->len = 0;
+		return true;
+	}
+	if (b->count ? b->submitted == b->count : now >= b->deadline)
+		return false;
+	r->type = b->pattern == RANDWRITE ? BLK_T_WRITE : BLK_T_READ;
+	r->sector = next_block(b) * (b->bs / LG_SECTOR_SIZE);
+	r->len = b->bs;
+	b->submitted++;
+	b->since_flush++;
+	return true;
+}
+
+/* The latency distribution, for plots: "pP=US" at fixed percentiles. */
+static void print_percentiles(const uint64_t *lat, uint64_t n)
+{
+	/* Per mille, so that 99.5 and 99.9 fit in integers. */
+	static const uint16_t permille[] = { 0,	  10,  20,  50,	 100, 200, 300, 400, 500, 600,
+					     700, 800, 900, 950, 980, 990, 995, 999, 1000 };
+
+	printk("blkbench latency us:");
+	for (size_t i = 0; i < ARRAY_SIZE(permille); i++) {
+		uint64_t at = n * permille[i] / 1000, ns;
+
+		ns = tsc_to_ns(lat[at < n ? at : n - 1]);
+		printk(" p%u", permille[i] / 10);
+		if (permille[i] % 10)
+			printk(".%u", permille[i] % 10);
+		printk("=%lu.%lu", ns / 1000, ns % 1000 / 100);
+	}
+	printk("\n");
+}
+
 int cmd_blkbench(int argc, char **argv)
 {
 	struct bench b = { .rng = 0x9e3779b97f4a7c15ULL ^ rdtsc() };
 	struct blk_req *reqs;
 	uint64_t *lat;
 	char *bufs;
-	uint64_t done = 0, submitted = 0, nsamples = 0, errors = 0;
-	uint64_t start, deadline, elapsed_ns;
+	uint64_t done = 0, inflight = 0, flushes = 0, nsamples = 0, errors = 0;
+	uint64_t start, elapsed_ns;
 	size_t req_pages, lat_pages, buf_pages;
 	int status = 0;
 
 	if (!parse_args(&b, argc, argv)) {
 		printk("usage: blkbench randread|randwrite|seqread bs=SIZE qd=N [count=N|secs=N] "
-		       "[dev=N]\n");
+		       "[flush=N] [pct] [dev=N]\n");
 		return 2;
 	}
 	if (!b.bd && !(b.bd = shell_blkdev(NULL)))
@@ -125,23 +189,18 @@ int cmd_blkbench(int argc, char **argv)
 		memset(bufs, 0x5a, buf_pages * PAGE_SIZE);
 
 	start = rdtsc();
-	deadline = b.secs ? start + ns_to_tsc(b.secs * 1000000000ULL) : ~0ULL;
-	for (uint64_t i = 0; i < b.qd; i++) {
-		reqs[i].type = b.pattern == RANDWRITE ? BLK_T_WRITE : BLK_T_READ;
+	b.deadline = b.secs ? start + ns_to_tsc(b.secs * 1000000000ULL) : ~0ULL;
+	for (uint64_t i = 0; i < b.qd; i++)
 		reqs[i].buf = bufs + i * b.bs;
-		reqs[i].len = b.bs;
-	}
 	/* Prime the queue: qd requests, one kick. */
-	for (uint64_t i = 0; i < b.qd && (!b.count || submitted < b.count); i++) {
-		reqs[i].sector = next_block(&b) * (b.bs / LG_SECTOR_SIZE);
+	for (uint64_t i = 0; i < b.qd && next_request(&b, &reqs[i], start); i++) {
 		if (blk_submit(b.bd, &reqs[i]))
 			break;
-		submitted++;
+		inflight++;
 	}
 	blk_kick(b.bd);
-	while (done < submitted) {
+	while (inflight) {
 		struct blk_req *r = blk_reap_wait(b.bd);
-		bool more;
 
 		if (!r) {
 			printk("blkbench: %s stopped\n", blk_name(b.bd));
@@ -152,16 +211,17 @@ int cmd_blkbench(int argc, char **argv)
 		do {
 			uint64_t now = rdtsc();
 
-			done++;
+			inflight--;
 			errors += r->status != D3_BLK_S_OK;
-			if (nsamples < MAX_SAMPLES)
-				lat[nsamples++] = now - r->submit_tsc;
-			more = b.count ? submitted < b.count : now < deadline;
-			if (more) {
-				r->sector = next_block(&b) * (b.bs / LG_SECTOR_SIZE);
-				if (blk_submit(b.bd, r) == 0)
-					submitted++;
+			if (r->type == BLK_T_FLUSH) {
+				flushes++;
+			} else {
+				done++;
+				if (nsamples < MAX_SAMPLES)
+					lat[nsamples++] = now - r->submit_tsc;
 			}
+			if (next_request(&b, r, now) && blk_submit(b.bd, r) == 0)
+				inflight++;
 		} while ((r = blk_reap(b.bd)));
 		blk_kick(b.bd);
 	}
@@ -176,7 +236,11 @@ int cmd_blkbench(int argc, char **argv)
 	       done * b.bs * 10000 / elapsed_ns % 10);
 	print_us("p50", tsc_to_ns(lat[nsamples / 2]));
 	print_us("p99", tsc_to_ns(lat[nsamples * 99 / 100]));
+	if (b.flush_every)
+		printk(", %lu flushes", flushes);
 	printk(", %lu errors\n", errors);
+	if (b.pct && nsamples)
+		print_percentiles(lat, nsamples);
 	status = errors ? 1 : 0;
 out:
 	free_pages(bufs, buf_pages);

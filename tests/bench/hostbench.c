@@ -2,12 +2,15 @@
 /*
  * hostbench.c: the host baseline for blkbench.
  *
- *   hostbench randread|randwrite|seqread FILE bs=SIZE qd=N count=N
+ *   hostbench randread|randwrite|seqread FILE bs=SIZE qd=N count=N [flush=N] [pct]
  *
  * Does what the guest's blkbench does, with pread/pwrite on the host: qd
  * threads, each doing synchronous I/O (so qd requests are in flight), the
- * same block size, random or sequential offsets over the whole file.  It
- * prints a line in blkbench's format, so the two can be put side by side.
+ * same block size, random or sequential offsets over the whole file.  With
+ * flush=N, whichever thread completes the Nth write since the last flush
+ * calls fdatasync, as the guest sends a FLUSH.  It prints a line in
+ * blkbench's format (and, with pct, its percentile line), so the two can be
+ * put side by side.
  */
 #include <fcntl.h>
 #include <pthread.h>
@@ -30,7 +33,10 @@ struct worker {
 	uint64_t *lat;
 	uint64_t rng;
 	char *buf;
+	uint64_t flush_every;
 };
+
+static uint64_t writes_done, flushes; /* atomic, shared by the workers */
 
 static uint64_t now_ns(void)
 {
@@ -63,6 +69,14 @@ static void *run(void *arg)
 			exit(1);
 		}
 		w->lat[i] = now_ns() - t0;
+		if (w->flush_every &&
+		    __atomic_add_fetch(&writes_done, 1, __ATOMIC_RELAXED) % w->flush_every == 0) {
+			if (fdatasync(w->fd) < 0) {
+				perror("hostbench: fdatasync");
+				exit(1);
+			}
+			__atomic_add_fetch(&flushes, 1, __ATOMIC_RELAXED);
+		}
 	}
 	return NULL;
 }
@@ -74,9 +88,28 @@ static int cmp_u64(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
+/* blkbench's "pct" line: the same percentiles, for the same plots. */
+static void print_percentiles(const uint64_t *lat, uint64_t n)
+{
+	static const unsigned int permille[] = { 0,   10,  20,	50,  100, 200, 300, 400, 500, 600,
+						 700, 800, 900, 950, 980, 990, 995, 999, 1000 };
+
+	printf("hostbench latency us:");
+	for (size_t i = 0; i < sizeof(permille) / sizeof(permille[0]); i++) {
+		uint64_t at = n * permille[i] / 1000;
+
+		printf(" p%u", permille[i] / 10);
+		if (permille[i] % 10)
+			printf(".%u", permille[i] % 10);
+		printf("=%.1f", lat[at < n ? at : n - 1] / 1e3);
+	}
+	printf("\n");
+}
+
 int main(int argc, char **argv)
 {
-	uint64_t bs = 4096, qd = 1, count = 10000, total, t0, ns;
+	uint64_t bs = 4096, qd = 1, count = 10000, flush_every = 0, total, t0, ns;
+	int pct = 0;
 	struct worker *w;
 	uint64_t *lat;
 	struct stat st;
@@ -85,7 +118,7 @@ int main(int argc, char **argv)
 	if (argc < 3 || (strcmp(argv[1], "randread") && strcmp(argv[1], "randwrite") &&
 			 strcmp(argv[1], "seqread"))) {
 		fprintf(stderr, "usage: hostbench randread|randwrite|seqread FILE bs=SIZE qd=N "
-				"count=N\n");
+				"count=N [flush=N] [pct]\n");
 		return 2;
 	}
 	for (int i = 3; i < argc; i++) {
@@ -95,11 +128,21 @@ int main(int argc, char **argv)
 			continue;
 		if (!strncmp(argv[i], "count=", 6) && parse_size_arg(argv[i] + 6, &count))
 			continue;
+		if (!strncmp(argv[i], "flush=", 6) && parse_size_arg(argv[i] + 6, &flush_every))
+			continue;
+		if (!strcmp(argv[i], "pct")) {
+			pct = 1;
+			continue;
+		}
 		fprintf(stderr, "hostbench: bad argument %s\n", argv[i]);
 		return 2;
 	}
+	if (flush_every && argv[1][4] != 'w') {
+		fprintf(stderr, "hostbench: flush= needs randwrite\n");
+		return 2;
+	}
 	fd = open(argv[2], argv[1][4] == 'w' ? O_RDWR : O_RDONLY);
-	if (fd < 0 || fstat(fd, &st) < 0 || !bs || !qd || (uint64_t)st.st_size < bs) {
+	if (fd < 0 || fstat(fd, &st) < 0 || !bs || !qd || (uint64_t)st.st_size < bs || !count) {
 		perror(argv[2]);
 		return 1;
 	}
@@ -114,6 +157,7 @@ int main(int argc, char **argv)
 					.nblocks = st.st_size / bs,
 					.count = count / qd + (i < count % qd),
 					.first = i * (count / qd),
+					.flush_every = flush_every,
 					.rng = 0x9e3779b97f4a7c15ULL + i };
 		w[i].lat = lat + total;
 		total += w[i].count;
@@ -132,5 +176,9 @@ int main(int argc, char **argv)
 	       "p50 %.1f us p99 %.1f us\n",
 	       argv[1], bs, qd, count, ns / 1e9, count * 1e9 / ns, count * bs * 1e3 / ns,
 	       lat[count / 2] / 1e3, lat[count * 99 / 100] / 1e3);
+	if (flush_every)
+		printf("hostbench flushes: %lu\n", flushes);
+	if (pct)
+		print_percentiles(lat, count);
 	return 0;
 }

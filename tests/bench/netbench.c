@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * netbench.c: the host side of the network benchmark (tests/bench_net.py).
+ * netbench.c: the host side of the network benchmark (tools/lguest-compare.py).
  *
  *   netbench echo ADDR PORT                  echo UDP datagrams back, forever
  *   netbench send ADDR PORT COUNT SIZE WINDOW

@@ -31,6 +31,7 @@ import cases_errors  # noqa: E402,F401
 import cases_trace  # noqa: E402,F401
 import cases_net  # noqa: E402,F401
 import cases_ringbench  # noqa: E402,F401
+import cases_compare  # noqa: E402,F401
 
 
 def run_case(c, build, kvm_problem, ci):

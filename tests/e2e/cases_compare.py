@@ -1,0 +1,133 @@
+"""cases_compare.py: build/lguest-compare --quick, the layouts side by side:
+it finishes, writes results.json, results.md and the plots, every cell of
+the matrix has a row with real figures, and the SVGs are XML."""
+import json
+import os
+import shutil
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+from harness import case, expect, expect_rc, fail
+
+LAYOUTS = ("draft3", "split", "packed")
+BLOCK = ("randread-4k-qd1", "randread-4k-qd32", "seqread-1m-qd4", "randwrite-4k-qd4-flush32")
+NET = ("udp-rtt-64", "udp-pps-64", "udp-pps-1400")
+PLOTS = ("block-iops.svg", "block-latency.svg", "latency-cdf.svg", "notify-signal.svg")
+REPO = Path(__file__).resolve().parents[2]
+
+
+def _positive(c, keys, res):
+    what = f"{c['kind']} {c['workload']} {c['layout']} {c.get('notify', '')}"
+    s = c["summary"]
+    expect(s["n"] == 1, f"{what}: {s['n']} runs, expected 1 (--quick)", res)
+    for k in keys:
+        v = s["median"].get(k)
+        expect(isinstance(v, (int, float)) and v > 0, f"{what}: {k} is {v!r}", res)
+
+
+def _check_json(res, data, net):
+    for k in ("date", "commit", "machine", "repeats", "command"):
+        expect(k in data["meta"], f"results.json meta has no {k}", res)
+    expect(not data["failures"], f"failures recorded: {data['failures']}", res)
+    block = {(c["workload"], c["layout"], c["notify"]): c for c in data["cells"]
+             if c["kind"] == "block"}
+    want = {(w, lay, p) for w in BLOCK for lay in LAYOUTS for p in ("ioeventfd", "exit")}
+    expect(set(block) == want, f"block cells {sorted(set(block) ^ want)} missing or extra", res)
+    for (w, lay, p), c in block.items():
+        _positive(c, ("iops", "mbps", "p50_us", "p99_us", "signals_per_op", "descs_per_op",
+                      "exits_per_op", "ring_bytes"), res)
+        med = c["summary"]["median"]
+        # Zero-copy: not a byte bounced, on any layout.
+        expect(med["bounce_bytes"] == 0, f"{w} {lay} {p}: {med['bounce_bytes']} bounce bytes",
+               res)
+        # Indirect is off: every read is header + data + status, 3 descriptors,
+        # on draft3 (split over its two queues) as on split and packed.
+        if not w.startswith("randwrite"):
+            expect(med["descs_per_op"] == 3, f"{w} {lay} {p}: {med['descs_per_op']} descs/req",
+                   res)
+        expect(c["ratio_to_host"].get("iops", 0) > 0, f"{w} {lay} {p}: no ratio to host", res)
+        expect(len(med.get("pct_us", {})) >= 10, f"{w} {lay} {p}: no latency percentiles", res)
+    for w in BLOCK:
+        h = data["host"]["block"].get(w)
+        expect(h and h["summary"]["median"].get("iops", 0) > 0, f"no host baseline for {w}",
+               res)
+    nets = {(c["workload"], c["layout"]): c for c in data["cells"] if c["kind"] == "net"}
+    if net:
+        want = {(w, lay) for w in NET for lay in LAYOUTS}
+        expect(set(nets) == want, f"net cells {sorted(set(nets) ^ want)} missing or extra", res)
+        for c in nets.values():
+            _positive(c, ("pps", "rtt_p50_us", "signals_per_op", "descs_per_op"), res)
+        for w in NET:
+            h = data["host"]["net"].get(w)
+            expect(h and h["summary"]["median"].get("pps", 0) > 0, f"no veth baseline for {w}",
+                   res)
+    rb = data["ringbench"]
+    expect(len(rb) == 3, f"{len(rb)} ringbench runs, expected 3", res)
+    for run in rb:
+        got = sorted(r["layout"] for r in run["rows"])
+        expect(got == sorted(LAYOUTS), f"ringbench rows {got}", res)
+        for r in run["rows"]:
+            expect(r["ops"] > 0 and r["errors"] == 0, f"ringbench row {r}", res)
+    expect(sorted(b["layout"] for b in data["boot"]) == sorted(LAYOUTS), "boot rows", res)
+
+
+def _check_svgs(res, out, names):
+    for name in names:
+        path = out / name
+        expect(path.exists(), f"{name} was not written", res)
+        try:
+            root = ET.parse(path).getroot()
+        except ET.ParseError as e:
+            fail(f"{name} is not XML: {e}", res)
+        expect(root.tag.endswith("svg"), f"{name}: root element is {root.tag}", res)
+        # A plot with data has drawn paths, not just axes.
+        expect(len(list(root.iter())) > 50, f"{name}: only {len(list(root.iter()))} elements",
+               res)
+
+
+@case("compare-quick", kvm=True)
+def compare_quick(t):
+    """lguest-compare --quick --doc=COPY: exit 0; results.json has a row per
+    cell (block and, as root, net) with non-zero figures, 0 bounce bytes and
+    3 descriptors per read; results.md names every workload and layout;
+    every SVG is XML; the document copy got the new tables and plots."""
+    out = t.tmp / "cmp"
+    doc = t.tmp / "doc" / "COMPARISON.md"
+    doc.parent.mkdir()
+    shutil.copy(REPO / "docs" / "COMPARISON.md", doc)
+    net = os.geteuid() == 0 and shutil.which("ip") is not None
+    res = t.run([t.build / "lguest-compare", "--quick", f"--out={out}", f"--doc={doc}"] +
+                ([] if net else ["--no-net"]), timeout=180)
+    expect_rc(res, 0)
+    for name in ("results.json", "results.md"):
+        expect((out / name).exists(), f"{name} was not written", res)
+    try:
+        data = json.loads((out / "results.json").read_text())
+    except ValueError as e:
+        fail(f"results.json does not parse: {e}", res)
+    _check_json(res, data, net)
+    md = (out / "results.md").read_text()
+    for needle in ("4 KiB randread, qd=1", "1 MiB seqread", "FLUSH every 32", "ringbench",
+                   *LAYOUTS) + (("UDP round trip", "veth") if net else ()):
+        expect(needle in md, f"results.md does not mention {needle!r}", res)
+    plots = PLOTS + (("net.svg",) if net else ())
+    _check_svgs(res, out, plots)
+    text = doc.read_text()
+    expect(data["meta"]["commit"][:12] in text, "the document did not get the new results",
+           res)
+    expect(text.count("<!-- results:begin -->") == 1 and text.count("<!-- results:end -->") == 1,
+           "the document's markers were not kept", res)
+    _check_svgs(res, doc.parent / "compare", plots)
+    expect(not (out / "tmp").exists(), "the scratch image was left behind", res)
+
+
+@case("compare-bad-usage", kvm=False)
+def compare_bad_usage(t):
+    """Bad options are one line and exit non-zero, before any run."""
+    for argv, needle in ((["--repeats=0"], "--repeats must be at least 1"),
+                         ([f"--doc={t.tmp}/nope.md"], "no such file"),
+                         ([f"--build={t.tmp}"], "is missing (run make)")):
+        res = t.run([t.build / "lguest-compare", f"--out={t.tmp}/o", *argv])
+        expect(res.rc != 0, f"{argv}: exit 0", res)
+        lines = [ln for ln in res.err_lines if ln.strip()]
+        expect(len(lines) == 1 and needle in lines[0], f"{argv}: stderr {lines!r}", res)
