@@ -388,6 +388,8 @@ def fnum(v, digits=None):
     """A figure as people read it: 3 significant digits below 100, thousands grouped."""
     if v is None:
         return "-"
+    if isinstance(v, int) and not isinstance(v, bool):
+        return f"{v:,}"
     if digits is not None:
         return f"{v:.{digits}f}"
     if abs(v) >= 100:
