@@ -493,8 +493,10 @@ def markdown(res, svgs):
         md += ["## Network", "", f"Not measured: {res['meta'].get('net_skipped', '')}", ""]
     if res["ringbench"]:
         md += ["## The rings alone: `ringbench`", "",
-               "A driver thread and a device thread, the real ring code, no VM. Lines are "
-               "the distinct 64-byte lines of ring memory each side touched, per buffer.", ""]
+               "A driver thread and a device thread, the real ring code, no VM. drv-lines and "
+               "dev-lines are the distinct 64-byte lines of ring memory each side touches per "
+               "buffer, counted by an instrumented build in lock-step rounds of --batch "
+               "buffers (tests/bench/ringbench_lines.c).", ""]
         for rb in res["ringbench"]:
             cols = [c for c in rb["columns"] if c not in ("lost", "dup", "order")]
             md += [f"`--notify={rb['notify']} --batch={rb['batch']}`", "",

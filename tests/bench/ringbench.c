@@ -3,7 +3,8 @@
  * ringbench.c: the three ring layouts alone, without a VM.
  *
  *   ringbench [--ring=draft3|split|packed|all] [--batch=N] [--qsize=N]
- *             [--notify=poll|eventfd] [--secs=N] [--ops=N]
+ *             [--notify=poll|eventfd] [--secs=N] [--ops=N] [--lines=on|off]
+ *   ringbench-lines [the same options] [--lines-only]
  *
  * A driver thread and a device thread exchange buffers through each
  * layout's real code: guest/ring/{draft3,split,packed}_drv.c on one side,
@@ -33,22 +34,42 @@
  * --notify=poll: no eventfds; both sides spin with notifications
  * disabled, and count the NOTIFYs and signals they would have sent.
  *
+ * Cache lines: for each side, how many distinct 64-byte lines of ring
+ * memory it touches per op (drv-lines/op, dev-lines/op; exactly what that
+ * means is in ringbench_lines.c).  Counting them needs every load and
+ * store the ring code makes, which would slow down the run we time, so a
+ * second binary does it: build/ringbench-lines is this file compiled with
+ * RINGBENCH_LINES, linked with the ring code compiled with
+ * -fsanitize=thread and ringbench_lines.c as its runtime.  For each layout,
+ * after the timed run, ringbench runs the ringbench-lines next to it with
+ * the same options, at most LINES_OPS ops and --lines-only (one line of
+ * key=value), and puts its two figures in the row (or `-`, with a warning,
+ * if it is missing or fails; --lines=off skips it).  With --lines-only it
+ * runs the lock-step schedule (lockstep_run()): one thread, the two sides
+ * taking turns a batch at a time, so that the figures are exact and the
+ * same on every run.  The ops/s and the other columns come from the timed
+ * two-thread run.  Run by hand without --lines-only, ringbench-lines
+ * prints the usual table with its own, instrumented, ops/s.
+ *
  * Not linked: launcher/ring/queue.c and guest/ring/vq.c (they pull in
  * tracing); the small dispatch below plays their part.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <inttypes.h>
 #include <poll.h>
 #include <stdarg.h>
 #include <pthread.h>
 #include <sched.h>
+#include <spawn.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -69,6 +90,13 @@
 
 #define STALL_NS     (5ull * 1000000000ull) /* no progress this long: a lost wakeup */
 #define WAIT_TICK_MS 100		    /* how often a sleeper looks at the stop flag */
+#define LINES_OPS    20000u		    /* ops ringbench-lines runs per layout, at most */
+
+#ifdef RINGBENCH_LINES
+#define PROG "ringbench-lines"
+#else
+#define PROG "ringbench"
+#endif
 
 enum layout { DRAFT3, SPLIT, PACKED, NLAYOUTS };
 static const char *const layout_name[NLAYOUTS] = { "draft3", "split", "packed" };
@@ -79,8 +107,54 @@ struct options {
 	unsigned int qsize;
 	bool eventfd;
 	unsigned int secs;
-	uint64_t ops; /* 0: run for secs */
+	uint64_t ops;	 /* 0: run for secs */
+	bool lines;	 /* fill the lines/op columns */
+	bool lines_only; /* ringbench-lines: one key=value line per layout, no table */
 };
+
+/*
+ * Lines of ring memory touched per op, side by side.  ringbench-lines
+ * counts them in-process (ringbench_lines.c); ringbench asks it.
+ */
+enum lines_side { LINES_DRV, LINES_DEV, LINES_NSIDES };
+
+struct lines_figures {
+	bool valid;			/* false: not measured, print - */
+	double per_op[LINES_NSIDES];	/* lines / ops */
+	uint64_t lines[LINES_NSIDES];	/* distinct lines, summed over the windows */
+	uint64_t windows[LINES_NSIDES]; /* windows closed (each completed >= 1 op) */
+	uint64_t errors;		/* ringbench-lines' own run: lost + dup + order ... */
+};
+
+#ifdef RINGBENCH_LINES
+/* ringbench_lines.c: the hooks' side of it. */
+void lines_watch_ring(const void *ring, size_t bytes);
+void lines_side_begin(int side);
+void lines_side_end(void);
+void lines_checkpoint(uint64_t ops_done);
+void lines_counted(int side, uint64_t *lines, uint64_t *ops, uint64_t *windows);
+#else
+/* The timed build counts nothing: these compile away. */
+static inline void lines_watch_ring(const void *ring, size_t bytes)
+{
+	(void)ring;
+	(void)bytes;
+}
+
+static inline void lines_side_begin(int side)
+{
+	(void)side;
+}
+
+static inline void lines_side_end(void)
+{
+}
+
+static inline void lines_checkpoint(uint64_t ops_done)
+{
+	(void)ops_done;
+}
+#endif
 
 /* One queue, both sides, over one fake guest RAM. */
 struct ring {
@@ -129,7 +203,7 @@ static void die(const char *fmt, ...)
 	va_list ap;
 
 	va_start(ap, fmt);
-	fputs("ringbench: ", stderr);
+	fputs(PROG ": ", stderr);
 	vfprintf(stderr, fmt, ap);
 	fputc('\n', stderr);
 	va_end(ap);
@@ -444,6 +518,7 @@ static void *device_main(void *arg)
 
 	if (!c)
 		die("out of memory");
+	lines_side_begin(LINES_DEV);
 	/* Polling, we never ask for a NOTIFY: disable once and spin. */
 	if (b->kick_fd < 0)
 		dev_disable_notify(r);
@@ -462,6 +537,8 @@ static void *device_main(void *arg)
 					fd_signal(b->call_fd);
 			}
 		}
+		/* A pop-and-push pass: a window ends if it pushed anything. */
+		lines_checkpoint(b->pushed);
 		if (got < 0)
 			goto broken;
 		if (b->popped >= __atomic_load_n(&b->final, __ATOMIC_ACQUIRE) ||
@@ -481,9 +558,11 @@ static void *device_main(void *arg)
 		if (!fd_wait(b, b->kick_fd, 0))
 			break;
 	}
+	lines_side_end();
 	free(c);
 	return NULL;
 broken:
+	lines_side_end();
 	b->dev_broken = true;
 	__atomic_store_n(&b->stop, 1, __ATOMIC_RELEASE);
 	free(c);
@@ -562,23 +641,32 @@ static unsigned int driver_reap(struct driver *d)
 	return n;
 }
 
+static void driver_init(struct driver *d, struct bench *b)
+{
+	struct ring *r = b->r;
+
+	*d = (struct driver){ .b = b };
+	d->outstanding = calloc(r->size, 1);
+	d->free_slot = malloc(r->size * sizeof(*d->free_slot));
+	if (!d->outstanding || !d->free_slot)
+		die("out of memory");
+	for (unsigned int i = 0; i < r->size; i++)
+		d->free_slot[i] = (uint16_t)(r->size - 1 - i);
+	d->nfree = r->size;
+}
+
 static void driver_run(struct bench *b)
 {
 	struct ring *r = b->r;
-	struct driver d = { .b = b };
+	struct driver d;
 	uint64_t start = now_ns(), end = start + b->opt->secs * 1000000000ull;
 	uint64_t limit = b->opt->ops ? b->opt->ops : UINT64_MAX;
-	unsigned int spins = 0;
+	unsigned int spins = 0, reaped;
 
-	d.outstanding = calloc(r->size, 1);
-	d.free_slot = malloc(r->size * sizeof(*d.free_slot));
-	if (!d.outstanding || !d.free_slot)
-		die("out of memory");
-	for (unsigned int i = 0; i < r->size; i++)
-		d.free_slot[i] = (uint16_t)(r->size - 1 - i);
-	d.nfree = r->size;
+	driver_init(&d, b);
 	d.last_progress = start;
 
+	lines_side_begin(LINES_DRV);
 	/* Awake, we reap by looking: signals only while we sleep (or never, polling). */
 	drv_disable_cb(r);
 	for (;;) {
@@ -590,7 +678,10 @@ static void driver_run(struct bench *b)
 				fd_signal(b->kick_fd); /* wake it to see final; not a NOTIFY */
 		}
 		driver_fill(&d, limit);
-		if (driver_reap(&d))
+		reaped = driver_reap(&d);
+		/* A fill-and-reap pass: a window ends if it reaped anything. */
+		lines_checkpoint(b->reaped);
+		if (reaped)
 			continue;
 		if (drv_error(r) || __atomic_load_n(&b->stop, __ATOMIC_ACQUIRE))
 			break;
@@ -618,9 +709,10 @@ static void driver_run(struct bench *b)
 	goto done;
 stalled:
 	b->stalls++;
-	fprintf(stderr, "ringbench: %s: stalled with %" PRIu64 " buffers in flight\n",
+	fprintf(stderr, PROG ": %s: stalled with %" PRIu64 " buffers in flight\n",
 		layout_name[r->layout], b->sent - b->reaped);
 done:
+	lines_side_end();
 	b->secs = (double)(now_ns() - start) / 1e9;
 	b->drv_broken = drv_error(r) != NULL;
 	/* The device may still be asleep waiting for more: let it go. */
@@ -631,18 +723,246 @@ done:
 	free(d.free_slot);
 }
 
+/* ---- lines of ring memory per op -------------------------------------- */
+
+#ifdef RINGBENCH_LINES
+/*
+ * The schedule ringbench-lines counts lines on: one thread plays both
+ * sides in turn, so that the figures are the layout's and not the
+ * scheduler's (with two threads, how many ops one pass finds, and so how
+ * many ops share a line, changes from run to run).  Each round:
+ *
+ *   driver  adds --batch buffers and publishes them (deciding on a NOTIFY
+ *           as always); with --notify=eventfd, re-enables signals, as it
+ *           does before it sleeps
+ *   device  with eventfd, disables NOTIFYs as a woken device does; pops
+ *           and pushes every buffer, deciding on a signal after each; with
+ *           eventfd, re-enables NOTIFYs and looks once more, as before it
+ *           sleeps
+ *   driver  with eventfd, disables signals as a woken driver does; reaps
+ *
+ * so --notify=eventfd is the case where each side sleeps between batches
+ * (the other side is slower), --notify=poll the case where neither ever
+ * does.  Each side's window is its part of one round: lines/op is the
+ * distinct lines it touched in a round divided by --batch.
+ */
+static void lockstep_run(struct bench *b)
+{
+	struct ring *r = b->r;
+	bool sleepers = b->opt->eventfd;
+	uint64_t limit = b->opt->ops ? b->opt->ops : LINES_OPS;
+	struct chain *c = malloc(sizeof(*c));
+	struct driver d;
+	int got;
+
+	if (!c)
+		die("out of memory");
+	driver_init(&d, b);
+	b->final = limit;
+	lines_side_begin(LINES_DEV);
+	if (!sleepers)
+		dev_disable_notify(r);
+	lines_side_begin(LINES_DRV);
+	drv_disable_cb(r);
+	while (b->reaped < limit && !drv_error(r) && !dev_error(r)) {
+		uint64_t n = limit - b->sent;
+
+		if (n > b->opt->batch)
+			n = b->opt->batch;
+		if (n > d.nfree)
+			n = d.nfree;
+		lines_side_begin(LINES_DRV);
+		driver_fill(&d, b->sent + n);
+		if (d.pending)
+			driver_publish(&d);
+		if (sleepers)
+			drv_enable_cb(r);
+
+		lines_side_begin(LINES_DEV);
+		if (sleepers)
+			dev_disable_notify(r);
+		while ((got = dev_pop(r, c)) > 0) {
+			device_check(b, c);
+			b->popped++;
+			if (!dev_push(r, c))
+				break;
+			b->pushed++;
+			b->signals += dev_should_signal(r);
+		}
+		if (sleepers && dev_enable_notify(r))
+			die("%s: the device found more after its pass", layout_name[r->layout]);
+		lines_checkpoint(b->pushed);
+
+		lines_side_begin(LINES_DRV);
+		if (sleepers)
+			drv_disable_cb(r);
+		if (!driver_reap(&d)) {
+			b->stalls++;
+			fprintf(stderr, PROG ": %s: a round completed nothing\n",
+				layout_name[r->layout]);
+			break;
+		}
+		lines_checkpoint(b->reaped);
+	}
+	lines_side_end();
+	b->drv_broken = drv_error(r) != NULL;
+	b->dev_broken = dev_error(r) != NULL;
+	free(d.outstanding);
+	free(d.free_slot);
+	free(c);
+}
+#endif
+
+
+#ifdef RINGBENCH_LINES
+
+/* What ringbench_lines.c counted in the run just finished. */
+static void lines_measure(enum layout layout, const struct options *opt, struct lines_figures *lf)
+{
+	uint64_t ops;
+
+	(void)layout;
+	if (!opt->lines && !opt->lines_only)
+		return;
+	lf->valid = true;
+	for (int side = 0; side < LINES_NSIDES; side++) {
+		lines_counted(side, &lf->lines[side], &ops, &lf->windows[side]);
+		lf->per_op[side] = ops ? (double)lf->lines[side] / (double)ops : 0.0;
+	}
+}
+
+#else
+
+/* build/ringbench-lines: next to this binary, wherever we are run from. */
+static bool lines_binary(char *path, size_t size)
+{
+	static const char name[] = "ringbench-lines";
+	ssize_t n = readlink("/proc/self/exe", path, size);
+	char *slash;
+
+	if (n < 0 || (size_t)n >= size)
+		return false;
+	path[n] = '\0';
+	slash = strrchr(path, '/');
+	if (!slash || (size_t)(slash + 1 - path) + sizeof(name) > size)
+		return false;
+	memcpy(slash + 1, name, sizeof(name));
+	return true;
+}
+
+/*
+ * Run ringbench-lines --lines-only on @layout with our options and read its
+ * one line into @lf.  Not getting the figures is only a warning (the
+ * columns say -); errors it found in its own run go into lf->errors.
+ */
+static void lines_measure(enum layout layout, const struct options *opt, struct lines_figures *lf)
+{
+	static bool missing; /* warned already: no ringbench-lines */
+	char path[4096], ring[32], batch[32], qsize[32], notify[32], ops[48],
+		only[] = "--lines-only";
+	char *argv[] = { path, ring, batch, qsize, notify, ops, only, NULL };
+	uint64_t nops, lost, dup, order;
+	posix_spawn_file_actions_t actions;
+	char out[512], name[16];
+	int fds[2], status, err;
+	size_t len = 0;
+	ssize_t n;
+	pid_t pid;
+
+	if (!opt->lines || missing)
+		return;
+	if (!lines_binary(path, sizeof(path)) || access(path, X_OK) != 0) {
+		missing = true;
+		fprintf(stderr, "ringbench: no %s (make builds it): lines/op not measured\n",
+			lines_binary(path, sizeof(path)) ? path
+							 : "ringbench-lines next to ringbench");
+		return;
+	}
+	snprintf(ring, sizeof(ring), "--ring=%s", layout_name[layout]);
+	snprintf(batch, sizeof(batch), "--batch=%u", opt->batch);
+	snprintf(qsize, sizeof(qsize), "--qsize=%u", opt->qsize);
+	snprintf(notify, sizeof(notify), "--notify=%s", opt->eventfd ? "eventfd" : "poll");
+	snprintf(ops, sizeof(ops), "--ops=%" PRIu64,
+		 opt->ops && opt->ops < LINES_OPS ? opt->ops : (uint64_t)LINES_OPS);
+
+	if (pipe2(fds, O_CLOEXEC) < 0)
+		die("pipe: %s", strerror(errno));
+	posix_spawn_file_actions_init(&actions);
+	posix_spawn_file_actions_adddup2(&actions, fds[1], STDOUT_FILENO);
+	err = posix_spawn(&pid, path, &actions, NULL, argv, environ);
+	posix_spawn_file_actions_destroy(&actions);
+	close(fds[1]);
+	if (err) {
+		close(fds[0]);
+		fprintf(stderr, "ringbench: %s: cannot run %s: %s\n", layout_name[layout], path,
+			strerror(err));
+		return;
+	}
+	while (len < sizeof(out) - 1 && (n = read(fds[0], out + len, sizeof(out) - 1 - len)))
+		if (n > 0)
+			len += (size_t)n;
+		else if (errno != EINTR)
+			break;
+	out[len] = '\0';
+	close(fds[0]);
+	while (waitpid(pid, &status, 0) < 0)
+		if (errno != EINTR)
+			die("waitpid: %s", strerror(errno));
+
+	/* It exits 1 after errors in its run, 2 if it could not run at all. */
+	if (!WIFEXITED(status) || WEXITSTATUS(status) > 1 ||
+	    sscanf(out,
+		   "%15s drv-lines/op=%lf dev-lines/op=%lf drv-lines=%" SCNu64 " dev-lines=%" SCNu64
+		   " drv-windows=%" SCNu64 " dev-windows=%" SCNu64 " ops=%" SCNu64 " lost=%" SCNu64
+		   " dup=%" SCNu64 " order=%" SCNu64 " errors=%" SCNu64,
+		   name, &lf->per_op[LINES_DRV], &lf->per_op[LINES_DEV], &lf->lines[LINES_DRV],
+		   &lf->lines[LINES_DEV], &lf->windows[LINES_DRV], &lf->windows[LINES_DEV], &nops,
+		   &lost, &dup, &order, &lf->errors) != 12 ||
+	    strcmp(name, layout_name[layout]) != 0) {
+		if (WIFSIGNALED(status))
+			fprintf(stderr, "ringbench: %s: ringbench-lines killed by signal %d\n",
+				layout_name[layout], WTERMSIG(status));
+		else
+			fprintf(stderr,
+				"ringbench: %s: ringbench-lines exited %d without figures\n",
+				layout_name[layout], WEXITSTATUS(status));
+		lf->errors = 0;
+		return;
+	}
+	lf->valid = true;
+	if (lf->errors)
+		fprintf(stderr,
+			"ringbench: %s: ringbench-lines counted %" PRIu64 " errors in its %" PRIu64
+			" ops (lost %" PRIu64 ", dup %" PRIu64 ", order %" PRIu64 ")\n",
+			layout_name[layout], lf->errors, nops, lost, dup, order);
+}
+
+#endif
+
+static void print_lines(const struct lines_figures *lf, enum lines_side side)
+{
+	if (lf->valid)
+		printf(" %12.3f", lf->per_op[side]);
+	else
+		printf(" %12s", "-");
+}
+
 /* ---- one layout, start to finish -------------------------------------- */
 
-/* Returns the number of errors. */
+/* Returns the number of errors (ringbench-lines' included). */
 static uint64_t bench_layout(enum layout layout, const struct options *opt)
 {
 	struct ring r;
 	struct bench b = { .r = &r, .opt = opt, .kick_fd = -1, .call_fd = -1 };
+	struct lines_figures lf = { .valid = false };
 	uint64_t lost, errors;
 	pthread_t device;
+	size_t ring_bytes;
+	uint16_t size;
 	double ops;
 
 	ring_init(&r, layout, opt->qsize);
+	lines_watch_ring(r.ram + RING_GPA, r.ring_bytes);
 	b.final = opt->ops ? opt->ops : UINT64_MAX;
 	if (opt->eventfd) {
 		b.kick_fd = eventfd(0, EFD_CLOEXEC);
@@ -650,40 +970,65 @@ static uint64_t bench_layout(enum layout layout, const struct options *opt)
 		if (b.kick_fd < 0 || b.call_fd < 0)
 			die("eventfd: %s", strerror(errno));
 	}
+#ifdef RINGBENCH_LINES
+	if (opt->lines_only) {
+		lockstep_run(&b);
+		goto ran;
+	}
+#endif
 	if (pthread_create(&device, NULL, device_main, &b) != 0)
 		die("cannot start the device thread");
 	driver_run(&b);
 	pthread_join(device, NULL);
+#ifdef RINGBENCH_LINES
+ran:
+#endif
 
 	if (drv_error(&r))
-		fprintf(stderr, "ringbench: %s: driver: %s\n", layout_name[layout], drv_error(&r));
+		fprintf(stderr, PROG ": %s: driver: %s\n", layout_name[layout], drv_error(&r));
 	if (dev_error(&r))
-		fprintf(stderr, "ringbench: %s: device: %s\n", layout_name[layout], dev_error(&r));
+		fprintf(stderr, PROG ": %s: device: %s\n", layout_name[layout], dev_error(&r));
 	if (b.bad_chain || b.bad_len)
 		fprintf(stderr,
-			"ringbench: %s: %" PRIu64
-			" chains not one 64-byte readable segment, %" PRIu64
-			" reaped with written != 0\n",
+			PROG ": %s: %" PRIu64 " chains not one 64-byte readable segment, %" PRIu64
+			     " reaped with written != 0\n",
 			layout_name[layout], b.bad_chain, b.bad_len);
 
 	/* Lost: sent and never reaped (the device counted any it skipped as out of order). */
 	lost = b.sent - b.reaped;
 	errors = lost + b.dup + b.order + b.bad_chain + b.bad_len + b.stalls + b.drv_broken +
 		 b.dev_broken;
-	ops = b.reaped ? (double)b.reaped : 1.0;
-	printf("%-7s %6u %10" PRIu64 " %12.0f %9.4f %11.4f %9.10g %11zu %6" PRIu64 " %6" PRIu64
-	       " %6" PRIu64 " %7" PRIu64 "\n",
-	       layout_name[layout], r.size, b.reaped, b.secs > 0 ? b.reaped / b.secs : 0.0,
-	       b.kicks / ops, b.signals / ops, b.popped ? (double)b.descs / b.popped : 0.0,
-	       r.ring_bytes, lost, b.dup, b.order, errors);
-	fflush(stdout);
-
+	size = r.size;
+	ring_bytes = r.ring_bytes;
 	if (b.kick_fd >= 0)
 		close(b.kick_fd);
 	if (b.call_fd >= 0)
 		close(b.call_fd);
 	ring_destroy(&r);
-	return errors;
+
+	lines_measure(layout, opt, &lf);
+	if (opt->lines_only) {
+		printf("%s drv-lines/op=%.6f dev-lines/op=%.6f drv-lines=%" PRIu64
+		       " dev-lines=%" PRIu64 " drv-windows=%" PRIu64 " dev-windows=%" PRIu64
+		       " ops=%" PRIu64 " lost=%" PRIu64 " dup=%" PRIu64 " order=%" PRIu64
+		       " errors=%" PRIu64 "\n",
+		       layout_name[layout], lf.per_op[LINES_DRV], lf.per_op[LINES_DEV],
+		       lf.lines[LINES_DRV], lf.lines[LINES_DEV], lf.windows[LINES_DRV],
+		       lf.windows[LINES_DEV], b.reaped, lost, b.dup, b.order, errors);
+		fflush(stdout);
+		return errors;
+	}
+
+	ops = b.reaped ? (double)b.reaped : 1.0;
+	printf("%-7s %6u %10" PRIu64 " %12.0f %9.4f %11.4f %9.10g %11zu", layout_name[layout], size,
+	       b.reaped, b.secs > 0 ? b.reaped / b.secs : 0.0, b.kicks / ops, b.signals / ops,
+	       b.popped ? (double)b.descs / b.popped : 0.0, ring_bytes);
+	print_lines(&lf, LINES_DRV);
+	print_lines(&lf, LINES_DEV);
+	printf(" %6" PRIu64 " %6" PRIu64 " %6" PRIu64 " %7" PRIu64 "\n", lost, b.dup, b.order,
+	       errors);
+	fflush(stdout);
+	return errors + lf.errors;
 }
 
 /* ---- options ---------------------------------------------------------- */
@@ -692,7 +1037,14 @@ static void usage(void)
 {
 	fprintf(stderr,
 		"usage: ringbench [--ring=draft3|split|packed|all] [--batch=N] [--qsize=N]\n"
-		"                 [--notify=poll|eventfd] [--secs=N] [--ops=N]\n");
+		"                 [--notify=poll|eventfd] [--secs=N] [--ops=N] [--lines=on|off]\n"
+		"       ringbench-lines [the same options] [--lines-only]\n"
+		"\n"
+		"--lines=off leaves out drv-lines/op and dev-lines/op, the cache lines of\n"
+		"ring memory each side touches per op, which ringbench gets by running\n"
+		"ringbench-lines (next to it) on at most %u ops.  --lines-only: print\n"
+		"one line of key=value per layout instead of the table.\n",
+		LINES_OPS);
 	exit(2);
 }
 
@@ -717,13 +1069,19 @@ static void parse_options(int argc, char **argv, struct options *opt)
 		{ "notify", required_argument, NULL, 'n' },
 		{ "secs", required_argument, NULL, 's' },
 		{ "ops", required_argument, NULL, 'o' },
+		{ "lines", required_argument, NULL, 'l' },
+#ifdef RINGBENCH_LINES
+		{ "lines-only", no_argument, NULL, 'L' },
+#endif
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *ring = "all";
 	int ch;
 
-	*opt = (struct options){ .batch = 1, .qsize = 256, .eventfd = true, .secs = 2 };
+	*opt = (struct options){
+		.batch = 1, .qsize = 256, .eventfd = true, .secs = 2, .lines = true
+	};
 	while ((ch = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
 		switch (ch) {
 		case 'r':
@@ -751,6 +1109,17 @@ static void parse_options(int argc, char **argv, struct options *opt)
 		case 'o':
 			opt->ops = parse_number("ops", optarg, 1, UINT64_MAX - 1);
 			break;
+		case 'l':
+			if (strcmp(optarg, "on") == 0)
+				opt->lines = true;
+			else if (strcmp(optarg, "off") == 0)
+				opt->lines = false;
+			else
+				die("--lines=%s: expected on or off", optarg);
+			break;
+		case 'L':
+			opt->lines_only = true;
+			break;
 		default:
 			usage();
 		}
@@ -769,9 +1138,10 @@ int main(int argc, char **argv)
 	uint64_t errors = 0;
 
 	parse_options(argc, argv, &opt);
-	printf("%-7s %6s %10s %12s %9s %11s %9s %11s %6s %6s %6s %7s\n", "layout", "qsize", "ops",
-	       "ops/s", "kicks/op", "signals/op", "descs/op", "ring-bytes", "lost", "dup", "order",
-	       "errors");
+	if (!opt.lines_only)
+		printf("%-7s %6s %10s %12s %9s %11s %9s %11s %12s %12s %6s %6s %6s %7s\n", "layout",
+		       "qsize", "ops", "ops/s", "kicks/op", "signals/op", "descs/op", "ring-bytes",
+		       "drv-lines/op", "dev-lines/op", "lost", "dup", "order", "errors");
 	for (int i = 0; i < NLAYOUTS; i++)
 		if (opt.run[i])
 			errors += bench_layout(i, &opt);
