@@ -813,7 +813,6 @@ static void lockstep_run(struct bench *b)
 }
 #endif
 
-
 #ifdef RINGBENCH_LINES
 
 /* What ringbench_lines.c counted in the run just finished. */
