@@ -110,11 +110,11 @@ static void print_us(const char *label, uint64_t ns)
 /*
  * Fill @r with the next request: a FLUSH when flush=N says one is due,
  * else the next read or write.  Returns false when the run is over.
+ * Nothing is counted until submitted() says the queue took it.
  */
 static bool next_request(struct bench *b, struct blk_req *r, uint64_t now)
 {
 	if (b->flush_every && b->since_flush == b->flush_every) {
-		b->since_flush = 0;
 		r->type = BLK_T_FLUSH;
 		r->sector = 0;
 		r->len = 0;
@@ -125,9 +125,17 @@ static bool next_request(struct bench *b, struct blk_req *r, uint64_t now)
 	r->type = b->pattern == RANDWRITE ? BLK_T_WRITE : BLK_T_READ;
 	r->sector = next_block(b) * (b->bs / LG_SECTOR_SIZE);
 	r->len = b->bs;
-	b->submitted++;
-	b->since_flush++;
 	return true;
+}
+
+static void submitted(struct bench *b, const struct blk_req *r)
+{
+	if (r->type == BLK_T_FLUSH) {
+		b->since_flush = 0;
+	} else {
+		b->submitted++;
+		b->since_flush++;
+	}
 }
 
 /* The latency distribution, for plots: "pP=US" at fixed percentiles. */
@@ -196,6 +204,7 @@ int cmd_blkbench(int argc, char **argv)
 	for (uint64_t i = 0; i < b.qd && next_request(&b, &reqs[i], start); i++) {
 		if (blk_submit(b.bd, &reqs[i]))
 			break;
+		submitted(&b, &reqs[i]);
 		inflight++;
 	}
 	blk_kick(b.bd);
@@ -220,8 +229,11 @@ int cmd_blkbench(int argc, char **argv)
 				if (nsamples < MAX_SAMPLES)
 					lat[nsamples++] = now - r->submit_tsc;
 			}
-			if (next_request(&b, r, now) && blk_submit(b.bd, r) == 0)
+			/* A full queue (qd above its size) leaves this slot idle. */
+			if (next_request(&b, r, now) && blk_submit(b.bd, r) == 0) {
+				submitted(&b, r);
 				inflight++;
+			}
 		} while ((r = blk_reap(b.bd)));
 		blk_kick(b.bd);
 	}

@@ -189,6 +189,30 @@ def flush_count(t):
     expect(b["errors"] == 0 and b["unsupported"] == 0, f"errors: {b}", res)
 
 
+@case("blkbench-flush", layouts=True)
+def blkbench_flush(t):
+    """blkbench randwrite flush=10 pct: 100 writes, a FLUSH after every 10
+    (the device counts 100 writes and 10 flushes), and a percentile line
+    whose 19 latencies never decrease."""
+    img, _ = t.raw_image()
+    res, stats = t.boot_stats("blkbench randwrite bs=4K qd=4 count=100 flush=10 pct",
+                              blocks=[img])
+    m = re.search(r"^blkbench randwrite bs=4096 qd=4: (\d+) ops in .*, (\d+) flushes, "
+                  r"(\d+) errors$", res.out, re.M)
+    expect(m is not None, "no blkbench result line with flushes", res)
+    expect((int(m[1]), int(m[2]), int(m[3])) == (100, 10, 0),
+           f"{m[1]} ops, {m[2]} flushes, {m[3]} errors: expected 100, 10, 0", res)
+    b = stats.blk["blk0"]
+    expect(b["writes"] == 100 and b["flushes"] == 10, f"device counted {b}", res)
+    p = re.search(r"^blkbench latency us:((?: p[0-9.]+=[0-9.]+)+)$", res.out, re.M)
+    expect(p is not None, "no percentile line", res)
+    pairs = re.findall(r"p([0-9.]+)=([0-9.]+)", p[1])
+    expect([k for k, _ in pairs][:3] == ["0", "1", "2"] and pairs[-1][0] == "100" and
+           len(pairs) == 19, f"percentiles {pairs}", res)
+    values = [float(v) for _, v in pairs]
+    expect(values == sorted(values) and values[0] > 0, f"latencies {values}", res)
+
+
 # ---------------------------------------------------------------------------
 # 7. Many requests in flight
 
