@@ -692,8 +692,11 @@ def update_doc(doc, out, md, svgs):
     os.makedirs(pics, exist_ok=True)
     for name, _ in svgs:
         shutil.copy(os.path.join(out, name), os.path.join(pics, name))
-    body = md.replace("](", "](compare/").replace("# lguest-compare:", "### Run of")
-    body = re.sub(r"^(#+) ", lambda m: "#" * min(len(m[1]) + 2, 6) + " ", body, flags=re.M)
+    # Under the document's "## Results": the title becomes a line, the
+    # sections go one level down.
+    body = md.replace("](", "](compare/")
+    body = re.sub(r"^# lguest-compare: (.*)$", r"Run of \1:", body, flags=re.M)
+    body = re.sub(r"^(##+) ", lambda m: "#" * min(len(m[1]) + 1, 6) + " ", body, flags=re.M)
     head, rest = text.split(begin, 1)
     text = head + begin + "\n" + body.strip() + "\n" + end + rest.split(end, 1)[1]
     with open(doc, "w") as f:
