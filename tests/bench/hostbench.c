@@ -148,6 +148,10 @@ int main(int argc, char **argv)
 	}
 	w = calloc(qd, sizeof(*w));
 	lat = calloc(count, sizeof(*lat));
+	if (!w || !lat) {
+		fprintf(stderr, "hostbench: out of memory\n");
+		return 1;
+	}
 	total = 0;
 	for (uint64_t i = 0; i < qd; i++) {
 		w[i] = (struct worker){ .fd = fd,
@@ -180,5 +184,10 @@ int main(int argc, char **argv)
 		printf("hostbench flushes: %lu\n", flushes);
 	if (pct)
 		print_percentiles(lat, count);
+	for (uint64_t i = 0; i < qd; i++)
+		free(w[i].buf);
+	free(w);
+	free(lat);
+	close(fd);
 	return 0;
 }

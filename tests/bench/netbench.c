@@ -82,13 +82,17 @@ static int send_window(const char *addr, const char *port, long count, long size
 	long next = 0, done = 0, lost = 0;
 	uint64_t start;
 
+	int status;
+
 	if (!rtt || !sent || size < 8 || size > 65000 || window < 1 || count < 1) {
 		fprintf(stderr, "netbench: bad arguments\n");
-		return 2;
+		status = 2;
+		goto out;
 	}
 	if (connect(fd, (struct sockaddr *)&sin, sizeof(sin)) < 0) {
 		perror("netbench: connect");
-		return 1;
+		status = 1;
+		goto out;
 	}
 	start = now_ns();
 	while (done + lost < count) {
@@ -120,6 +124,11 @@ static int send_window(const char *addr, const char *port, long count, long size
 		uint64_t *got = calloc((size_t)done + 1, sizeof(*got));
 		long n = 0;
 
+		if (!got) {
+			fprintf(stderr, "netbench: out of memory\n");
+			status = 1;
+			goto out;
+		}
 		for (long i = 0; i < count; i++) {
 			if (rtt[i])
 				got[n++] = rtt[i];
@@ -129,8 +138,14 @@ static int send_window(const char *addr, const char *port, long count, long size
 		       count, done, n ? got[n / 2] / 1e3 : 0.0,
 		       n ? got[(n * 99) / 100 < n ? (n * 99) / 100 : n - 1] / 1e3 : 0.0,
 		       (double)done / secs);
+		free(got);
 	}
-	return done == count ? 0 : 1;
+	status = done == count ? 0 : 1;
+out:
+	free(rtt);
+	free(sent);
+	close(fd);
+	return status;
 }
 
 int main(int argc, char **argv)
