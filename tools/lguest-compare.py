@@ -410,11 +410,21 @@ def spread(s, k):
     return f"{fnum(s['median'][k])} ({fnum(s['min'][k])}–{fnum(s['max'][k])})"
 
 
-def ratio(a, b, k):
-    try:
-        return f"{a['median'][k] / b['median'][k]:.2f}"
-    except (KeyError, ZeroDivisionError, TypeError):
-        return "-"
+def paired_ratios(runs, host_runs):
+    """Guest / host, repeat by repeat (each repeat measures the host just
+    before its guest cells, so a slow minute hits both), summarized:
+    {figure: {median, min, max}}."""
+    out = {}
+    for k in ("iops", "mbps", "p50_us", "pps", "rtt_p50_us"):
+        r = [g[k] / h[k] for g, h in zip(runs, host_runs) if g and h and h.get(k) and k in g]
+        if r:
+            out[k] = dict(median=statistics.median(r), min=min(r), max=max(r))
+    return out
+
+
+def ratio(c, k):
+    r = c["ratio_to_host"].get(k)
+    return f"{r['median']:.2f}" if r else "-"
 
 
 def table(head, rows):
@@ -432,7 +442,8 @@ def markdown(res, svgs):
           f"{m['machine']['memory']}, Linux {m['machine']['kernel']}, "
           f"KVM modules {', '.join(m['machine']['kvm_modules']) or 'none'}",
           f"- {m['repeats']} repeat(s) per cell, interleaved; figures are the median "
-          f"(min–max). Ratios divide the guest's median by the host's median.",
+          f"(min–max). A ratio is the median over the repeats of guest / host, each repeat "
+          f"against the host baseline measured just before it.",
           f"- block image: {m['image_mib']} MiB of random data in the page cache, "
           f"guest memory {GUEST_MEM}", ""]
     md += ["## Block: guest `blkbench` against host `hostbench`", "",
@@ -452,7 +463,7 @@ def markdown(res, svgs):
             if c["kind"] != "block" or c["workload"] != w["name"]:
                 continue
             s = c["summary"]
-            rows.append([c["layout"], c["notify"], spread(s, "iops"), ratio(s, hs, "iops"),
+            rows.append([c["layout"], c["notify"], spread(s, "iops"), ratio(c, "iops"),
                          fnum(s["median"].get("p50_us")), fnum(s["median"].get("p99_us")),
                          fnum(s["median"].get("notifies_per_op"), 3),
                          fnum(s["median"].get("notify_skipped_per_op"), 3),
@@ -478,10 +489,10 @@ def markdown(res, svgs):
                 if c["kind"] != "net" or c["workload"] != w["name"]:
                     continue
                 s = c["summary"]
-                rows.append([c["layout"], spread(s, "pps"), ratio(s, hs, "pps"),
+                rows.append([c["layout"], spread(s, "pps"), ratio(c, "pps"),
                              fnum(s["median"].get("rtt_p50_us")),
                              fnum(s["median"].get("rtt_p99_us")),
-                             ratio(s, hs, "rtt_p50_us"),
+                             ratio(c, "rtt_p50_us"),
                              fnum(s["median"].get("notifies_per_op"), 3),
                              fnum(s["median"].get("notify_skipped_per_op"), 3),
                              fnum(s["median"].get("signals_per_op"), 3),
@@ -797,11 +808,8 @@ def main():
         for name, runs in net_host.items():
             res["host"]["net"][name] = dict(runs=runs, summary=summarize(runs))
     for c in res["cells"]:
-        hs = res["host"][c["kind"]].get(c["workload"], {}).get("summary", {}).get("median", {})
-        cm = c["summary"]["median"]
-        c["ratio_to_host"] = {k: cm[k] / hs[k] for k in ("iops", "mbps", "p50_us", "pps",
-                                                          "rtt_p50_us")
-                              if k in cm and hs.get(k)}
+        host_runs = res["host"][c["kind"]].get(c["workload"], {}).get("runs", [])
+        c["ratio_to_host"] = paired_ratios(c["runs"], host_runs)
     res["failures"] = R.failures
     res["meta"]["wall_s"] = round(time.monotonic() - t_start, 1)
 

@@ -45,7 +45,7 @@ def _check_json(res, data, net):
         if not w.startswith("randwrite"):
             expect(med["descs_per_op"] == 3, f"{w} {lay} {p}: {med['descs_per_op']} descs/req",
                    res)
-        expect(c["ratio_to_host"].get("iops", 0) > 0, f"{w} {lay} {p}: no ratio to host", res)
+        expect(c["ratio_to_host"].get("iops", {}).get("median", 0) > 0, f"{w} {lay} {p}: no ratio to host", res)
         expect(len(med.get("pct_us", {})) >= 10, f"{w} {lay} {p}: no latency percentiles", res)
     for w in BLOCK:
         h = data["host"]["block"].get(w)
