@@ -333,6 +333,25 @@ class Runner:
 # Summaries
 
 
+def merge_ringbench(cfg, runs):
+    """ringbench tables from several runs: per layout, each column's median
+    (and its spread in "summary"); the lines columns are exact anyway."""
+    rows = []
+    for layout in LAYOUTS:
+        mine = [row for r in runs for row in r["rows"] if row.get("layout") == layout]
+        if not mine:
+            continue
+        sm = summarize([{k: v for k, v in row.items() if isinstance(v, (int, float))}
+                        for row in mine])
+        row = dict(sm["median"], layout=layout, summary=sm)
+        for k in ("errors", "lost", "dup", "order"):    # any error in any run counts
+            if k in sm["max"]:
+                row[k] = sm["max"][k]
+        rows.append(row)
+    return dict(notify=cfg["notify"], batch=cfg["batch"], columns=runs[0]["columns"],
+                runs=len(runs), rows=rows)
+
+
 def summarize(runs):
     """median/min/max of every numeric figure over the runs that worked."""
     runs = [r for r in runs if r]
@@ -509,10 +528,15 @@ def markdown(res, svgs):
                "buffer, counted by an instrumented build in lock-step rounds of --batch "
                "buffers (tests/bench/ringbench_lines.c).", ""]
         for rb in res["ringbench"]:
-            cols = [c for c in rb["columns"] if c not in ("lost", "dup", "order")]
-            md += [f"`--notify={rb['notify']} --batch={rb['batch']}`", "",
-                   table(cols, [[fnum(r[c]) if isinstance(r.get(c), (int, float))
-                                 else r.get(c, "-") for c in cols] for r in rb["rows"]]), ""]
+            cols = [c for c in rb["columns"] if c not in ("lost", "dup", "order", "ops")]
+            rows = []
+            for r in rb["rows"]:
+                rows.append([r["layout"] if c == "layout" else
+                             spread(r["summary"], c) if c == "ops/s" else
+                             fnum(r[c]) if isinstance(r.get(c), (int, float)) else "-"
+                             for c in cols])
+            md += [f"`--notify={rb['notify']} --batch={rb['batch']}`, {rb['runs']} run(s):", "",
+                   table(cols, rows), ""]
     if res["boot"]:
         md += ["## Boot to exit", "",
                table(["ring", "ms"], [[b["layout"], spread(b["summary"], "boot_ms")]
@@ -786,10 +810,16 @@ def main():
                         f"rtt p50 {fig['rtt_p50_us']:8.1f} us")
     if net_skip:
         log(f"network left out: {net_skip}")
-    for cfg in RINGBENCH:
-        rb = R.attempt(f"ringbench {cfg}", R.ringbench, cfg)
-        if rb:
-            res["ringbench"].append(rb)
+    # The timed ringbench runs are short and as noisy as the rest: three
+    # repeats each (one with --quick), interleaved like the VM cells.
+    rb_runs = [[] for _ in RINGBENCH]
+    for _ in range(min(repeats, 3)):
+        for i, cfg in enumerate(RINGBENCH):
+            rb_runs[i].append(R.attempt(f"ringbench {cfg}", R.ringbench, cfg))
+    for cfg, runs in zip(RINGBENCH, rb_runs):
+        runs = [r for r in runs if r]
+        if runs:
+            res["ringbench"].append(merge_ringbench(cfg, runs))
     log("ringbench done")
     for lay in LAYOUTS:
         runs = R.attempt(f"boot {lay}", R.boot, lay, 3 if args.quick else 10)
