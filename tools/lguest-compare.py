@@ -685,7 +685,7 @@ def plot_net(res, d):
         # One colour per series, as in the block plots (linetypes 1-4).
         gp += (f"set title '{title}'\nset ylabel '{unit}'\n"
                f"plot '{fn}' using 0:2:($0 + 1):xtic(1) with boxes lc variable, "
-               f"'' using 0:2:3:4 with yerrorbars lc rgb '#000000' pt -1\n")
+               f"'' using 0:2:3:4 with yerrorbars lc rgb '#000000' pt 7 ps 0.3\n")
     return [("net", gp + "unset multiplot\n", "Network round trip and packet rate")]
 
 
