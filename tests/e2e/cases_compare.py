@@ -32,6 +32,8 @@ def _check_json(res, data, net):
     block = {(c["workload"], c["layout"], c["notify"]): c for c in data["cells"]
              if c["kind"] == "block"}
     want = {(w, lay, p) for w in BLOCK for lay in LAYOUTS for p in ("ioeventfd", "exit")}
+    nblock = sum(c["kind"] == "block" for c in data["cells"])
+    expect(nblock == len(want), f"{nblock} block rows for {len(want)} cells", res)
     expect(set(block) == want, f"block cells {sorted(set(block) ^ want)} missing or extra", res)
     for (w, lay, p), c in block.items():
         _positive(c, ("iops", "mbps", "p50_us", "p99_us", "signals_per_op", "descs_per_op",
@@ -54,6 +56,8 @@ def _check_json(res, data, net):
     nets = {(c["workload"], c["layout"]): c for c in data["cells"] if c["kind"] == "net"}
     if net:
         want = {(w, lay) for w in NET for lay in LAYOUTS}
+        nnet = sum(c["kind"] == "net" for c in data["cells"])
+        expect(nnet == len(want), f"{nnet} net rows for {len(want)} cells", res)
         expect(set(nets) == want, f"net cells {sorted(set(nets) ^ want)} missing or extra", res)
         for c in nets.values():
             _positive(c, ("pps", "rtt_p50_us", "signals_per_op", "descs_per_op"), res)
