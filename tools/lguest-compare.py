@@ -400,6 +400,30 @@ def git_commit():
 
 
 # ---------------------------------------------------------------------------
+# Looking things up in the results
+
+NO_SUMMARY = dict(n=0, median={})
+
+
+def cells_of(res, kind, workload):
+    return [c for c in res["cells"] if (c["kind"], c["workload"]) == (kind, workload)]
+
+
+def cell(res, kind, workload, layout, notify=None):
+    """The summary of one cell (any notify path if NOTIFY is None), or None."""
+    for c in cells_of(res, kind, workload):
+        if c["layout"] == layout and (notify is None or c.get("notify") == notify):
+            return c["summary"]
+    return None
+
+
+def host(res, kind, workload):
+    """The summary of a host baseline, or None."""
+    h = res["host"][kind].get(workload)
+    return h["summary"] if h else None
+
+
+# ---------------------------------------------------------------------------
 # results.md
 
 
@@ -470,17 +494,14 @@ def markdown(res, svgs):
            "guest did not send because the device said it was awake, exits are all vCPU "
            "exits (NOTIFY, WAIT ...), descs are ring descriptors walked.", ""]
     for w in BLOCK:
-        host = res["host"]["block"].get(w["name"])
-        hs = host["summary"] if host else dict(n=0, median={})
+        hs = host(res, "block", w["name"]) or NO_SUMMARY
         call = "pwrite" if w["pattern"] == "randwrite" else "pread"
         md += [f"### {w['title']}", "",
                f"Host {call}: "
                f"{spread(hs, 'iops')} IOPS, p50 {fnum(hs['median'].get('p50_us'))} µs, "
                f"p99 {fnum(hs['median'].get('p99_us'))} µs.", ""]
         rows = []
-        for c in res["cells"]:
-            if c["kind"] != "block" or c["workload"] != w["name"]:
-                continue
+        for c in cells_of(res, "block", w["name"]):
             s = c["summary"]
             rows.append([c["layout"], c["notify"], spread(s, "iops"), ratio(c, "iops"),
                          fnum(s["median"].get("p50_us")), fnum(s["median"].get("p99_us")),
@@ -497,16 +518,13 @@ def markdown(res, svgs):
         md += ["## Network: guest `udpsend` through a tap against host `netbench` over veth",
                "", "Per packet counts both buffers (out through tx, back through rx).", ""]
         for w in NET:
-            host = res["host"]["net"].get(w["name"])
-            hs = host["summary"] if host else dict(n=0, median={})
+            hs = host(res, "net", w["name"]) or NO_SUMMARY
             md += [f"### {w['title']}", "",
                    f"Host veth: {spread(hs, 'pps')} packets/s, round trip p50 "
                    f"{fnum(hs['median'].get('rtt_p50_us'))} µs, p99 "
                    f"{fnum(hs['median'].get('rtt_p99_us'))} µs.", ""]
             rows = []
-            for c in res["cells"]:
-                if c["kind"] != "net" or c["workload"] != w["name"]:
-                    continue
+            for c in cells_of(res, "net", w["name"]):
                 s = c["summary"]
                 rows.append([c["layout"], spread(s, "pps"), ratio(c, "pps"),
                              fnum(s["median"].get("rtt_p50_us")),
@@ -565,19 +583,6 @@ SERIES = list(LAYOUTS) + ["host"]
 
 def q(s):
     return '"' + s.replace('"', "'") + '"'
-
-
-def cell(res, kind, workload, layout, notify=None):
-    for c in res["cells"]:
-        if (c["kind"], c["workload"], c["layout"]) == (kind, workload, layout) and \
-                (notify is None or c.get("notify") == notify):
-            return c["summary"]
-    return None
-
-
-def host(res, kind, workload):
-    h = res["host"][kind].get(workload)
-    return h["summary"] if h else None
 
 
 def triple(s, k):

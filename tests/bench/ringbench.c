@@ -1059,6 +1059,16 @@ static uint64_t parse_number(const char *opt, const char *s, uint64_t min, uint6
 	return v;
 }
 
+/* --OPT=S, one of two words: true for @yes, false for @no. */
+static bool parse_choice(const char *opt, const char *s, const char *yes, const char *no)
+{
+	if (strcmp(s, yes) == 0)
+		return true;
+	if (strcmp(s, no) != 0)
+		die("--%s=%s: expected %s or %s", opt, s, yes, no);
+	return false;
+}
+
 static void parse_options(int argc, char **argv, struct options *opt)
 {
 	static const struct option longopts[] = {
@@ -1095,12 +1105,7 @@ static void parse_options(int argc, char **argv, struct options *opt)
 				die("--qsize=%s: must be a power of two", optarg);
 			break;
 		case 'n':
-			if (strcmp(optarg, "eventfd") == 0)
-				opt->eventfd = true;
-			else if (strcmp(optarg, "poll") == 0)
-				opt->eventfd = false;
-			else
-				die("--notify=%s: expected poll or eventfd", optarg);
+			opt->eventfd = parse_choice("notify", optarg, "eventfd", "poll");
 			break;
 		case 's':
 			opt->secs = parse_number("secs", optarg, 1, 3600);
@@ -1109,12 +1114,7 @@ static void parse_options(int argc, char **argv, struct options *opt)
 			opt->ops = parse_number("ops", optarg, 1, UINT64_MAX - 1);
 			break;
 		case 'l':
-			if (strcmp(optarg, "on") == 0)
-				opt->lines = true;
-			else if (strcmp(optarg, "off") == 0)
-				opt->lines = false;
-			else
-				die("--lines=%s: expected on or off", optarg);
+			opt->lines = parse_choice("lines", optarg, "on", "off");
 			break;
 		case 'L':
 			opt->lines_only = true;
