@@ -390,13 +390,13 @@ def machine():
 
 
 def git_commit():
-    repo = os.path.dirname(HERE) if os.path.basename(HERE) == "tools" else os.getcwd()
-    r = run(["git", "-C", repo, "rev-parse", "HEAD"])
+    """The commit of the tree this program came from (tools/ or its build
+    directory are both inside it), and whether tracked files differ from it."""
+    r = run(["git", "-C", HERE, "rev-parse", "HEAD"])
     if r.returncode:
-        r = run(["git", "rev-parse", "HEAD"])
-    commit = r.stdout.strip() or "unknown"
-    dirty = bool(run(["git", "status", "--porcelain", "--untracked-files=no"]).stdout.strip())
-    return commit, dirty
+        return "unknown", False
+    status = run(["git", "-C", HERE, "status", "--porcelain", "--untracked-files=no"])
+    return r.stdout.strip(), bool(status.stdout.strip())
 
 
 # ---------------------------------------------------------------------------
