@@ -33,7 +33,9 @@ GUEST_CFLAGS := -std=gnu11 -O2 -g -Wall -Wextra -Werror \
 GUEST_LDFLAGS := -nostdlib -static -no-pie -Wl,-T,guest/guest.ld \
 	-Wl,--build-id=none -Wl,-z,noexecstack -Wl,-z,max-page-size=4096
 
-LAUNCHER_SRCS := $(sort $(shell find launcher -name '*.c'))
+# launcher/process/stub/ is not launcher code: it is the process backend's
+# sandboxed child, a separate freestanding program (stub.mk).
+LAUNCHER_SRCS := $(sort $(shell find launcher -name '*.c' -not -path 'launcher/process/stub/*'))
 LAUNCHER_OBJS := $(LAUNCHER_SRCS:%.c=$(BUILD)/host/%.o)
 GUEST_SRCS := $(sort $(shell find guest -name '*.c' -o -name '*.S'))
 GUEST_OBJS := $(patsubst %,$(BUILD)/guest/%.o,$(basename $(GUEST_SRCS)))
@@ -44,6 +46,7 @@ test_ext2_SRCS := guest/fs/ext2.c
 test_loader_SRCS := launcher/loader.c launcher/log.c
 test_guestlib_SRCS := guest/lib/format.c guest/lib/crc32.c guest/lib/parse.c guest/lib/sort.c
 test_options_SRCS := launcher/options.c launcher/log.c
+test_fault_SRCS := launcher/process/fault.c launcher/guest_mem.c
 test_split_SRCS := guest/ring/split_drv.c launcher/ring/split_dev.c launcher/guest_mem.c
 test_packed_SRCS := guest/ring/packed_drv.c launcher/ring/packed_dev.c launcher/guest_mem.c
 test_net_SRCS := guest/net/checksum.c guest/net/addr.c guest/net/iface.c guest/net/ethernet.c \
@@ -51,7 +54,7 @@ test_net_SRCS := guest/net/checksum.c guest/net/addr.c guest/net/iface.c guest/n
 	guest/lib/format.c guest/lib/parse.c guest/lib/sort.c tests/unit/net_fake.c
 UNIT_TESTS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(wildcard tests/unit/test_*.c))
 
-all: $(BUILD)/lguest $(BUILD)/guest.elf $(BUILD)/hostbench $(BUILD)/netbench $(BUILD)/ringbench \
+all: $(BUILD)/lguest $(BUILD)/lguest-stub $(BUILD)/guest.elf $(BUILD)/hostbench $(BUILD)/netbench $(BUILD)/ringbench \
 	$(BUILD)/lguest-trace $(BUILD)/lguest-compare $(UNIT_TESTS)
 
 # The trace drawing tool and the layout comparison are Python scripts
@@ -120,6 +123,9 @@ $(BUILD)/host/%.o: %.c
 	@echo "  CC      $<"
 	$(Q)$(CC) $(HOST_CFLAGS) -MMD -MP -c -o $@ $<
 
+# The process backend's stub: build/lguest-stub, next to build/lguest.
+include launcher/process/stub/stub.mk
+
 $(BUILD)/guest.elf: $(GUEST_OBJS) guest/guest.ld
 	@echo "  LD      $@"
 	$(Q)$(CC) $(GUEST_CFLAGS) $(GUEST_LDFLAGS) -o $@ $(GUEST_OBJS) -lgcc
@@ -151,7 +157,7 @@ $(BUILD)/tests/%: tests/unit/%.c $$(patsubst %.c,$(BUILD)/host/%.o,$$($$*_SRCS))
 $(BUILD)/demo.img: $(shell find images/demo) images/mkimage.sh
 	$(Q)sh images/mkimage.sh images/demo $@
 
-run: deps $(BUILD)/lguest $(BUILD)/guest.elf $(BUILD)/demo.img
+run: deps $(BUILD)/lguest $(BUILD)/lguest-stub $(BUILD)/guest.elf $(BUILD)/demo.img
 	$(BUILD)/lguest --block=$(BUILD)/demo.img $(BUILD)/guest.elf -- 'ls /; cat /README.txt'
 
 check: deps all

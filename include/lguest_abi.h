@@ -23,21 +23,45 @@
 #define LG_PAGE_SIZE  (1UL << LG_PAGE_SHIFT)
 
 /*
- * Hypercalls are port writes.  On this platform no hypercall instruction
- * reaches userspace (see PLATFORM.md), but an `out` to a port exits to the
- * launcher, which reads the arguments from the synced registers.
+ * Hypercalls.  The guest never executes a hypercall instruction itself: it
+ * `call`s an entry in the *hypercall page* whose address the launcher puts
+ * in the boot parameters, as Xen guests do.  Entry N is at hcall_page +
+ * N * LG_HCALL_ENTRY_SIZE and follows the SysV calling convention: first
+ * argument in %rdi, second in %rsi; it may clobber every caller-saved
+ * register.  That one indirection lets the same guest binary run on both
+ * backends:
  *
- * NOTIFY is special: the guest writes the device's key (32 bits, in %eax)
- * and nothing else matters, so the launcher can register one ioeventfd per
- * device with datamatch = key.  The kernel then wakes that device's thread
- * without the vCPU ever leaving KVM_RUN.
+ *   kvm:      the page is in guest RAM and each entry is a port write
+ *             (`mov %edi,%eax; out %eax,$LG_PORT_BASE+N; ret`).  On this
+ *             platform no hypercall instruction reaches userspace (see
+ *             PLATFORM.md), but an `out` exits to the launcher, which reads
+ *             the arguments from the synced registers.  NOTIFY carries the
+ *             device key in %eax, so the launcher can register one
+ *             ioeventfd per device with datamatch = key and the kernel
+ *             wakes that device's thread without the vCPU leaving KVM_RUN.
+ *   process:  the page is the sandboxed stub's code, outside guest RAM
+ *             (launcher/process/).  An entry is a plain call: NOTIFY
+ *             writes the device's eventfd, WAIT sleeps on a futex in the
+ *             shared page, the rest are messages to the launcher.
  */
-#define LG_PORT_NOTIFY	 0xf0 /* %eax = device key */
-#define LG_PORT_CONSOLE	 0xf1 /* early print: %rsi = gpa, %rdx = length */
-#define LG_PORT_WAIT	 0xf2 /* block until a signal is pending; %rdi = timeout in us, 0 = none */
-#define LG_PORT_SHUTDOWN 0xf3 /* %rdi = exit status */
-#define LG_PORT_CRASH	 0xf4 /* %rsi = gpa of message, %rdx = length */
-#define LG_PORT_STATUS	 0xf5 /* modern device status: %rdi = device index, %rsi = status */
+#define LG_HC_NOTIFY   0 /* %rdi = device key */
+#define LG_HC_CONSOLE  1 /* early print: %rdi = gpa, %rsi = length */
+#define LG_HC_WAIT     2 /* block until a signal is pending; %rdi = timeout in us, 0 = none */
+#define LG_HC_SHUTDOWN 3 /* %rdi = exit status */
+#define LG_HC_CRASH    4 /* %rdi = gpa of message, %rsi = length */
+#define LG_HC_STATUS   5 /* modern device status: %rdi = device index, %rsi = status */
+#define LG_NR_HCALLS   6
+
+#define LG_HCALL_ENTRY_SIZE 32
+
+/* On KVM, hypercall N is a 32-bit write to port LG_PORT_BASE + N. */
+#define LG_PORT_BASE	 0xf0
+#define LG_PORT_NOTIFY	 (LG_PORT_BASE + LG_HC_NOTIFY)
+#define LG_PORT_CONSOLE	 (LG_PORT_BASE + LG_HC_CONSOLE)
+#define LG_PORT_WAIT	 (LG_PORT_BASE + LG_HC_WAIT)
+#define LG_PORT_SHUTDOWN (LG_PORT_BASE + LG_HC_SHUTDOWN)
+#define LG_PORT_CRASH	 (LG_PORT_BASE + LG_HC_CRASH)
+#define LG_PORT_STATUS	 (LG_PORT_BASE + LG_HC_STATUS)
 
 /*
  * Guest-physical memory map.  The launcher owns the first megabyte; the
@@ -45,25 +69,35 @@
  * queue pages are carved from the top of RAM (above boot->ram_top), as the
  * original lguest launcher put its device pages above the guest's memory.
  *
- *   0x00000  unused (null page)
- *   0x01000  struct lg_boot_params, then the command line
- *   0x02000  device table (LG_MAX_DEVICES x struct lg_device_desc)
- *   0x03000  struct lg_shared (the pending-signal word, ...)
- *   0x04000  GDT
- *   0x05000  TSS
- *   0x08000  PML4, 0x09000 PDPT, 0x0a000.. page directories (2 MiB pages)
+ * Nothing lives below LG_LOW_LIMIT (64 KiB): the process backend maps RAM
+ * at virtual = physical addresses, and an unprivileged process may not map
+ * below vm.mmap_min_addr, which is 65536 on Debian.  The guest finds every
+ * one of these through the boot parameters, never by its constant.
+ *
+ *   0x00000  unused (not mapped at all on the process backend)
+ *   0x10000  struct lg_boot_params, then the command line
+ *   0x11000  device table (LG_MAX_DEVICES x struct lg_device_desc)
+ *   0x12000  struct lg_shared (the pending-signal word, the wake word, ...)
+ *   0x13000  GDT                                    (kvm only)
+ *   0x14000  TSS                                    (kvm only)
+ *   0x15000  hypercall page                         (kvm only)
+ *   0x16000  boot stack, one page, top at 0x17000   (kvm only)
+ *   0x18000  PML4, 0x19000 PDPT, 0x1a000.. page directories (2 MiB pages, kvm only)
  *   0x100000 kernel image (ELF PT_LOAD segments at their physical addresses)
  *   ...      free RAM for the guest's page allocator, up to ram_top
  *   ram_top  device queue pages, up to mem_size
  */
-#define LG_BOOT_PARAMS_GPA  0x1000UL
-#define LG_DEVICE_TABLE_GPA 0x2000UL
-#define LG_SHARED_GPA	    0x3000UL
-#define LG_GDT_GPA	    0x4000UL
-#define LG_TSS_GPA	    0x5000UL
-#define LG_PML4_GPA	    0x8000UL
-#define LG_PDPT_GPA	    0x9000UL
-#define LG_PD_GPA	    0xa000UL
+#define LG_LOW_LIMIT	    0x10000UL
+#define LG_BOOT_PARAMS_GPA  0x10000UL
+#define LG_DEVICE_TABLE_GPA 0x11000UL
+#define LG_SHARED_GPA	    0x12000UL
+#define LG_GDT_GPA	    0x13000UL
+#define LG_TSS_GPA	    0x14000UL
+#define LG_HCALL_PAGE_GPA   0x15000UL
+#define LG_BOOT_STACK_TOP   0x17000UL
+#define LG_PML4_GPA	    0x18000UL
+#define LG_PDPT_GPA	    0x19000UL
+#define LG_PD_GPA	    0x1a000UL
 #define LG_MAX_PD_PAGES	    64 /* 64 x 1 GiB: the largest --mem */
 #define LG_KERNEL_BASE	    0x100000UL
 
@@ -76,7 +110,7 @@
 
 #ifndef __ASSEMBLER__
 
-#define LG_BOOT_MAGIC  0x6c67756573740a03ULL /* "lguest\n" + version 3 */
+#define LG_BOOT_MAGIC  0x6c67756573740a04ULL /* "lguest\n" + version 4 */
 #define LG_CMDLINE_MAX (LG_PAGE_SIZE - sizeof(struct lg_boot_params))
 
 /* At entry %rdi holds LG_BOOT_PARAMS_GPA; all memory is identity mapped. */
@@ -93,10 +127,9 @@ struct lg_boot_params {
 	uint32_t cmdline_len; /* without the terminating NUL */
 	uint32_t reserved;
 	uint64_t trace_gpa; /* struct lg_trace_ring (lg_trace.h), or 0: no tracing */
+	uint64_t hcall_page; /* the hypercall page (a guest address; see above) */
 };
 
-/* stdin is a terminal: the shell may echo and edit lines. */
-#define LG_BOOT_F_INTERACTIVE 1
 
 /* Device types, as in lguest's device table. */
 #define LG_DEV_CONSOLE 1
@@ -145,9 +178,20 @@ struct lg_device_desc {
  * The shared page.  A device that has put buffers in a used ring sets its
  * bit in `pending` (device index in the table) and, if the vCPU is blocked
  * in WAIT, wakes it.  The guest takes the bits with an atomic exchange.
+ *
+ * WAIT sleeps on `wake_seq`, a futex word (32 bits, as futexes are), on
+ * both backends: the waiter reads wake_seq, sets `waiting`, re-checks
+ * `pending` and sleeps only if wake_seq is unchanged; a signaller sets its
+ * bit, and if `waiting` is set bumps wake_seq and wakes the futex.  With
+ * sequentially consistent operations on both sides one of them always sees
+ * the other, so no wakeup is lost.  Both words belong to the WAIT
+ * hypercall's implementation (the launcher's or the stub's), not to guest
+ * code, which leaves them alone.
  */
 struct lg_shared {
 	uint64_t pending;
+	uint32_t wake_seq;
+	uint32_t waiting;
 	/*
 	 * Counted by the guest, read by the launcher at exit (--stats): per
 	 * device, the times the driver published buffers but skipped NOTIFY
@@ -158,4 +202,17 @@ struct lg_shared {
 };
 
 #endif /* !__ASSEMBLER__ */
+
+/* stdin is a terminal: the shell may echo and edit lines. */
+#define LG_BOOT_F_INTERACTIVE 1
+/*
+ * The guest runs as a host process (the process backend), at CPL3 with no
+ * descriptor tables of its own: skip the privileged boot steps (IDT,
+ * going native).  Its exceptions become host signals the launcher reports.
+ */
+#define LG_BOOT_F_UNPRIVILEGED 2
+
+/* For entry.S: offsets in struct lg_boot_params (checked in guest/kernel/main.c). */
+#define LG_BOOT_FLAGS_OFFSET	  44
+#define LG_BOOT_HCALL_PAGE_OFFSET 80
 #endif /* LGUEST_ABI_H */

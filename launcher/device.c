@@ -6,29 +6,37 @@
  * (plus the stop eventfd, plus whatever file its model watches, such as
  * stdin).  The guest's NOTIFY reaches that eventfd one of two ways:
  *
- *   ioeventfd (default):  guest `out` --> KVM matches port + key --> eventfd
- *                         (the vCPU never leaves the kernel)
- *   --no-ioeventfd:       guest `out` --> KVM_EXIT_IO --> vCPU loop finds the
- *                         device by key --> write(eventfd)
+ *   fast path (default):  kvm:     guest `out` --> KVM matches port + key
+ *                                  --> eventfd (the vCPU never leaves the
+ *                                  kernel)
+ *                         process: guest calls the stub --> the stub
+ *                                  writes the eventfd itself
+ *   --no-ioeventfd:       the hypercall reaches the vCPU loop (vcpu.c),
+ *                         which finds the device by key --> write(eventfd)
  *
  * Going the other way, a device "interrupts" the guest by setting its bit
  * in the shared page's pending word; if the vCPU is asleep in WAIT, the
- * device also writes the wake eventfd that WAIT is polling.  The two
- * sides use the classic pattern: the waiter announces it is waiting, then
- * looks at pending; the signaller sets pending, then looks at the waiting
- * flag.  With sequentially consistent operations on both, at least one of
- * them sees the other, so no wakeup is lost.
+ * device also bumps the shared page's wake_seq and wakes the futex on it.
+ * The two sides use the classic pattern: the waiter announces it is
+ * waiting, then looks at pending; the signaller sets pending, then looks
+ * at the waiting flag.  With sequentially consistent operations on both,
+ * at least one of them sees the other, so no wakeup is lost.  The waiter
+ * is the launcher's vCPU thread on KVM and the stub in the guest's own
+ * process on the process backend: the futex word lives in guest RAM, which
+ * both map, so one protocol serves both.
  */
 #include <errno.h>
 #include <poll.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <limits.h>
 #include <sys/eventfd.h>
-#include <sys/ioctl.h>
+#include <sys/syscall.h>
+#include <time.h>
 #include <unistd.h>
 
-#include <linux/kvm.h>
+#include <linux/futex.h>
 
 #include "device.h"
 #include "log.h"
@@ -42,8 +50,7 @@ static volatile struct lg_device_desc *table;
 static uint64_t *pending; /* lg_shared.pending, in guest memory */
 static struct lg_shared *shared;
 
-static int wake_fd = -1, stop_fd = -1;
-static int vcpu_waiting;
+static int stop_fd = -1;
 static int stop_flag, stop_status;
 
 static int new_eventfd(void)
@@ -62,7 +69,6 @@ void devices_init(const struct guest_mem *mem, uint64_t mem_size)
 	table = guest_ptr(mem, LG_DEVICE_TABLE_GPA, LG_PAGE_SIZE);
 	shared = guest_ptr(mem, LG_SHARED_GPA, sizeof(*shared));
 	pending = &shared->pending;
-	wake_fd = new_eventfd();
 	stop_fd = new_eventfd();
 }
 
@@ -199,42 +205,63 @@ struct device *device_by_key(uint32_t key)
 	return NULL;
 }
 
+/*
+ * The futex is shared between processes (the process backend's child maps
+ * the same page), so no FUTEX_PRIVATE_FLAG.
+ */
+static long futex(uint32_t *word, int op, uint32_t val, const struct timespec *timeout)
+{
+	return syscall(SYS_futex, word, op, val, timeout, NULL, 0);
+}
+
+/* Wake whoever sleeps in WAIT (the vCPU thread, or the stub): see the top. */
+static void wake_waiter(void)
+{
+	__atomic_fetch_add(&shared->wake_seq, 1, __ATOMIC_SEQ_CST);
+	futex(&shared->wake_seq, FUTEX_WAKE, INT_MAX, NULL);
+}
+
 void device_signal(struct device *dev)
 {
 	dev->stats.signals++;
 	__atomic_fetch_or(pending, 1ULL << dev->index, __ATOMIC_SEQ_CST);
-	if (__atomic_load_n(&vcpu_waiting, __ATOMIC_SEQ_CST) &&
-	    __atomic_exchange_n(&vcpu_waiting, 0, __ATOMIC_SEQ_CST)) {
-		uint64_t one = 1;
-
+	/* The guest can write `waiting`: at worst it gets a wakeup it did not need. */
+	if (__atomic_load_n(&shared->waiting, __ATOMIC_SEQ_CST) &&
+	    __atomic_exchange_n(&shared->waiting, 0, __ATOMIC_SEQ_CST)) {
 		dev->stats.wakeups++;
-		if (write(wake_fd, &one, sizeof(one)) < 0 && errno != EAGAIN)
-			warnx_lg("wake: %s", strerror(errno));
+		wake_waiter();
 	}
 }
 
 void guest_wait(uint64_t timeout_us)
 {
-	struct pollfd fds[2] = { { wake_fd, POLLIN, 0 }, { stop_fd, POLLIN, 0 } };
-	int timeout_ms = timeout_us ? (int)((timeout_us + 999) / 1000) : -1;
-	uint64_t drain;
+	struct timespec ts, *timeout = NULL;
+	uint32_t seq = __atomic_load_n(&shared->wake_seq, __ATOMIC_SEQ_CST);
 
-	if (timeout_us > 3600ULL * 1000000)
-		timeout_ms = 3600 * 1000;
-	__atomic_store_n(&vcpu_waiting, 1, __ATOMIC_SEQ_CST);
+	if (timeout_us) {
+		if (timeout_us > 3600ULL * 1000000)
+			timeout_us = 3600ULL * 1000000;
+		ts.tv_sec = (time_t)(timeout_us / 1000000);
+		ts.tv_nsec = (long)(timeout_us % 1000000) * 1000;
+		timeout = &ts;
+	}
+	__atomic_store_n(&shared->waiting, 1, __ATOMIC_SEQ_CST);
 	if (!__atomic_load_n(pending, __ATOMIC_SEQ_CST) && !stop_requested(NULL)) {
 		uint64_t slept = trace_on ? trace_rdtsc() : 0;
 
 		trace_event(LG_TR_WAIT, LG_TR_NO_DEV, LG_TR_NO_DEV, 0, 0, 0, 0, 0);
-		while (poll(fds, 2, timeout_ms) < 0 && errno == EINTR && !stop_requested(NULL))
-			;
+		/*
+		 * Returns at once if wake_seq moved since we read it (a signal
+		 * or a stop request in between), else when it moves, on a
+		 * timeout, or on a signal to this thread (EINTR: the vCPU loop
+		 * looks at stop_requested()).
+		 */
+		futex(&shared->wake_seq, FUTEX_WAIT, seq, timeout);
 		if (trace_on)
 			trace_event(LG_TR_WAKE, LG_TR_NO_DEV, LG_TR_NO_DEV, 0, 0, 0, 0,
 				    trace_rdtsc() - slept);
 	}
-	__atomic_store_n(&vcpu_waiting, 0, __ATOMIC_SEQ_CST);
-	while (read(wake_fd, &drain, sizeof(drain)) > 0)
-		;
+	__atomic_store_n(&shared->waiting, 0, __ATOMIC_SEQ_CST);
 }
 
 void device_used(struct device *dev, struct queue *q)
@@ -347,30 +374,13 @@ static void *device_thread(void *arg)
 	return NULL;
 }
 
-static void register_ioeventfd(int vm_fd, struct device *dev)
+void devices_start(bool fast_notify)
 {
-	struct kvm_ioeventfd io = {
-		.datamatch = dev->key,
-		.addr = LG_PORT_NOTIFY,
-		.len = 4,
-		.fd = dev->notify_fd,
-		.flags = KVM_IOEVENTFD_FLAG_PIO | KVM_IOEVENTFD_FLAG_DATAMATCH,
-	};
-
-	if (ioctl(vm_fd, KVM_IOEVENTFD, &io) < 0)
-		die_errno("%s: KVM_IOEVENTFD", dev->name);
-}
-
-void devices_start(int vm_fd, bool ioeventfd)
-{
-	use_ioeventfd = ioeventfd;
+	use_ioeventfd = fast_notify;
 	for (unsigned int i = 0; i < ndevices; i++) {
 		struct device *dev = &devices[i];
-		int err;
+		int err = pthread_create(&dev->thread, NULL, device_thread, dev);
 
-		if (ioeventfd)
-			register_ioeventfd(vm_fd, dev);
-		err = pthread_create(&dev->thread, NULL, device_thread, dev);
 		if (err)
 			die("%s: cannot start its thread: %s", dev->name, strerror(err));
 	}
@@ -384,6 +394,9 @@ void request_stop(int status)
 		stop_status = status;
 	if (write(stop_fd, &one, sizeof(one)) < 0 && errno != EAGAIN)
 		warnx_lg("stop: %s", strerror(errno));
+	/* A vCPU thread asleep in WAIT wakes up and sees the request. */
+	if (shared)
+		wake_waiter();
 }
 
 bool stop_requested(int *status)

@@ -4,10 +4,10 @@
  *
  * A device is an entry in the guest's device table, its queues (in one of
  * three layouts, see ring/queue.h), one eventfd its NOTIFYs arrive on
- * (written by KVM through an ioeventfd, or by the vCPU loop with
- * --no-ioeventfd), and one I/O thread that sleeps on that eventfd and runs
- * the device model's handler.  Device models (blk, console) fill in struct
- * device_ops and never see KVM.
+ * (written by KVM through an ioeventfd or by the process backend's stub,
+ * or by the vCPU loop with --no-ioeventfd), and one I/O thread that sleeps
+ * on that eventfd and runs the device model's handler.  Device models
+ * (blk, console) fill in struct device_ops and never see the backend.
  *
  * A draft3 device works from the start: its queue pages are ours and the
  * guest only zeroes them.  A split or packed device starts when the guest
@@ -126,8 +126,11 @@ unsigned int device_count(void);
 struct device *device_by_index(unsigned int i);
 struct device *device_by_key(uint32_t key);
 
-/* Register ioeventfds (or not) and start every device thread. */
-void devices_start(int vm_fd, bool ioeventfd);
+/*
+ * Start every device thread.  @fast_notify: the backend delivers NOTIFY
+ * straight to the eventfds (traced as such); else through the vCPU loop.
+ */
+void devices_start(bool fast_notify);
 /* Stop and join every device thread. */
 void devices_stop(void);
 
@@ -152,8 +155,9 @@ void device_used(struct device *dev, struct queue *q);
 void device_queue_failed(struct device *dev, struct queue *q);
 
 /*
- * WAIT: block the vCPU thread until a signal is pending, timeout_us
- * passes (0 = no timeout), or the launcher is stopping.
+ * WAIT, on the vCPU thread: block until a signal is pending, timeout_us
+ * passes (0 = no timeout), or the launcher is stopping.  (The process
+ * backend's stub does the same in the guest's process, on the same futex.)
  */
 void guest_wait(uint64_t timeout_us);
 

@@ -18,7 +18,14 @@
 struct guest_mem {
 	uint8_t *base; /* host address of guest-physical 0 */
 	uint64_t size; /* bytes of guest RAM */
+	int fd;	       /* the memfd behind it (guest_ram.c), or -1 */
 };
+
+/*
+ * Guest RAM as one memfd, sealed against shrinking and growing, mapped
+ * shared here (guest_ram.c).  Dies with one line if it cannot.
+ */
+void guest_mem_create(struct guest_mem *mem, uint64_t size);
 
 /* Host pointer to [gpa, gpa + len), or NULL if any byte lies outside RAM. */
 void *guest_ptr(const struct guest_mem *mem, uint64_t gpa, uint64_t len);

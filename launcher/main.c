@@ -1,13 +1,14 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * main.c: lguest, a launcher for a paravirtual guest on KVM.
+ * main.c: lguest, a launcher for a paravirtual guest, on KVM or as a
+ * sandboxed host process (backend.h).
  *
  * The order matters.  Everything the user handed us (options, kernel,
- * disk images) is checked before KVM is touched, so a mistake costs one
- * line on stderr and no half-started VM.  Then the VM, the devices and
- * their threads; then we drop the privileges we no longer need; then the
- * vCPU runs on this thread until the guest shuts down, and its exit
- * status becomes ours.
+ * disk images) is checked before the backend is touched, so a mistake
+ * costs one line on stderr and no half-started VM.  Then the CPU, the
+ * devices and their threads; then we drop the privileges we no longer
+ * need; then the vCPU runs on this thread until the guest shuts down, and
+ * its exit status becomes ours.
  */
 #include <cap-ng.h>
 #include <errno.h>
@@ -20,6 +21,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "backend.h"
 #include "device.h"
 #include "devices/blk.h"
 #include "devices/console.h"
@@ -35,7 +37,7 @@
 
 static void on_signal(int sig)
 {
-	/* KVM_RUN returns EINTR on this thread; the loop then sees the request. */
+	/* The backend's wait on this thread returns (EINTR); the loop then sees the request. */
 	request_stop(128 + sig);
 }
 
@@ -50,8 +52,8 @@ static void install_signal_handlers(void)
 	signal(SIGPIPE, SIG_IGN);
 }
 
-static void write_boot_params(struct vm *vm, const struct options *o, bool interactive,
-			      uint64_t trace_gpa)
+static struct lg_boot_params *write_boot_params(struct vm *vm, const struct options *o,
+						       bool interactive, uint64_t trace_gpa)
 {
 	struct lg_boot_params *bp = guest_ptr(&vm->mem, LG_BOOT_PARAMS_GPA, LG_PAGE_SIZE);
 	char *cmdline = (char *)(bp + 1);
@@ -73,34 +75,34 @@ static void write_boot_params(struct vm *vm, const struct options *o, bool inter
 		bp->cmdline_len = strlen(o->guest_cmd);
 		memcpy(cmdline, o->guest_cmd, bp->cmdline_len + 1);
 	}
+	return bp;
+}
+
+/*
+ * --user: looked up before anything starts (and before a chroot hides
+ * /etc/passwd); the process backend's child takes the same identity.
+ */
+static void lookup_user(struct options *o)
+{
+	struct passwd *pw;
+
+	if (!o->user)
+		return;
+	pw = getpwnam(o->user);
+	if (!pw)
+		die("--user=%s: no such user", o->user);
+	o->run_as = (struct run_as){ true, pw->pw_uid, pw->pw_gid };
 }
 
 /*
  * After setup we need no capability at all: /dev/kvm, the images and
- * every other file are open.  (Running as an ordinary user with access to
- * /dev/kvm, there is nothing to drop.)
+ * every other file are open, and the process backend's child is running.
+ * (Running as an ordinary user, there is nothing to drop.)
  */
-/* --user: looked up before anything starts (and before a chroot hides /etc/passwd). */
-struct run_as {
-	bool set;
-	uid_t uid;
-	gid_t gid;
-};
-
-static struct run_as lookup_user(const char *name)
+static void drop_privileges(const struct options *o)
 {
-	struct passwd *pw;
+	const struct run_as *as = &o->run_as;
 
-	if (!name)
-		return (struct run_as){ 0 };
-	pw = getpwnam(name);
-	if (!pw)
-		die("--user=%s: no such user", name);
-	return (struct run_as){ true, pw->pw_uid, pw->pw_gid };
-}
-
-static void drop_privileges(const struct options *o, const struct run_as *as)
-{
 	if (o->chroot_dir) {
 		if (chroot(o->chroot_dir) < 0 || chdir("/") < 0)
 			die_errno("--chroot=%s", o->chroot_dir);
@@ -141,7 +143,6 @@ int main(int argc, char **argv)
 	struct timespec start, cpu;
 	struct run_stats run;
 	uint64_t trace_gpa;
-	struct run_as run_as;
 	FILE *stats_json = NULL;
 	char err[512];
 	bool interactive;
@@ -149,15 +150,15 @@ int main(int argc, char **argv)
 
 	clock_gettime(CLOCK_MONOTONIC, &start);
 	parse_options(argc, argv, &opts);
-	run_as = lookup_user(opts.user);
+	lookup_user(&opts);
 	/* Output files are opened now, so a --chroot later does not move them. */
 	if (opts.stats_json && !(stats_json = fopen(opts.stats_json, "w")))
 		die_errno("--stats-json=%s", opts.stats_json);
 	log_verbose = opts.verbose;
 	interactive = !opts.guest_cmd && isatty(STDIN_FILENO);
 
-	/* Guest RAM, the device table and the kernel: all before KVM exists. */
-	vm_alloc_memory(&vm, opts.mem_size);
+	/* Guest RAM, the device table and the kernel: all before the backend exists. */
+	guest_mem_create(&vm.mem, opts.mem_size);
 	devices_init(&vm.mem, vm.mem.size);
 	console_add(interactive, &opts.console_ring);
 	for (int i = 0; i < opts.nblocks; i++)
@@ -172,28 +173,31 @@ int main(int argc, char **argv)
 	verbose("kernel %s: %#lx-%#lx, entry %#lx", opts.kernel, (unsigned long)kernel.load_start,
 		(unsigned long)kernel.load_end, (unsigned long)kernel.entry);
 
-	vm_create(&vm, opts.kvm_path);
-	vm_setup_boot_cpu(&vm, kernel.entry);
+	vm.backend = backend_choose(&opts);
+	vm.backend->create(&vm, &opts, kernel.entry);
 	install_signal_handlers();
-	write_boot_params(&vm, &opts, interactive, trace_gpa);
-	devices_start(vm.vm_fd, opts.ioeventfd);
+	vm.backend->setup_boot(&vm, write_boot_params(&vm, &opts, interactive, trace_gpa));
+	devices_start(opts.ioeventfd);
 	trace_start();
-	drop_privileges(&opts, &run_as);
+	drop_privileges(&opts);
 	/* Last, once nothing can fail with a one-line error: a raw terminal. */
 	if (interactive)
 		console_setup_tty();
-	verbose("%lu MiB RAM, %u devices, TSC %lu kHz, NOTIFY by %s",
-		(unsigned long)(vm.mem.size >> 20), device_count(), (unsigned long)vm.tsc_khz,
-		opts.ioeventfd ? "ioeventfd" : "exit");
+	verbose("%lu MiB RAM, %u devices, TSC %lu kHz, NOTIFY by %s", (unsigned long)(vm.mem.size >> 20),
+		device_count(), (unsigned long)vm.tsc_khz,
+		!opts.ioeventfd		      ? "exit"
+		: vm.backend == &kvm_backend ? "ioeventfd"
+					      : "the stub (eventfd)");
 
 	status = vcpu_run(&vm, &vstats);
 	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &cpu);
 
 	request_stop(status);
+	vm.backend->destroy(&vm);
 	devices_stop();
 	console_restore_tty();
 	trace_finish(vm.tsc_khz);
-	run = (struct run_stats){ &vstats, seconds_since(&start),
+	run = (struct run_stats){ &vstats, vm.backend->name, seconds_since(&start),
 				  (double)cpu.tv_sec + cpu.tv_nsec / 1e9, status };
 	if (opts.verbose || opts.stats)
 		stats_print(&run);

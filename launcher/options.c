@@ -24,7 +24,8 @@
 static const char usage_text[] =
 	"usage: lguest [options] KERNEL [-- 'GUEST COMMANDS']\n"
 	"\n"
-	"Boot KERNEL (an ELF64 guest kernel, optionally gzip-compressed) on KVM.\n"
+	"Boot KERNEL (an ELF64 guest kernel, optionally gzip-compressed) on KVM,\n"
+	"or as a sandboxed host process where there is no KVM.\n"
 	"GUEST COMMANDS is a ';'-separated command line for the guest shell; lguest\n"
 	"then exits with the guest's exit status.  Without it the guest reads\n"
 	"commands from stdin (interactively on a terminal: ^A x kills the VM).\n"
@@ -48,6 +49,8 @@ static const char usage_text[] =
 	"                       event_idx=on|off (default on), comma-separated\n"
 	"  --no-ioeventfd       every NOTIFY exits to the vCPU loop instead of\n"
 	"                       waking the device thread inside the kernel\n"
+	"  --backend=WHICH      where the guest's CPU runs: auto (default: kvm if it\n"
+	"                       works here, else process), kvm, or process\n"
 	"  --kvm-device=PATH    the KVM device (default /dev/kvm)\n"
 	"  --trace[=FILTER]     print every ring event at exit (stderr); FILTER:\n"
 	"                       devices or device/queue names, e.g. blk0,console/transmitq\n"
@@ -353,6 +356,7 @@ void parse_options(int argc, char **argv, struct options *o)
 		{ "stats", no_argument, NULL, 's' },
 		{ "stats-json", required_argument, NULL, 'S' },
 		{ "kvm-device", required_argument, NULL, 'k' },
+		{ "backend", required_argument, NULL, 'K' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
@@ -445,6 +449,16 @@ void parse_options(int argc, char **argv, struct options *o)
 			break;
 		case 'k':
 			o->kvm_path = optarg;
+			break;
+		case 'K':
+			if (!strcmp(optarg, "auto"))
+				o->backend = BACKEND_AUTO;
+			else if (!strcmp(optarg, "kvm"))
+				o->backend = BACKEND_KVM;
+			else if (!strcmp(optarg, "process"))
+				o->backend = BACKEND_PROCESS;
+			else
+				die("--backend=%s: unknown backend (auto, kvm or process)", optarg);
 			break;
 		case 'v':
 			o->verbose = true;

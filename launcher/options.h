@@ -5,6 +5,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #define MAX_BLOCKS  16
 #define DEFAULT_MEM (128ULL << 20)
@@ -43,13 +44,25 @@ struct block_opt {
 	struct ring_opt ring;
 };
 
+/* --user, resolved by main.c before anything starts. */
+struct run_as {
+	bool set;
+	uid_t uid;
+	gid_t gid;
+};
+
+/* --backend: where the guest's CPU runs (launcher/backend.h). */
+enum backend_choice { BACKEND_AUTO, BACKEND_KVM, BACKEND_PROCESS };
+
 struct options {
 	uint64_t mem_size;
+	enum backend_choice backend;
 	struct block_opt blocks[MAX_BLOCKS];
 	int nblocks;
 	struct net_opt nets[MAX_NETS];
 	int nnets;
 	const char *user;	/* --user: run as this user after setup */
+	struct run_as run_as;	/* its uid and gid */
 	const char *chroot_dir; /* --chroot: and inside this directory */
 	struct ring_opt ring;	/* --ring, --qsize: the default for every device */
 	struct ring_opt console_ring;

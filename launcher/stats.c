@@ -20,10 +20,8 @@ void stats_print(const struct run_stats *r)
 	fprintf(stderr,
 		"vcpu     exits %lu: notify %lu, console %lu, wait %lu, status %lu, "
 		"other %lu; wall %.3f s\n",
-		v->exits, v->io_exits[LG_PORT_NOTIFY - LG_PORT_NOTIFY],
-		v->io_exits[LG_PORT_CONSOLE - LG_PORT_NOTIFY],
-		v->io_exits[LG_PORT_WAIT - LG_PORT_NOTIFY],
-		v->io_exits[LG_PORT_STATUS - LG_PORT_NOTIFY], v->other_exits, r->wall_s);
+		v->exits, v->hcall_exits[LG_HC_NOTIFY], v->hcall_exits[LG_HC_CONSOLE],
+		v->hcall_exits[LG_HC_WAIT], v->hcall_exits[LG_HC_STATUS], v->other_exits, r->wall_s);
 }
 
 /* Bytes of ring memory one queue of @dev occupies (what the layouts cost in RAM). */
@@ -85,17 +83,17 @@ bool stats_write_json(const struct run_stats *r, FILE *f)
 	const struct vcpu_stats *v = r->vcpu;
 	bool ok;
 
-	fprintf(f, "{\n  \"exit_status\": %d,\n  \"wall_s\": %.6f,\n  \"vcpu_cpu_s\": %.6f,\n",
-		r->exit_status, r->wall_s, r->vcpu_cpu_s);
+	fprintf(f,
+		"{\n  \"backend\": \"%s\",\n  \"exit_status\": %d,\n  \"wall_s\": %.6f,\n"
+		"  \"vcpu_cpu_s\": %.6f,\n",
+		r->backend, r->exit_status, r->wall_s, r->vcpu_cpu_s);
 	fprintf(f,
 		"  \"vcpu_exits\": {\"total\": %lu, \"notify\": %lu, \"console\": %lu, "
 		"\"wait\": %lu, \"shutdown\": %lu, \"crash\": %lu, \"status\": %lu, "
 		"\"other\": %lu},\n  \"devices\": [\n",
-		v->exits, v->io_exits[0], v->io_exits[LG_PORT_CONSOLE - LG_PORT_NOTIFY],
-		v->io_exits[LG_PORT_WAIT - LG_PORT_NOTIFY],
-		v->io_exits[LG_PORT_SHUTDOWN - LG_PORT_NOTIFY],
-		v->io_exits[LG_PORT_CRASH - LG_PORT_NOTIFY],
-		v->io_exits[LG_PORT_STATUS - LG_PORT_NOTIFY], v->other_exits);
+		v->exits, v->hcall_exits[LG_HC_NOTIFY], v->hcall_exits[LG_HC_CONSOLE],
+		v->hcall_exits[LG_HC_WAIT], v->hcall_exits[LG_HC_SHUTDOWN],
+		v->hcall_exits[LG_HC_CRASH], v->hcall_exits[LG_HC_STATUS], v->other_exits);
 	for (unsigned int i = 0; i < device_count(); i++) {
 		device_json(f, device_by_index(i));
 		fprintf(f, i + 1 < device_count() ? ",\n" : "\n");

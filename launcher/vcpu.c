@@ -1,48 +1,53 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * vcpu.c: the vCPU loop.
+ * vcpu.c: the vCPU loop and hypercall dispatch, written once for every
+ * backend.
  *
- * KVM_RUN returns whenever the guest does something we must handle: here,
- * an `out` to one of our hypercall ports.  The arguments are in the synced
- * registers (kvm_run->s.regs), so a hypercall costs one exit and no extra
- * ioctl.  With ioeventfd, NOTIFY never gets here at all.
+ * The backend runs the guest until it calls us (backend->enter()): on KVM
+ * that is KVM_RUN returning for an `out` to one of our ports, on the
+ * process backend a message from the sandboxed stub.  Either way we get a
+ * hypercall number and its two arguments, and answer it here.  The fast
+ * NOTIFY path (ioeventfd, or the stub writing the device's eventfd) never
+ * gets here at all; with --no-ioeventfd every NOTIFY does.
  */
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/ioctl.h>
 #include <unistd.h>
 
+#include "backend.h"
 #include "device.h"
-#include "lguest_abi.h"
 #include "log.h"
 #include "vcpu.h"
 
 #define MAX_PRINT 4096
 
 /* The guest's early console: write its bytes to stdout as they are. */
-static void hcall_console(struct vm *vm, const struct kvm_regs *r)
+static void hcall_console(struct vm *vm, uint64_t gpa, uint64_t len)
 {
-	uint64_t len = r->rdx < MAX_PRINT ? r->rdx : MAX_PRINT;
-	const void *p = guest_ptr(&vm->mem, r->rsi, len);
+	const void *p;
 
+	len = len < MAX_PRINT ? len : MAX_PRINT;
+	p = guest_ptr(&vm->mem, gpa, len);
 	if (!p) {
-		warnx_lg("guest console print: %#llx+%llu lies outside guest RAM", r->rsi, r->rdx);
+		warnx_lg("guest console print: %#lx+%lu lies outside guest RAM",
+			 (unsigned long)gpa, (unsigned long)len);
 		return;
 	}
 	if (write(STDOUT_FILENO, p, len) < 0)
 		warnx_lg("stdout: %s", strerror(errno));
 }
 
-static void hcall_crash(struct vm *vm, const struct kvm_regs *r)
+static void hcall_crash(struct vm *vm, uint64_t gpa, uint64_t len)
 {
-	uint64_t len = r->rdx < 512 ? r->rdx : 512;
-	const char *msg = guest_ptr(&vm->mem, r->rsi, len);
+	const char *msg;
 
+	len = len < 512 ? len : 512;
+	msg = guest_ptr(&vm->mem, gpa, len);
 	if (msg)
 		warnx_lg("guest crashed: %.*s", (int)len, msg);
 	else
-		warnx_lg("guest crashed (its message at %#llx is outside RAM)", r->rsi);
+		warnx_lg("guest crashed (its message at %#lx is outside RAM)", (unsigned long)gpa);
 }
 
 static void hcall_notify(uint32_t key, struct vcpu_stats *stats)
@@ -51,8 +56,8 @@ static void hcall_notify(uint32_t key, struct vcpu_stats *stats)
 	uint64_t one = 1;
 
 	if (!dev) {
-		/* Not fatal: a guest poking the port does nothing. */
-		if (stats->io_exits[0] < 10)
+		/* Not fatal: a guest poking at NOTIFY does nothing. */
+		if (stats->hcall_exits[LG_HC_NOTIFY] < 10)
 			warnx_lg("guest sent NOTIFY with unknown key %#x", key);
 		return;
 	}
@@ -62,102 +67,64 @@ static void hcall_notify(uint32_t key, struct vcpu_stats *stats)
 }
 
 /* Returns -1 to keep running, or lguest's exit status. */
-static int handle_io(struct vm *vm, struct vcpu_stats *stats)
+static int hypercall(struct vm *vm, const struct vcpu_exit *e, struct vcpu_stats *stats)
 {
-	struct kvm_run *run = vm->run;
-	const struct kvm_regs *r = &run->s.regs.regs;
-	uint16_t port = run->io.port;
-	uint32_t value = 0;
+	uint64_t a0 = e->args[0], a1 = e->args[1];
 
-	if (port >= LG_PORT_NOTIFY && port < LG_PORT_NOTIFY + 8)
-		stats->io_exits[port - LG_PORT_NOTIFY]++;
-	if (run->io.direction == KVM_EXIT_IO_IN) {
-		/* Nothing to read on our ports: all ones, like an empty bus. */
-		memset((uint8_t *)run + run->io.data_offset, 0xff, run->io.size * run->io.count);
+	switch (e->nr) {
+	case LG_HC_NOTIFY:
+		hcall_notify((uint32_t)a0, stats);
 		return -1;
-	}
-	memcpy(&value, (uint8_t *)run + run->io.data_offset,
-	       run->io.size < sizeof(value) ? run->io.size : sizeof(value));
-
-	switch (port) {
-	case LG_PORT_NOTIFY:
-		hcall_notify(value, stats);
+	case LG_HC_CONSOLE:
+		hcall_console(vm, a0, a1);
 		return -1;
-	case LG_PORT_CONSOLE:
-		hcall_console(vm, r);
+	case LG_HC_WAIT:
+		guest_wait(a0);
 		return -1;
-	case LG_PORT_WAIT:
-		guest_wait(r->rdi);
-		return -1;
-	case LG_PORT_SHUTDOWN:
-		verbose("guest shut down with status %llu", r->rdi & 0xff);
-		return (int)(r->rdi & 0xff);
-	case LG_PORT_CRASH:
-		hcall_crash(vm, r);
+	case LG_HC_SHUTDOWN:
+		verbose("guest shut down with status %lu", (unsigned long)(a0 & 0xff));
+		return (int)(a0 & 0xff);
+	case LG_HC_CRASH:
+		hcall_crash(vm, a0, a1);
 		return EXIT_GUEST_CRASH;
-	case LG_PORT_STATUS:
-		device_write_status(r->rdi < UINT32_MAX ? (unsigned int)r->rdi : UINT32_MAX,
-				    r->rsi);
+	case LG_HC_STATUS:
+		device_write_status(a0 < UINT32_MAX ? (unsigned int)a0 : UINT32_MAX, a1);
 		return -1;
 	default:
-		stats->other_exits++;
-		if (stats->other_exits <= 10)
-			warnx_lg("guest wrote %#x to unknown port %#x (ignored)", value, port);
+		/* The backends only report numbers below LG_NR_HCALLS. */
 		return -1;
 	}
 }
 
 int vcpu_run(struct vm *vm, struct vcpu_stats *stats)
 {
-	struct kvm_run *run = vm->run;
+	struct vcpu_exit e;
 	int status;
 
 	for (;;) {
 		if (stop_requested(&status))
 			return status;
-		if (ioctl(vm->vcpu_fd, KVM_RUN, 0) < 0) {
-			if (errno == EINTR || errno == EAGAIN) {
-				stats->interrupted++;
-				continue;
-			}
-			warnx_lg("KVM_RUN: %s", strerror(errno));
+		vm->backend->enter(vm, &e);
+		switch (e.kind) {
+		case VCPU_EXIT_INTERRUPTED:
+			stats->interrupted++;
+			break;
+		case VCPU_EXIT_IGNORED:
+			stats->exits++;
+			stats->other_exits++;
+			break;
+		case VCPU_EXIT_FAULT:
+			stats->exits++;
+			warnx_lg("%s", e.why);
 			return EXIT_GUEST_CRASH;
-		}
-		stats->exits++;
-		switch (run->exit_reason) {
-		case KVM_EXIT_IO:
-			status = handle_io(vm, stats);
+		case VCPU_EXIT_HCALL:
+			stats->exits++;
+			if (e.nr < LG_NR_HCALLS)
+				stats->hcall_exits[e.nr]++;
+			status = hypercall(vm, &e, stats);
 			if (status >= 0)
 				return status;
 			break;
-		case KVM_EXIT_MMIO:
-			stats->other_exits++;
-			if (!run->mmio.is_write)
-				memset(run->mmio.data, 0xff, sizeof(run->mmio.data));
-			if (stats->other_exits <= 10)
-				warnx_lg("guest %s unbacked address %#llx (ignored)",
-					 run->mmio.is_write ? "wrote" : "read",
-					 run->mmio.phys_addr);
-			break;
-		case KVM_EXIT_HLT:
-			warnx_lg("guest executed hlt at %#llx: a paravirtual guest idles with WAIT",
-				 run->s.regs.regs.rip);
-			return EXIT_GUEST_CRASH;
-		case KVM_EXIT_SHUTDOWN:
-			warnx_lg("guest triple-faulted (rip %#llx)", run->s.regs.regs.rip);
-			return EXIT_GUEST_CRASH;
-		case KVM_EXIT_FAIL_ENTRY:
-			warnx_lg("KVM could not enter the guest (reason %#llx)",
-				 (unsigned long long)run->fail_entry.hardware_entry_failure_reason);
-			return EXIT_GUEST_CRASH;
-		case KVM_EXIT_INTERNAL_ERROR:
-			warnx_lg("KVM internal error %u at rip %#llx", run->internal.suberror,
-				 run->s.regs.regs.rip);
-			return EXIT_GUEST_CRASH;
-		default:
-			warnx_lg("unexpected KVM exit %u at rip %#llx", run->exit_reason,
-				 run->s.regs.regs.rip);
-			return EXIT_GUEST_CRASH;
 		}
 	}
 }

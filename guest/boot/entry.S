@@ -10,7 +10,11 @@
  * loading an IDT (which we can still do, being emulated), is that round
  * trip: go_native.  From then on privileged instructions trap, so the rest
  * of the kernel never uses one: idling and talking to the launcher are port
- * writes.
+ * calls through the hypercall page.
+ *
+ * On the process backend (LG_BOOT_F_UNPRIVILEGED) we already run at CPL3
+ * as an ordinary host process: no IDT (our exceptions become host signals
+ * that the launcher reports), nothing to go native from.  We skip both.
  */
 #include "lguest_abi.h"
 
@@ -24,10 +28,14 @@
 _start:
 	lea boot_stack_top(%rip), %rsp
 	mov %rdi, %r12			/* boot parameters, kept across calls */
+	mov LG_BOOT_HCALL_PAGE_OFFSET(%rdi), %rax
+	mov %rax, hcall_page(%rip)	/* before anything can call the launcher */
+	testl $LG_BOOT_F_UNPRIVILEGED, LG_BOOT_FLAGS_OFFSET(%rdi)
+	jnz 2f
 	call idt_init			/* fill the gates (C), then load them */
 	lidt idt_descriptor(%rip)
 	call go_native
-	mov %r12, %rdi
+2:	mov %r12, %rdi
 	call kmain			/* never returns: ends in SHUTDOWN */
 1:	jmp 1b
 
@@ -75,6 +83,9 @@ native_again:
 	.data
 	.balign 8
 saved_kernel_rsp:
+	.quad 0
+	.globl hcall_page
+hcall_page:
 	.quad 0
 
 	.bss

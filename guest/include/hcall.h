@@ -1,10 +1,15 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * hcall.h: calling the launcher.  Every hypercall is an `out` to one of
- * the ports in lguest_abi.h; arguments travel in registers, which the
- * launcher reads from the synced register state of the exit.  NOTIFY is
- * the exception: with ioeventfd it never leaves the host kernel, so it
- * carries nothing but the device key in %eax.
+ * hcall.h: calling the launcher.
+ *
+ * Every hypercall is a `call` into the hypercall page the launcher handed
+ * us in the boot parameters (lguest_abi.h): on KVM its entries are port
+ * writes, on the process backend they are the sandboxed stub's code.  We
+ * neither know nor care which: that is what lets one guest binary run on
+ * both.  An entry follows the SysV calling convention, so the asm below
+ * passes the arguments in %rdi and %rsi and tells the compiler that every
+ * caller-saved register may change.  (We are built with -mno-red-zone, so
+ * the return address the call pushes overwrites nothing of ours.)
  */
 #ifndef GUEST_HCALL_H
 #define GUEST_HCALL_H
@@ -13,51 +18,54 @@
 
 #include "lguest_abi.h"
 
+/* boot->hcall_page, stored by entry.S before anything else runs. */
+extern uint64_t hcall_page;
+
+static inline void hcall2(unsigned int nr, uint64_t a0, uint64_t a1)
+{
+	uint64_t entry = hcall_page + nr * LG_HCALL_ENTRY_SIZE;
+
+	__asm__ volatile("call *%[entry]"
+			 : "+D"(a0), "+S"(a1)
+			 : [entry] "r"(entry)
+			 : "rax", "rcx", "rdx", "r8", "r9", "r10", "r11", "memory", "cc");
+}
+
+/*
+ * NOTIFY: the device's key.  With the fast path (the default) this never
+ * reaches the launcher's vCPU loop: KVM's ioeventfd, or the stub, wakes
+ * the device thread directly.
+ */
 static inline void hcall_notify(uint32_t key)
 {
-	__asm__ volatile("outl %0, %1" : : "a"(key), "i"(LG_PORT_NOTIFY) : "memory");
+	hcall2(LG_HC_NOTIFY, key, 0);
 }
 
 static inline void hcall_console(const void *buf, uint64_t len)
 {
-	__asm__ volatile("outl %%eax, %0"
-			 :
-			 : "i"(LG_PORT_CONSOLE), "a"(0), "S"(buf), "d"(len)
-			 : "memory");
+	hcall2(LG_HC_CONSOLE, (uint64_t)(uintptr_t)buf, len);
 }
 
 /* A modern device's status change: the launcher answers before we go on. */
 static inline void hcall_status(uint32_t index, uint8_t status)
 {
-	__asm__ volatile("outl %%eax, %0"
-			 :
-			 : "i"(LG_PORT_STATUS), "a"(0), "D"((uint64_t)index), "S"((uint64_t)status)
-			 : "memory");
+	hcall2(LG_HC_STATUS, index, status);
 }
 
 static inline void hcall_wait(uint64_t timeout_us)
 {
-	__asm__ volatile("outl %%eax, %0"
-			 :
-			 : "i"(LG_PORT_WAIT), "a"(0), "D"(timeout_us)
-			 : "memory");
+	hcall2(LG_HC_WAIT, timeout_us, 0);
 }
 
 static inline __attribute__((noreturn)) void hcall_shutdown(uint64_t status)
 {
-	__asm__ volatile("outl %%eax, %0"
-			 :
-			 : "i"(LG_PORT_SHUTDOWN), "a"(0), "D"(status)
-			 : "memory");
+	hcall2(LG_HC_SHUTDOWN, status, 0);
 	__builtin_unreachable();
 }
 
 static inline __attribute__((noreturn)) void hcall_crash(const char *msg, uint64_t len)
 {
-	__asm__ volatile("outl %%eax, %0"
-			 :
-			 : "i"(LG_PORT_CRASH), "a"(0), "S"(msg), "d"(len)
-			 : "memory");
+	hcall2(LG_HC_CRASH, (uint64_t)(uintptr_t)msg, len);
 	__builtin_unreachable();
 }
 

@@ -14,6 +14,12 @@
 
 const struct lg_boot_params *boot;
 
+/* entry.S reads these two fields before any C runs. */
+_Static_assert(__builtin_offsetof(struct lg_boot_params, flags) == LG_BOOT_FLAGS_OFFSET,
+	       "LG_BOOT_FLAGS_OFFSET");
+_Static_assert(__builtin_offsetof(struct lg_boot_params, hcall_page) == LG_BOOT_HCALL_PAGE_OFFSET,
+	       "LG_BOOT_HCALL_PAGE_OFFSET");
+
 void kmain(const struct lg_boot_params *params)
 {
 	static const char bad_magic[] = "boot parameters have the wrong magic";

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * vm.c: creating the VM and putting its CPU in 64-bit long mode.
+ * kvm/boot_cpu.c: putting the KVM vCPU in 64-bit long mode.
  *
  * This host's KVM is a software "PVM" backend (PLATFORM.md): no real mode,
  * so we start the guest directly in long mode.  That means we build what a
@@ -19,9 +19,9 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include "kvm/kvm.h"
 #include "lguest_abi.h"
 #include "log.h"
-#include "vm.h"
 
 #define PTE_P	  (1ULL << 0)
 #define PTE_RW	  (1ULL << 1)
@@ -42,79 +42,16 @@
 #define EFER_LME     (1ULL << 8)
 #define EFER_LMA     (1ULL << 10)
 
-void vm_alloc_memory(struct vm *vm, uint64_t size)
-{
-	void *p = mmap(NULL, size, PROT_READ | PROT_WRITE,
-		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-
-	if (p == MAP_FAILED)
-		die_errno("cannot map %lu MiB of guest memory", (unsigned long)(size >> 20));
-	/* Guest RAM is best in huge pages when the host has them to give. */
-	madvise(p, size, MADV_HUGEPAGE);
-	vm->mem.base = p;
-	vm->mem.size = size;
-}
-
-static int kvm_ioctl_or_die(int fd, unsigned long req, void *arg, const char *what)
-{
-	int r = ioctl(fd, req, arg);
-
-	if (r < 0)
-		die_errno("%s", what);
-	return r;
-}
-
-void vm_create(struct vm *vm, const char *kvm_path)
-{
-	struct kvm_userspace_memory_region region = {
-		.slot = 0,
-		.guest_phys_addr = 0,
-		.memory_size = vm->mem.size,
-		.userspace_addr = (uint64_t)(uintptr_t)vm->mem.base,
-	};
-	int version, mmap_size;
-	long khz;
-
-	vm->kvm_fd = open(kvm_path, O_RDWR | O_CLOEXEC);
-	if (vm->kvm_fd < 0)
-		die_errno("cannot open %s (is KVM available, and may you use it?)", kvm_path);
-	version = ioctl(vm->kvm_fd, KVM_GET_API_VERSION, 0);
-	if (version < 0)
-		die_errno("%s is not a KVM device (KVM_GET_API_VERSION failed)", kvm_path);
-	if (version != KVM_API_VERSION)
-		die("%s speaks KVM API version %d, not %d", kvm_path, version, KVM_API_VERSION);
-	if (ioctl(vm->kvm_fd, KVM_CHECK_EXTENSION, KVM_CAP_SYNC_REGS) <= 0 ||
-	    ioctl(vm->kvm_fd, KVM_CHECK_EXTENSION, KVM_CAP_IOEVENTFD) <= 0)
-		die("%s lacks KVM_CAP_SYNC_REGS or KVM_CAP_IOEVENTFD", kvm_path);
-
-	vm->vm_fd = kvm_ioctl_or_die(vm->kvm_fd, KVM_CREATE_VM, 0, "KVM_CREATE_VM");
-	kvm_ioctl_or_die(vm->vm_fd, KVM_SET_USER_MEMORY_REGION, &region,
-			 "KVM_SET_USER_MEMORY_REGION");
-	vm->vcpu_fd = kvm_ioctl_or_die(vm->vm_fd, KVM_CREATE_VCPU, 0, "KVM_CREATE_VCPU");
-	mmap_size =
-		kvm_ioctl_or_die(vm->kvm_fd, KVM_GET_VCPU_MMAP_SIZE, 0, "KVM_GET_VCPU_MMAP_SIZE");
-	vm->run = mmap(NULL, mmap_size, PROT_READ | PROT_WRITE, MAP_SHARED, vm->vcpu_fd, 0);
-	if (vm->run == MAP_FAILED)
-		die_errno("cannot map the vCPU's kvm_run");
-	/* Have KVM put the registers in kvm_run on every exit: no GET_REGS per hypercall. */
-	vm->run->kvm_valid_regs = KVM_SYNC_X86_REGS;
-
-	khz = ioctl(vm->vcpu_fd, KVM_GET_TSC_KHZ, 0);
-	if (khz <= 0)
-		die("KVM_GET_TSC_KHZ failed: the guest would have no clock");
-	vm->tsc_khz = khz;
-}
-
 /* Give the vCPU the host's CPUID: KVM checks it (e.g. long mode) when we set EFER. */
-static void set_cpuid(struct vm *vm)
+static void set_cpuid(struct kvm_vm *k)
 {
 	struct {
 		struct kvm_cpuid2 head;
 		struct kvm_cpuid_entry2 entries[256];
 	} cpuid = { .head.nent = 256 };
 
-	kvm_ioctl_or_die(vm->kvm_fd, KVM_GET_SUPPORTED_CPUID, &cpuid, "KVM_GET_SUPPORTED_CPUID");
-	kvm_ioctl_or_die(vm->vcpu_fd, KVM_SET_CPUID2, &cpuid, "KVM_SET_CPUID2");
+	kvm_ioctl_or_die(k->kvm_fd, KVM_GET_SUPPORTED_CPUID, &cpuid, "KVM_GET_SUPPORTED_CPUID");
+	kvm_ioctl_or_die(k->vcpu_fd, KVM_SET_CPUID2, &cpuid, "KVM_SET_CPUID2");
 }
 
 static void build_page_tables(struct vm *vm)
@@ -142,7 +79,7 @@ static void build_gdt_tss(struct vm *vm)
 {
 	uint64_t *gdt = guest_ptr(&vm->mem, LG_GDT_GPA, LG_PAGE_SIZE);
 	uint8_t *tss = guest_ptr(&vm->mem, LG_TSS_GPA, 0x68);
-	uint64_t tss_base = LG_TSS_GPA, tss_limit = 0x67, rsp0 = 0x8000;
+	uint64_t tss_base = LG_TSS_GPA, tss_limit = 0x67, rsp0 = LG_BOOT_STACK_TOP;
 
 	/* Linux's layout: 0x10 kernel code, 0x18 kernel data, 0x2b user data, 0x33 user code. */
 	gdt[1] = 0x00cf9a000000ffffULL; /* 0x08: 32-bit kernel code (unused) */
@@ -157,7 +94,30 @@ static void build_gdt_tss(struct vm *vm)
 	memcpy(tss + 4, &rsp0, sizeof(rsp0)); /* stack for an exception taken in user mode */
 }
 
-void vm_setup_boot_cpu(struct vm *vm, uint64_t entry)
+/*
+ * The hypercall page (lguest_abi.h): entry N is a 32-bit write of %edi to
+ * port LG_PORT_BASE + N, which exits KVM_RUN (or, for NOTIFY with
+ * ioeventfd, wakes the device thread inside the kernel: the key must be in
+ * %eax for the datamatch).  Arguments stay in %rdi and %rsi, where the
+ * synced registers show them to the vCPU loop.
+ */
+static void build_hcall_page(struct vm *vm)
+{
+	uint8_t *page = guest_ptr(&vm->mem, LG_HCALL_PAGE_GPA, LG_PAGE_SIZE);
+
+	memset(page, 0xcc, LG_PAGE_SIZE); /* int3 between the entries */
+	for (unsigned int nr = 0; nr < LG_NR_HCALLS; nr++) {
+		const uint8_t entry[] = {
+			0x89, 0xf8,			  /* mov %edi, %eax */
+			0xe7, (uint8_t)(LG_PORT_BASE + nr), /* out %eax, $port */
+			0xc3,				  /* ret */
+		};
+
+		memcpy(page + nr * LG_HCALL_ENTRY_SIZE, entry, sizeof(entry));
+	}
+}
+
+void kvm_setup_boot_cpu(struct vm *vm, struct kvm_vm *k)
 {
 	struct kvm_segment code = {
 		.base = 0,
@@ -186,17 +146,18 @@ void vm_setup_boot_cpu(struct vm *vm, uint64_t entry)
 	struct kvm_segment null_seg = { .unusable = 1 };
 	struct kvm_sregs sregs;
 	struct kvm_regs regs = {
-		.rip = entry,
+		.rip = k->entry,
 		.rdi = LG_BOOT_PARAMS_GPA,
-		.rsp = 0x8000,
+		.rsp = LG_BOOT_STACK_TOP,
 		.rflags = 2,
 	};
 
 	build_page_tables(vm);
 	build_gdt_tss(vm);
-	set_cpuid(vm);
+	build_hcall_page(vm);
+	set_cpuid(k);
 
-	kvm_ioctl_or_die(vm->vcpu_fd, KVM_GET_SREGS, &sregs, "KVM_GET_SREGS");
+	kvm_ioctl_or_die(k->vcpu_fd, KVM_GET_SREGS, &sregs, "KVM_GET_SREGS");
 	sregs.cs = code;
 	sregs.ss = data;
 	sregs.ds = sregs.es = sregs.fs = sregs.gs = null_seg;
@@ -209,6 +170,6 @@ void vm_setup_boot_cpu(struct vm *vm, uint64_t entry)
 	sregs.cr3 = LG_PML4_GPA;
 	sregs.cr4 = CR4_PAE | CR4_FSGSBASE;
 	sregs.efer = EFER_SCE | EFER_LME | EFER_LMA;
-	kvm_ioctl_or_die(vm->vcpu_fd, KVM_SET_SREGS, &sregs, "KVM_SET_SREGS");
-	kvm_ioctl_or_die(vm->vcpu_fd, KVM_SET_REGS, &regs, "KVM_SET_REGS");
+	kvm_ioctl_or_die(k->vcpu_fd, KVM_SET_SREGS, &sregs, "KVM_SET_SREGS");
+	kvm_ioctl_or_die(k->vcpu_fd, KVM_SET_REGS, &regs, "KVM_SET_REGS");
 }
