@@ -34,7 +34,7 @@
 #define LG_TR_REAP \
 	6 /* id, idx = used index reaped (packed: slot), len, addr = TSC ticks since add */
 /* Device (launcher) side events. */
-#define LG_TR_KICK     16 /* NOTIFY arrived: flags LG_TR_F_EXIT if by vCPU exit, len = kicks */
+#define LG_TR_KICK     16 /* NOTIFY arrived: flags say how (LG_TR_F_EXIT, _STUB), len = kicks */
 #define LG_TR_POP      17 /* id, idx = avail position consumed, len = bytes, addr = descriptors */
 #define LG_TR_POP_DESC 18 /* one segment: addr (guest-physical), len, flags */
 #define LG_TR_IO       19 /* id, len = payload bytes, flags = status byte (blk) */
@@ -49,6 +49,7 @@
 #define LG_TR_F_INDIRECT 0x02 /* descriptor: through an indirect table */
 #define LG_TR_F_SENT	 0x01 /* NOTIFY / SIGNAL: done (else suppressed) */
 #define LG_TR_F_EXIT	 0x02 /* KICK: came through a vCPU exit, not ioeventfd */
+#define LG_TR_F_STUB	 0x04 /* KICK: the process backend's stub wrote the eventfd */
 
 #define LG_TR_NO_DEV 0xff
 

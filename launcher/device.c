@@ -74,7 +74,7 @@ void devices_init(const struct guest_mem *mem, uint64_t mem_size)
 
 static const char *const d3_queue_names[] = { "in", "out" };
 
-static bool use_ioeventfd;
+static uint8_t kick_flags; /* how NOTIFYs reach the eventfds, for the trace */
 
 /* Take @pages pages from the top of RAM, as lguest put devices above memory. */
 uint64_t devices_take_pages(const char *name, unsigned int pages)
@@ -356,7 +356,7 @@ static void *device_thread(void *arg)
 				dev->self_kicks = 0;
 				if (kicks)
 					trace_event(LG_TR_KICK, dev->index, LG_TR_NO_DEV,
-						    use_ioeventfd ? 0 : LG_TR_F_EXIT, 0, 0,
+						    kick_flags, 0, 0,
 						    (uint32_t)kicks, 0);
 			} else {
 				dev->self_kicks -= kicks;
@@ -374,9 +374,9 @@ static void *device_thread(void *arg)
 	return NULL;
 }
 
-void devices_start(bool fast_notify)
+void devices_start(bool fast_notify, bool by_stub)
 {
-	use_ioeventfd = fast_notify;
+	kick_flags = !fast_notify ? LG_TR_F_EXIT : by_stub ? LG_TR_F_STUB : 0;
 	for (unsigned int i = 0; i < ndevices; i++) {
 		struct device *dev = &devices[i];
 		int err = pthread_create(&dev->thread, NULL, device_thread, dev);

@@ -128,9 +128,10 @@ struct device *device_by_key(uint32_t key);
 
 /*
  * Start every device thread.  @fast_notify: the backend delivers NOTIFY
- * straight to the eventfds (traced as such); else through the vCPU loop.
+ * straight to the eventfds (KVM's ioeventfd, or with @by_stub the process
+ * backend's stub); else through the vCPU loop.  Only the trace cares.
  */
-void devices_start(bool fast_notify);
+void devices_start(bool fast_notify, bool by_stub);
 /* Stop and join every device thread. */
 void devices_stop(void);
 

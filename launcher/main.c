@@ -177,7 +177,7 @@ int main(int argc, char **argv)
 	vm.backend->create(&vm, &opts, kernel.entry);
 	install_signal_handlers();
 	vm.backend->setup_boot(&vm, write_boot_params(&vm, &opts, interactive, trace_gpa));
-	devices_start(opts.ioeventfd);
+	devices_start(opts.ioeventfd, vm.backend == &process_backend);
 	trace_start();
 	drop_privileges(&opts);
 	/* Last, once nothing can fail with a one-line error: a raw terminal. */

@@ -199,7 +199,10 @@ static void details(const struct lg_trace_event *e, const struct trace_store *s,
 		break;
 	case LG_TR_KICK:
 		snprintf(buf, size, "NOTIFY received via %s (%u)",
-			 e->flags & LG_TR_F_EXIT ? "vCPU exit" : "ioeventfd", e->len);
+			 e->flags & LG_TR_F_EXIT   ? "vCPU exit"
+			 : e->flags & LG_TR_F_STUB ? "the stub"
+						   : "ioeventfd",
+			 e->len);
 		break;
 	case LG_TR_POP:
 		snprintf(buf, size, "id %u, %lu descs, %u bytes; next %s", e->id,
@@ -542,7 +545,10 @@ static void step_json(FILE *f, const struct trace_store *s, struct reqs *r, uint
 		break;
 	case LG_TR_KICK:
 		fprintf(f, ",\"path\":\"%s\",\"count\":%u",
-			e->flags & LG_TR_F_EXIT ? "exit" : "ioeventfd", e->len);
+			e->flags & LG_TR_F_EXIT	  ? "exit"
+			: e->flags & LG_TR_F_STUB ? "stub"
+						  : "ioeventfd",
+			e->len);
 		break;
 	case LG_TR_IO:
 		fprintf(f, ",\"id\":%u,\"len\":%u,\"status\":%u", e->id, e->len, e->flags);

@@ -6,10 +6,11 @@
  * needs the host TSC's rate.  Some CPUs state it (CPUID leaf 0x15: crystal
  * clock and ratio), some hypervisors too (leaf 0x40000010, the VMware/KVM
  * timing leaf).  Where neither does, as on this project's AMD machines, we
- * measure: TSC ticks against CLOCK_MONOTONIC_RAW over a few milliseconds.
+ * measure: TSC ticks against CLOCK_MONOTONIC_RAW over 2 ms, while the
+ * child execs and sets itself up (process.c), so it costs little.
  * Bracketing each clock read between two rdtscs and keeping the tightest
  * bracket bounds the error by the time of one clock_gettime (tens of ns),
- * which over 5 ms is some parts in a million.
+ * which over 2 ms is some parts in 100,000.
  */
 #include <cpuid.h>
 #include <stdint.h>
@@ -18,7 +19,7 @@
 
 #include "process/process.h"
 
-#define CALIBRATE_NS 5000000ULL
+#define CALIBRATE_NS 2000000ULL
 
 static uint64_t from_cpuid(const char **how)
 {
