@@ -3,26 +3,23 @@
 #include "backend.h"
 #include "log.h"
 
+static const struct backend *const backends[] = {
+	[BACKEND_KVM] = &kvm_backend,
+	[BACKEND_PROCESS] = &process_backend,
+};
+
 const struct backend *backend_choose(const struct options *o)
 {
+	const struct backend *b;
 	const char *why;
 
-	switch (o->backend) {
-	case BACKEND_KVM:
-		why = kvm_backend.probe(o);
+	if (o->backend != BACKEND_AUTO) {
+		b = backends[o->backend];
+		why = b->probe(o);
 		if (why)
-			die("--backend=kvm: %s", why);
-		verbose("backend kvm (asked for)");
-		return &kvm_backend;
-	case BACKEND_PROCESS:
-		why = process_backend.probe(o);
-		if (why)
-			die("--backend=process: %s", why);
-		verbose("backend process (asked for)");
-		return &process_backend;
-	case BACKEND_AUTO:
-	default:
-		break;
+			die("--backend=%s: %s", b->name, why);
+		verbose("backend %s (asked for)", b->name);
+		return b;
 	}
 	why = kvm_backend.probe(o);
 	if (!why) {
