@@ -1,34 +1,47 @@
 #!/usr/bin/env python3
-"""lguest-compare: draft3, split and packed rings side by side, on one machine, in one run.
+"""lguest-compare: draft3, split and packed rings, on KVM and as a process, side by side.
 
     lguest-compare [--quick] [--out=DIR] [--repeats=N] [--no-net] [--doc=FILE]
+                   [--backend=all|auto|kvm|process]
 
-Runs the same guest, devices and workloads over the three ring layouts and
-leaves in DIR (default build/compare):
+Runs the same guest, devices and workloads over the three ring layouts, on
+each backend, and leaves in DIR (default build/compare):
 
   results.json   every figure of every run, the machine, the date, the commit
   results.md     the tables
   *.svg          the plots (gnuplot), with their data and scripts in plots/
 
+The backends (--backend): `all` (the default) is every backend that can run
+here: kvm if /dev/kvm opens, and process always; `auto` is the one lguest
+picks by itself; `kvm` or `process` just that one.  Every cell below runs on
+each, and says which (results.json: "backend" per cell and per run).
+
 The matrix:
 
-  block   {draft3, split, packed} x {ioeventfd, exit} x
+  block   backend x {draft3, split, packed} x {ioeventfd, exit} x
           {4 KiB randread qd=1, 4 KiB randread qd=32, 1 MiB seqread qd=4,
            4 KiB randwrite qd=4 with a FLUSH every 32 writes}
           guest `blkbench` against host `hostbench` (pread/pwrite of the same
           image, same pattern, same run)
-  net     {draft3, split, packed} x {UDP round trip 64 B, UDP packets/s at
-          64 B and 1400 B with 64 in flight}: guest `udpsend` through a tap
-          against host `netbench send` across a veth pair between two network
-          namespaces (needs root; --no-net leaves it out)
+  net     backend x {draft3, split, packed} x {UDP round trip 64 B, UDP
+          packets/s at 64 B and 1400 B with 64 in flight}: guest `udpsend`
+          through a tap against host `netbench send` across a veth pair
+          between two network namespaces (needs root; --no-net leaves it out)
+  hcall   backend x guest `hcbench`: NOTIFY by the fast path and by exit
+          (--no-ioeventfd), a hypercall the launcher answers, and the wake
+          round trip (NOTIFY -> device -> signal -> WAIT returns) on both
+          paths, against host `hostbench pingpong` (two threads waking each
+          other through eventfds)
   rings   build/ringbench, the layouts alone between two threads
-  boot    `lguest ... -- 'exit 0'` wall time per layout
+  boot    `lguest --backend=B guest.elf -- 'exit 0'` wall time, bare and with
+          a disk per layout, against fork+exec+wait of /bin/true
 
 Each cell runs --repeats times (5; --quick: 1, with a tenth of the work);
 the repeats are interleaved (repeat 1 of every cell, then repeat 2 ...) so
 that a slow minute on a shared machine spreads over all cells, not one.  We
 report the median and the spread (min..max), and each guest figure as a
-ratio to the host baseline of the same repeat set.
+ratio to the host baseline of the same repeat set.  Boot times are 20 runs
+(--quick: 5) of each, interleaved the same way.
 
 With --doc=FILE, the run also refreshes FILE (docs/COMPARISON.md): the part
 between its "results:begin" and "results:end" markers is replaced by the new
@@ -53,6 +66,7 @@ PROG = "lguest-compare"
 HERE = os.path.dirname(os.path.abspath(__file__))
 LAYOUTS = ("draft3", "split", "packed")
 PATHS = ("ioeventfd", "exit")
+BACKENDS = ("kvm", "process")
 GUEST_MEM = "512M"
 
 # Block workloads: what blkbench and hostbench are told, and how much work
@@ -74,6 +88,24 @@ NET = [
     dict(name="udp-pps-1400", title="UDP packets/s, 1400 B, 64 in flight", size=1400,
          window=64, count=20000),
 ]
+# Hypercalls: what `hcbench` measures, by the notify path it runs with (None:
+# the path does not matter, measured once), its count (--quick: a tenth), and
+# the same for the host's eventfd ping-pong.  They run over --ring=HCALL_RING.
+HCALLS = [
+    dict(name="notify", path="ioeventfd", count=10000,
+         title="NOTIFY, fast path (ioeventfd; process: the stub writes the eventfd)"),
+    dict(name="notify", path="exit", count=10000,
+         title="NOTIFY, exit path (`--no-ioeventfd`)"),
+    dict(name="call", path=None, count=10000,
+         title="a hypercall the launcher answers (CONSOLE, 0 bytes)"),
+    dict(name="wake", path="ioeventfd", count=5000,
+         title="wake: 512 B read, NOTIFY → device → signal → WAIT returns"),
+    dict(name="wake", path="exit", count=5000, title="wake, NOTIFY by exit"),
+]
+HCALL_RING = "split"
+PINGPONG_COUNT = 10000
+BOOT_RUNS = 20          # --quick: 5
+
 # ringbench configurations: the notification protocol with one buffer per
 # publish, then the ring alone (polling), unbatched and batched.
 RINGBENCH = [
@@ -81,6 +113,11 @@ RINGBENCH = [
     dict(notify="poll", batch=1),
     dict(notify="poll", batch=16),
 ]
+
+
+def hcalls_run_on(path):
+    """The HCALLS measured in the boot with notify PATH (those for any path: with ioeventfd)."""
+    return [h for h in HCALLS if h["path"] == path or (h["path"] is None and path == "ioeventfd")]
 
 
 class CompareError(Exception):
@@ -130,16 +167,38 @@ def parse_udpsend(out, what):
                 pps=float(m[7]))
 
 
-def device_figures(stats_path, name, ops):
-    """Per-request counters for device NAME from `lguest --stats-json`."""
+# hcbench's and hostbench pingpong's line: n, then nanoseconds.
+_HCB = re.compile(r"^(?:hcbench|hostbench) (\w+): n=(\d+) min=(\d+) p50=(\d+) p99=(\d+) "
+                  r"mean=(\d+) ns$", re.M)
+
+
+def parse_hcbench(out, what):
+    """{measure: {n, min_ns, p50_ns, p99_ns, mean_ns}} of every result line."""
+    figs = {m[1]: dict(n=int(m[2]), min_ns=int(m[3]), p50_ns=int(m[4]), p99_ns=int(m[5]),
+                       mean_ns=int(m[6])) for m in _HCB.finditer(out)}
+    if not figs:
+        raise CompareError(f"{what}: no result line in {out.strip()[-300:]!r}")
+    return figs
+
+
+def load_stats(stats_path, backend):
+    """`lguest --stats-json`, checked to come from BACKEND."""
     with open(stats_path) as f:
         st = json.load(f)
+    if st.get("backend") != backend:
+        raise CompareError(f"ran on backend {st.get('backend')!r}, not {backend!r}")
+    return st
+
+
+def device_figures(st, name, ops):
+    """Per-request counters for device NAME from `lguest --stats-json`."""
     dev = next((d for d in st["devices"] if d["name"] == name), None)
     if dev is None or not ops:
-        raise CompareError(f"no {name} in {stats_path}")
+        raise CompareError(f"no {name} in the --stats-json")
     if dev["broken"]:
         raise CompareError(f"{name} stopped (see the launcher's message)")
-    return dict(notifies_per_op=dev["notifies"] / ops,
+    return dict(backend=st["backend"],
+                notifies_per_op=dev["notifies"] / ops,
                 notify_exits_per_op=dev["notify_exits"] / ops,
                 notify_skipped_per_op=dev["notify_skipped_by_guest"] / ops,
                 signals_per_op=dev["signals"] / ops,
@@ -180,16 +239,26 @@ class Runner:
                 pass
         return size
 
-    def boot(self, layout, n):
-        times = []
-        for _ in range(n):
-            t0 = time.perf_counter()
-            r = run([self.lguest, f"--ring={layout}", f"--block={self.image}", self.kernel,
-                     "--", "exit 0"])
-            times.append((time.perf_counter() - t0) * 1e3)
-            if r.returncode:
-                raise CompareError(f"boot {layout}: exit {r.returncode}: {r.stderr.strip()}")
-        return [dict(boot_ms=t) for t in times]
+    def boot_argv(self, backend, layout):
+        """`lguest ... -- 'exit 0'`: bare (LAYOUT None), or with the image as blk0."""
+        if backend == "host":
+            return ["/bin/true"]
+        disk = [f"--ring={layout}", f"--block={self.image}"] if layout else []
+        return [self.lguest, f"--backend={backend}"] + disk + [self.kernel, "--", "exit 0"]
+
+    def boot_once(self, backend, layout):
+        """Wall time of one fork + exec + wait of the program, as subprocess does it."""
+        argv = self.boot_argv(backend, layout)
+        t0 = time.perf_counter()
+        r = run(argv, timeout=60)
+        ms = (time.perf_counter() - t0) * 1e3
+        if r.returncode:
+            raise CompareError(f"exit {r.returncode}: {r.stderr.strip()[-300:]}")
+        return dict(boot_ms=ms) if backend == "host" else dict(backend=backend, boot_ms=ms)
+
+    def lguest_argv(self, backend, layout, stats, *extra):
+        return [self.lguest, f"--backend={backend}", f"--ring={layout}",
+                f"--stats-json={stats}", *extra]
 
     def blk_args(self, w):
         a = [f"bs={w['bs']}", f"qd={w['qd']}", f"count={self.count(w)}", "pct"]
@@ -204,20 +273,50 @@ class Runner:
             raise CompareError(f"hostbench {w['name']}: {r.stderr.strip()}")
         return parse_blkbench(r.stdout, f"hostbench {w['name']}")
 
-    def block_guest(self, w, layout, path):
-        what = f"{w['name']} {layout} {path}"
+    def block_guest(self, w, backend, layout, path):
+        what = f"{w['name']} {backend} {layout} {path}"
         stats = os.path.join(self.tmp, "stats.json")
         cmd = " ".join(["blkbench", w["pattern"]] + self.blk_args(w))
-        argv = [self.lguest, f"--ring={layout}", f"--block={self.image}", f"--mem={GUEST_MEM}",
-                f"--stats-json={stats}"]
+        argv = self.lguest_argv(backend, layout, stats, f"--block={self.image}",
+                                f"--mem={GUEST_MEM}")
         if path == "exit":
             argv.append("--no-ioeventfd")
         r = run(argv + [self.kernel, "--", cmd])
         if r.returncode:
             raise CompareError(f"{what}: exit {r.returncode}: {(r.stdout + r.stderr).strip()}")
         fig = parse_blkbench(r.stdout, what)
-        fig.update(device_figures(stats, "blk0", fig["ops"]))
+        fig.update(device_figures(load_stats(stats, backend), "blk0", fig["ops"]))
         return fig
+
+    # -- hypercalls ---------------------------------------------------------
+
+    def hcall_host(self):
+        n = max(PINGPONG_COUNT // self.scale, 1)
+        r = run([os.path.join(self.build, "hostbench"), "pingpong", f"count={n}"])
+        if r.returncode:
+            raise CompareError(f"hostbench pingpong: {(r.stdout + r.stderr).strip()}")
+        return parse_hcbench(r.stdout, "hostbench pingpong")["pingpong"]
+
+    def hcall_guest(self, backend, path):
+        """One boot running every hcbench measure of HCALLS for PATH:
+        {measure: figures}."""
+        what = f"hcbench {backend} {path}"
+        stats = os.path.join(self.tmp, "stats.json")
+        cmds = [f"hcbench {h['name']} count={self.count(h)}" for h in hcalls_run_on(path)]
+        argv = self.lguest_argv(backend, HCALL_RING, stats, f"--block={self.image}")
+        if path == "exit":
+            argv.append("--no-ioeventfd")
+        r = run(argv + [self.kernel, "--", "; ".join(cmds)])
+        if r.returncode:
+            raise CompareError(f"{what}: exit {r.returncode}: {(r.stdout + r.stderr).strip()}")
+        figs = parse_hcbench(r.stdout, what)
+        load_stats(stats, backend)
+        if len(figs) != len(cmds):
+            raise CompareError(f"{what}: {len(figs)} results for {len(cmds)} commands in "
+                               f"{r.stdout.strip()[-300:]!r}")
+        for f in figs.values():
+            f["backend"] = backend
+        return figs
 
     # -- network: everything in namespaces we make and remove -------------
 
@@ -272,8 +371,8 @@ class Runner:
             for n in (a, b):
                 run(["ip", "netns", "del", n])
 
-    def net_guest(self, w, layout):
-        what = f"{w['name']} {layout}"
+    def net_guest(self, w, backend, layout):
+        what = f"{w['name']} {backend} {layout}"
         ns = self.ns("g")
         stats = os.path.join(self.tmp, "stats.json")
         server = None
@@ -284,15 +383,15 @@ class Runner:
             server = self.echo_server(ns, "0.0.0.0")
             cmd = (f"ip 10.0.0.2/24; udpsend 10.0.0.1 7000 count={self.count(w)} "
                    f"size={w['size']} window={w['window']}")
-            r = run(["ip", "netns", "exec", ns, self.lguest, f"--ring={layout}",
-                     "--tunnet=10.0.0.1/24", "--mem=256M", f"--stats-json={stats}",
-                     self.kernel, "--", cmd])
+            r = run(["ip", "netns", "exec", ns] +
+                    self.lguest_argv(backend, layout, stats, "--tunnet=10.0.0.1/24",
+                                     "--mem=256M") + [self.kernel, "--", cmd])
             if r.returncode:
                 raise CompareError(f"{what}: exit {r.returncode}: "
                                    f"{(r.stdout + r.stderr).strip()[-400:]}")
             fig = parse_udpsend(r.stdout, what)
             # Each packet is two buffers: one out through tx, one back through rx.
-            fig.update(device_figures(stats, "net0", 2 * fig["packets"]))
+            fig.update(device_figures(load_stats(stats, backend), "net0", 2 * fig["packets"]))
             return fig
         finally:
             if server:
@@ -409,10 +508,11 @@ def cells_of(res, kind, workload):
     return [c for c in res["cells"] if (c["kind"], c["workload"]) == (kind, workload)]
 
 
-def cell(res, kind, workload, layout, notify=None):
+def cell(res, kind, workload, backend, layout, notify=None):
     """The summary of one cell (any notify path if NOTIFY is None), or None."""
     for c in cells_of(res, kind, workload):
-        if c["layout"] == layout and (notify is None or c.get("notify") == notify):
+        if (c["backend"], c["layout"]) == (backend, layout) and \
+                (notify is None or c.get("notify") == notify):
             return c["summary"]
     return None
 
@@ -458,7 +558,7 @@ def paired_ratios(runs, host_runs):
     before its guest cells, so a slow minute hits both), summarized:
     {figure: {median, min, max}}."""
     out = {}
-    for k in ("iops", "mbps", "p50_us", "pps", "rtt_p50_us"):
+    for k in ("iops", "mbps", "p50_us", "pps", "rtt_p50_us", "p50_ns", "boot_ms"):
         r = [g[k] / h[k] for g, h in zip(runs, host_runs) if g and h and h.get(k) and k in g]
         if r:
             out[k] = dict(median=statistics.median(r), min=min(r), max=max(r))
@@ -476,14 +576,21 @@ def table(head, rows):
     return "\n".join(out)
 
 
+def us(ns):
+    return None if ns is None else ns / 1e3
+
+
 def markdown(res, svgs):
     m = res["meta"]
+    backends = m["backends"]
     md = [f"# lguest-compare: {m['date']}", "",
           f"- commit `{m['commit'][:12]}`{' (with local changes)' if m['dirty'] else ''}, "
           f"command `{m['command']}`",
           f"- machine: {m['machine']['cpu']}, {m['machine']['cpus']} CPUs, "
           f"{m['machine']['memory']}, Linux {m['machine']['kernel']}, "
           f"KVM modules {', '.join(m['machine']['kvm_modules']) or 'none'}",
+          f"- backends: {', '.join(backends)} (`--backend={m['backend_option']}`)"
+          + "".join(f"; {b} left out: {why}" for b, why in m["backends_skipped"].items()),
           f"- {m['repeats']} repeat(s) per cell, interleaved; figures are the median "
           f"(min–max). A ratio is the median over the repeats of guest / host, each repeat "
           f"against the host baseline measured just before it.",
@@ -492,7 +599,9 @@ def markdown(res, svgs):
     md += ["## Block: guest `blkbench` against host `hostbench`", "",
            "Per request: NOTIFY is what reached the device (a kick), skipped is what the "
            "guest did not send because the device said it was awake, exits are all vCPU "
-           "exits (NOTIFY, WAIT ...), descs are ring descriptors walked.", ""]
+           "exits (NOTIFY, WAIT ...), descs are ring descriptors walked. Notify `ioeventfd` "
+           "is the fast path (on the process backend the stub writes the device's eventfd), "
+           "`exit` is `--no-ioeventfd`.", ""]
     for w in BLOCK:
         hs = host(res, "block", w["name"]) or NO_SUMMARY
         call = "pwrite" if w["pattern"] == "randwrite" else "pread"
@@ -503,7 +612,8 @@ def markdown(res, svgs):
         rows = []
         for c in cells_of(res, "block", w["name"]):
             s = c["summary"]
-            rows.append([c["layout"], c["notify"], spread(s, "iops"), ratio(c, "iops"),
+            rows.append([c["backend"], c["layout"], c["notify"], spread(s, "iops"),
+                         ratio(c, "iops"),
                          fnum(s["median"].get("p50_us")), fnum(s["median"].get("p99_us")),
                          fnum(s["median"].get("notifies_per_op"), 3),
                          fnum(s["median"].get("notify_skipped_per_op"), 3),
@@ -511,9 +621,9 @@ def markdown(res, svgs):
                          fnum(s["median"].get("exits_per_op"), 3),
                          fnum(s["median"].get("descs_per_op"), 2),
                          fnum(s["median"].get("bounce_bytes"), 0)])
-        md += [table(["ring", "notify", "IOPS", "× host", "p50 µs", "p99 µs", "NOTIFY/req",
-                      "skipped/req", "signal/req", "exits/req", "descs/req", "bounce B"],
-                     rows), ""]
+        md += [table(["backend", "ring", "notify", "IOPS", "× host", "p50 µs", "p99 µs",
+                      "NOTIFY/req", "skipped/req", "signal/req", "exits/req", "descs/req",
+                      "bounce B"], rows), ""]
     if res["host"]["net"]:
         md += ["## Network: guest `udpsend` through a tap against host `netbench` over veth",
                "", "Per packet counts both buffers (out through tx, back through rx).", ""]
@@ -526,7 +636,7 @@ def markdown(res, svgs):
             rows = []
             for c in cells_of(res, "net", w["name"]):
                 s = c["summary"]
-                rows.append([c["layout"], spread(s, "pps"), ratio(c, "pps"),
+                rows.append([c["backend"], c["layout"], spread(s, "pps"), ratio(c, "pps"),
                              fnum(s["median"].get("rtt_p50_us")),
                              fnum(s["median"].get("rtt_p99_us")),
                              ratio(c, "rtt_p50_us"),
@@ -534,11 +644,12 @@ def markdown(res, svgs):
                              fnum(s["median"].get("notify_skipped_per_op"), 3),
                              fnum(s["median"].get("signals_per_op"), 3),
                              fnum(s["median"].get("exits_per_op"), 3)])
-            md += [table(["ring", "packets/s", "× veth", "rtt p50 µs", "rtt p99 µs",
+            md += [table(["backend", "ring", "packets/s", "× veth", "rtt p50 µs", "rtt p99 µs",
                           "rtt × veth", "NOTIFY/buf", "skipped/buf", "signal/buf",
                           "exits/buf"], rows), ""]
     else:
         md += ["## Network", "", f"Not measured: {res['meta'].get('net_skipped', '')}", ""]
+    md += markdown_hcalls(res)
     if res["ringbench"]:
         md += ["## The rings alone: `ringbench`", "",
                "A driver thread and a device thread, the real ring code, no VM. drv-lines and "
@@ -555,18 +666,87 @@ def markdown(res, svgs):
                              for c in cols])
             md += [f"`--notify={rb['notify']} --batch={rb['batch']}`, {rb['runs']} run(s):", "",
                    table(cols, rows), ""]
-    if res["boot"]:
-        md += ["## Boot to exit", "",
-               table(["ring", "ms"], [[b["layout"], spread(b["summary"], "boot_ms")]
-                                      for b in res["boot"]]), ""]
+    md += markdown_boot(res)
     if res["failures"]:
         md += ["## Failed runs", ""] + [f"- {f}" for f in res["failures"]] + [""]
     md += ["## Plots", ""] + [f"![{t}]({name})" for name, t in svgs] + [""]
     return "\n".join(md)
 
 
+def markdown_hcalls(res):
+    hs = host(res, "hcall", "pingpong")
+    if not hs and not cells_of(res, "hcall", "notify"):
+        return []
+    hs = hs or NO_SUMMARY
+    md = ["## Hypercalls: guest `hcbench` against a host eventfd ping-pong", "",
+          f"Each figure is the distribution of single calls timed with the TSC in the guest "
+          f"(`hcbench`, after uncounted warm-up calls), over --ring={HCALL_RING}; the table "
+          f"gives its p50 (min–max over the repeats), then the medians over the repeats of "
+          f"its min, p99 and mean. NOTIFY is the console's key: the device thread wakes and "
+          f"finds nothing new. The call is a zero-length CONSOLE hypercall, which the "
+          f"launcher answers from its vCPU loop. Wake is one 512-byte read of sector 0 of "
+          f"blk0 (in the host's page cache), from submit to reap: NOTIFY, the device "
+          f"thread's wakeup and pread, the signal, and the guest's WAIT returning "
+          f"(`hcall_wait` directly, no polling first). The host baseline is "
+          f"`hostbench pingpong`: two threads waking each other through two eventfds, "
+          f"blocking in read(), one round trip timed; × ping-pong is guest p50 / host p50.",
+          ""]
+    rows = []
+    for h in HCALLS:
+        for b in res["meta"]["backends"]:
+            c = next((c for c in cells_of(res, "hcall", h["name"])
+                      if c["backend"] == b and c["notify"] == h["path"]), None)
+            if c is None:
+                continue
+            s = c["summary"]
+            rows.append([h["title"], b, spread_us(s, "p50_ns"), ratio(c, "p50_ns"),
+                         fnum(us(s["median"].get("min_ns"))), fnum(us(s["median"].get("p99_ns"))),
+                         fnum(us(s["median"].get("mean_ns")))])
+    rows.append(["eventfd ping-pong between two threads", "host", spread_us(hs, "p50_ns"), "1",
+                 fnum(us(hs["median"].get("min_ns"))), fnum(us(hs["median"].get("p99_ns"))),
+                 fnum(us(hs["median"].get("mean_ns")))])
+    return md + [table(["measure", "backend", "p50 µs", "× ping-pong", "min µs", "p99 µs",
+                        "mean µs"], rows), ""]
+
+
+def spread_us(s, k):
+    """spread() of a figure in ns, shown in µs."""
+    if k not in s["median"]:
+        return "-"
+    conv = dict(n=s["n"], median={k: s["median"][k] / 1e3}, min={}, max={})
+    if s["n"] >= 2:
+        conv["min"][k], conv["max"][k] = s["min"][k] / 1e3, s["max"][k] / 1e3
+    return spread(conv, k)
+
+
+def markdown_boot(res):
+    if not res["boot"]:
+        return []
+    hs = host(res, "boot", "bin-true") or NO_SUMMARY
+    n = max((b["summary"]["n"] for b in res["boot"]), default=0)
+    md = ["## Boot to exit", "",
+          f"Wall time of `lguest --backend=B build/guest.elf -- 'exit 0'` (the console its "
+          f"only device), and with the block image as blk0 on each layout, from the "
+          f"parent's fork to its wait returning; the median of {n} runs (min–max), "
+          f"interleaved with as many runs of `/bin/true` measured the same way: "
+          f"{spread(hs, 'boot_ms')} ms.", ""]
+    head = ["backend", "`exit 0` ms", "× /bin/true"] + [f"+ {lay} disk ms" for lay in LAYOUTS]
+    rows = []
+    for b in res["meta"]["backends"]:
+        bare = next((x for x in res["boot"] if (x["backend"], x["layout"]) == (b, None)), None)
+        row = [b, spread(bare["summary"], "boot_ms") if bare else "-",
+               ratio(bare, "boot_ms") if bare else "-"]
+        for lay in LAYOUTS:
+            x = next((x for x in res["boot"] if (x["backend"], x["layout"]) == (b, lay)), None)
+            row.append(spread(x["summary"], "boot_ms") if x else "-")
+        rows.append(row)
+    rows.append(["host `/bin/true`", spread(hs, "boot_ms"), "1"] + ["-"] * len(LAYOUTS))
+    return md + [table(head, rows), ""]
+
+
 # ---------------------------------------------------------------------------
-# Plots: a data file and a gnuplot script per picture, kept in plots/
+# Plots: a data file and a gnuplot script per picture, kept in plots/.  With
+# several backends, a picture has a row of panels per backend.
 
 GP_HEAD = """set terminal svg size {w},{h} dynamic enhanced font 'Helvetica,11' background '#ffffff'
 set output '{svg}'
@@ -585,19 +765,20 @@ def q(s):
     return '"' + s.replace('"', "'") + '"'
 
 
-def triple(s, k):
+def triple(s, k, scale=1):
     """median, min, max of figure K (0s when missing, which gnuplot draws as nothing)."""
     if not s or k not in s.get("median", {}):
         return "0 0 0"
-    return f"{s['median'][k]:.6g} {s['min'][k]:.6g} {s['max'][k]:.6g}"
+    return " ".join(f"{s[x][k] * scale:.6g}" for x in ("median", "min", "max"))
 
 
-def bars_by_workload(res, path, k, notify, with_host=True):
+def bars_by_workload(res, path, k, backend, notify, with_host=True):
     """Rows: block workloads; columns: median/min/max per layout (and host)."""
     with open(path, "w") as f:
         f.write("# workload" + "".join(f" {s}_median {s}_min {s}_max" for s in SERIES) + "\n")
         for w in BLOCK:
-            cols = [triple(cell(res, "block", w["name"], lay, notify), k) for lay in LAYOUTS]
+            cols = [triple(cell(res, "block", w["name"], backend, lay, notify), k)
+                    for lay in LAYOUTS]
             cols.append(triple(host(res, "block", w["name"]), k) if with_host else "0 0 0")
             label = w["title"].replace(", FLUSH every 32", "+flush").replace(", ", " ")
             f.write(f"{q(label)} {' '.join(cols)}\n")
@@ -616,56 +797,66 @@ def hist_plot(data, title, ylabel, log, series=SERIES):
 
 def plot_block(res, d):
     out = []
+    backends = res["meta"]["backends"]
+    nb = len(backends)
     for k in ("iops", "p50_us", "p99_us", "notifies_per_op", "signals_per_op",
               "exits_per_op"):
-        for path in PATHS:
-            bars_by_workload(res, os.path.join(d, f"block-{k}-{path}.dat"), k, path,
-                             with_host=k in ("iops", "p50_us", "p99_us"))
+        for b in backends:
+            for path in PATHS:
+                bars_by_workload(res, os.path.join(d, f"block-{k}-{b}-{path}.dat"), k, b, path,
+                                 with_host=k in ("iops", "p50_us", "p99_us"))
     n = res["meta"]["repeats"]
-    gp = GP_HEAD.format(w=1100, h=480, svg="../block-iops.svg")
-    gp += ("set multiplot layout 1,2 title 'Block IOPS by ring layout and workload (median; "
-           f"bars span min–max of {n} run(s)); host = pread/pwrite'\n")
-    for path in PATHS:
-        gp += hist_plot(f"block-iops-{path}.dat", f"notify by {path}", "IOPS (log)", True)
+    gp = GP_HEAD.format(w=1100, h=480 * nb, svg="../block-iops.svg")
+    gp += (f"set multiplot layout {nb},2 title 'Block IOPS by ring layout and workload "
+           f"(median; bars span min–max of {n} run(s)); host = pread/pwrite'\n")
+    for b in backends:
+        for path in PATHS:
+            gp += hist_plot(f"block-iops-{b}-{path}.dat", f"{b}, notify by {path}",
+                            "IOPS (log)", True)
     out.append(("block-iops", gp + "unset multiplot\n",
-                "Block IOPS by layout, workload and notify path"))
+                "Block IOPS by backend, layout, workload and notify path"))
 
-    gp = GP_HEAD.format(w=1100, h=480, svg="../block-latency.svg")
-    gp += "set multiplot layout 1,2 title 'Block latency, notify by ioeventfd (median of runs)'\n"
-    gp += hist_plot("block-p50_us-ioeventfd.dat", "p50", "µs (log)", True)
-    gp += hist_plot("block-p99_us-ioeventfd.dat", "p99", "µs (log)", True)
+    gp = GP_HEAD.format(w=1100, h=480 * nb, svg="../block-latency.svg")
+    gp += ("set multiplot layout {},2 title 'Block latency, notify by ioeventfd "
+           "(median of runs)'\n".format(nb))
+    for b in backends:
+        gp += hist_plot(f"block-p50_us-{b}-ioeventfd.dat", f"{b}: p50", "µs (log)", True)
+        gp += hist_plot(f"block-p99_us-{b}-ioeventfd.dat", f"{b}: p99", "µs (log)", True)
     out.append(("block-latency", gp + "unset multiplot\n", "Block latency p50 and p99"))
 
-    gp = GP_HEAD.format(w=1200, h=460, svg="../notify-signal.svg")
-    gp += "set multiplot layout 1,3 title 'Per request, notify by ioeventfd'\n"
-    for k, t in (("notifies_per_op", "NOTIFYs reaching the device"),
-                 ("signals_per_op", "signals (interrupts) sent"),
-                 ("exits_per_op", "vCPU exits, all reasons")):
-        gp += hist_plot(f"block-{k}-ioeventfd.dat", t, "per request", False, LAYOUTS)
+    gp = GP_HEAD.format(w=1200, h=460 * nb, svg="../notify-signal.svg")
+    gp += f"set multiplot layout {nb},3 title 'Per request, notify by ioeventfd'\n"
+    for b in backends:
+        for k, t in (("notifies_per_op", "NOTIFYs reaching the device"),
+                     ("signals_per_op", "signals (interrupts) sent"),
+                     ("exits_per_op", "vCPU exits, all reasons")):
+            gp += hist_plot(f"block-{k}-{b}-ioeventfd.dat", f"{b}: {t}", "per request", False,
+                            LAYOUTS)
     out.append(("notify-signal", gp + "unset multiplot\n",
                 "NOTIFYs, signals and exits per block request"))
 
     # Latency distribution: percentiles (median over runs) as a CDF.
-    gp = GP_HEAD.format(w=1100, h=460, svg="../latency-cdf.svg")
-    gp += ("set multiplot layout 1,2 title 'Latency distribution, 4 KiB randread, notify by "
+    gp = GP_HEAD.format(w=1100, h=460 * nb, svg="../latency-cdf.svg")
+    gp += (f"set multiplot layout {nb},2 title 'Latency distribution, 4 KiB randread, notify by "
            "ioeventfd'\nset logscale x\nset xlabel 'latency µs (log)'\nset ylabel 'percentile'\n"
            "set yrange [0:100]\nset key bottom right\n")
-    for w in BLOCK[:2]:
-        plots = []
-        for s in SERIES:
-            sm = host(res, "block", w["name"]) if s == "host" else \
-                cell(res, "block", w["name"], s, "ioeventfd")
-            pct = (sm or {}).get("median", {}).get("pct_us")
-            if not pct:
-                continue
-            fn = f"cdf-{w['name']}-{s}.dat"
-            with open(os.path.join(d, fn), "w") as f:
-                f.write("# percentile latency_us\n")
-                for p in sorted(pct, key=float):
-                    f.write(f"{p} {max(pct[p], 0.05):.6g}\n")
-            plots.append(f"'{fn}' using 2:1 with linespoints pt 7 ps 0.5 lw 2 title '{s}'")
-        gp += f"set title '{w['title']}'\n" + ("plot " + ", ".join(plots) + "\n" if plots
-                                                else "")
+    for b in backends:
+        for w in BLOCK[:2]:
+            plots = []
+            for s in SERIES:
+                sm = host(res, "block", w["name"]) if s == "host" else \
+                    cell(res, "block", w["name"], b, s, "ioeventfd")
+                pct = (sm or {}).get("median", {}).get("pct_us")
+                if not pct:
+                    continue
+                fn = f"cdf-{w['name']}-{s if s == 'host' else b + '-' + s}.dat"
+                with open(os.path.join(d, fn), "w") as f:
+                    f.write("# percentile latency_us\n")
+                    for p in sorted(pct, key=float):
+                        f.write(f"{p} {max(pct[p], 0.05):.6g}\n")
+                plots.append(f"'{fn}' using 2:1 with linespoints pt 7 ps 0.5 lw 2 title '{s}'")
+            gp += f"set title '{b}: {w['title']}'\n" + ("plot " + ", ".join(plots) + "\n"
+                                                        if plots else "")
     out.append(("latency-cdf", gp + "unset multiplot\n", "Latency distribution (CDF)"))
     return out
 
@@ -673,25 +864,61 @@ def plot_block(res, d):
 def plot_net(res, d):
     if not res["host"]["net"]:
         return []
+    backends = res["meta"]["backends"]
     rows = [("udp-rtt-64", "rtt_p50_us", "UDP round trip 64 B, p50", "µs"),
             ("udp-pps-64", "pps", "UDP packets/s, 64 B", "packets/s"),
             ("udp-pps-1400", "pps", "UDP packets/s, 1400 B", "packets/s")]
-    gp = GP_HEAD.format(w=1200, h=440, svg="../net.svg")
-    gp += ("set multiplot layout 1,3 title 'Network by ring layout (median; bars span min–max); "
-           "host = veth between two namespaces'\nset style data histogram\n"
+    gp = GP_HEAD.format(w=1200, h=440 * len(backends), svg="../net.svg")
+    gp += (f"set multiplot layout {len(backends)},3 title 'Network by ring layout (median; "
+           "bars span min–max); host = veth between two namespaces'\nset style data histogram\n"
            "unset key\nset yrange [0:*]\nset xrange [-0.6:3.6]\nset boxwidth 0.6\n")
-    for name, k, title, unit in rows:
-        fn = f"net-{name}.dat"
-        with open(os.path.join(d, fn), "w") as f:
-            f.write("# series median min max\n")
-            for s in SERIES:
-                sm = host(res, "net", name) if s == "host" else cell(res, "net", name, s)
-                f.write(f"{q('veth' if s == 'host' else s)} {triple(sm, k)}\n")
-        # One colour per series, as in the block plots (linetypes 1-4).
-        gp += (f"set title '{title}'\nset ylabel '{unit}'\n"
-               f"plot '{fn}' using 0:2:($0 + 1):xtic(1) with boxes lc variable, "
-               f"'' using 0:2:3:4 with yerrorbars lc rgb '#000000' pt 7 ps 0.3\n")
+    for b in backends:
+        for name, k, title, unit in rows:
+            fn = f"net-{name}-{b}.dat"
+            with open(os.path.join(d, fn), "w") as f:
+                f.write("# series median min max\n")
+                for s in SERIES:
+                    sm = host(res, "net", name) if s == "host" else cell(res, "net", name, b, s)
+                    f.write(f"{q('veth' if s == 'host' else s)} {triple(sm, k)}\n")
+            # One colour per series, as in the block plots (linetypes 1-4).
+            gp += (f"set title '{b}: {title}'\nset ylabel '{unit}'\n"
+                   f"plot '{fn}' using 0:2:($0 + 1):xtic(1) with boxes lc variable, "
+                   f"'' using 0:2:3:4 with yerrorbars lc rgb '#000000' pt 7 ps 0.3\n")
     return [("net", gp + "unset multiplot\n", "Network round trip and packet rate")]
+
+
+def plot_hcalls(res, d):
+    """Hypercall p50s, a bar per backend, and the host ping-pong; boot times beside."""
+    backends = res["meta"]["backends"]
+    if not cells_of(res, "hcall", "notify") and not res["boot"]:
+        return []
+    series = backends + ["host"]
+    with open(os.path.join(d, "hcalls.dat"), "w") as f:
+        f.write("# measure" + "".join(f" {s}_median {s}_min {s}_max" for s in series) + "\n")
+        for h in HCALLS:
+            cols = [triple(cell(res, "hcall", h["name"], b, HCALL_RING, h["path"]), "p50_ns",
+                           1e-3) for b in backends]
+            label = h["name"] + {None: "", "ioeventfd": " fast", "exit": " exit"}[h["path"]]
+            f.write(f"{q(label)} {' '.join(cols)} 0 0 0\n")
+        f.write(f"{q('eventfd ping-pong')} {'0 0 0 ' * len(backends)}"
+                f"{triple(host(res, 'hcall', 'pingpong'), 'p50_ns', 1e-3)}\n")
+    with open(os.path.join(d, "boot.dat"), "w") as f:
+        f.write("# what" + "".join(f" {s}_median {s}_min {s}_max" for s in series) + "\n")
+        for lay in (None,) + LAYOUTS:
+            cols = [triple(next((x["summary"] for x in res["boot"]
+                                 if (x["backend"], x["layout"]) == (b, lay)), None), "boot_ms")
+                    for b in backends]
+            f.write(f"{q('exit 0' if lay is None else '+ ' + lay + ' disk')} "
+                    f"{' '.join(cols)} 0 0 0\n")
+        f.write(f"{q('/bin/true')} {'0 0 0 ' * len(backends)}"
+                f"{triple(host(res, 'boot', 'bin-true'), 'boot_ms')}\n")
+    gp = GP_HEAD.format(w=1200, h=480, svg="../hypercalls.svg")
+    gp += ("set multiplot layout 1,2 title 'Hypercalls (guest hcbench p50) and boot to exit, "
+           "by backend (median; bars span min–max); host = eventfd ping-pong, /bin/true'\n"
+           "set bmargin 4\n")
+    gp += hist_plot("hcalls.dat", "one hypercall, p50", "µs (log)", True, series)
+    gp += hist_plot("boot.dat", "boot to exit", "ms (log)", True, series)
+    return [("hypercalls", gp + "unset multiplot\n", "Hypercalls and boot, by backend")]
 
 
 def make_plots(res, out):
@@ -699,7 +926,7 @@ def make_plots(res, out):
     d = os.path.join(out, "plots")
     os.makedirs(d, exist_ok=True)
     made = []
-    for name, gp, title in plot_block(res, d) + plot_net(res, d):
+    for name, gp, title in plot_block(res, d) + plot_net(res, d) + plot_hcalls(res, d):
         script = os.path.join(d, f"{name}.gp")
         with open(script, "w") as f:
             f.write(gp)
@@ -746,15 +973,39 @@ def update_doc(doc, out, md, svgs):
 # ---------------------------------------------------------------------------
 
 
+def pick_backends(choice, lguest, kernel):
+    """The backends to run ([...]) and those `all` leaves out ({name: why})."""
+    if choice in BACKENDS:
+        return [choice], {}
+    if choice == "auto":
+        # What lguest picks by itself, as it says with -v.
+        r = run([lguest, "-v", kernel, "--", "exit 0"], timeout=60)
+        m = re.search(r"^lguest: backend (\w+)", r.stderr, re.M)
+        if r.returncode or not m or m[1] not in BACKENDS:
+            sys.exit(f"{PROG}: --backend=auto: cannot tell which backend lguest picks "
+                     f"(exit {r.returncode}: {r.stderr.strip()[-200:]!r})")
+        return [m[1]], {}
+    out, skipped = [], {}
+    try:
+        os.close(os.open("/dev/kvm", os.O_RDWR | os.O_CLOEXEC))
+        out.append("kvm")
+    except OSError as e:
+        skipped["kvm"] = f"/dev/kvm does not open ({e.strerror})"
+    return out + ["process"], skipped
+
+
 def main():
-    ap = argparse.ArgumentParser(prog=PROG, description="draft3, split and packed rings "
-                                 "side by side (see the top of this file)")
+    ap = argparse.ArgumentParser(prog=PROG, description="draft3, split and packed rings, "
+                                 "on each backend, side by side (see the top of this file)")
     ap.add_argument("--quick", action="store_true", help="one repeat, a tenth of the work")
     ap.add_argument("--out", help="output directory (default: BUILD/compare)")
     ap.add_argument("--build", default=HERE, help="where lguest, guest.elf ... are "
                     "(default: this program's directory)")
     ap.add_argument("--repeats", type=int, help="runs per cell (default 5, --quick 1)")
     ap.add_argument("--no-net", action="store_true", help="leave the network out")
+    ap.add_argument("--backend", default="all", choices=("all", "auto") + BACKENDS,
+                    help="all (default: kvm if /dev/kvm opens, and process), auto (the one "
+                    "lguest picks), kvm or process")
     ap.add_argument("--doc", help="refresh this document's results section and plots")
     args = ap.parse_args()
     args.out = args.out or os.path.join(args.build, "compare")
@@ -766,6 +1017,11 @@ def main():
             sys.exit(f"{PROG}: {os.path.join(args.build, prog)} is missing (run make)")
     if args.doc and not os.path.exists(args.doc):
         sys.exit(f"{PROG}: {args.doc}: no such file")
+    backends, skipped = pick_backends(args.backend, os.path.join(args.build, "lguest"),
+                                      os.path.join(args.build, "guest.elf"))
+    if "process" in backends and not os.path.exists(os.path.join(args.build, "lguest-stub")):
+        sys.exit(f"{PROG}: {os.path.join(args.build, 'lguest-stub')} is missing (run make), "
+                 f"needed by the process backend")
     os.makedirs(args.out, exist_ok=True)
 
     R = Runner(args)
@@ -778,41 +1034,60 @@ def main():
         net_skip = "needs root (network namespaces and a tap)"
     elif not shutil.which("ip"):
         net_skip = "no `ip` command (apt-get install iproute2)"
-    res = dict(meta=dict(tool=PROG, format=1,
+    res = dict(meta=dict(tool=PROG, format=2,
                          date=datetime.datetime.now(datetime.timezone.utc).isoformat(
                              timespec="seconds"),
                          commit=commit, dirty=dirty, command=" ".join([PROG] + sys.argv[1:]),
                          machine=machine(), repeats=repeats, quick=args.quick,
-                         net_skipped=net_skip),
-               cells=[], host=dict(block={}, net={}), ringbench=[], boot=[], failures=[])
-    log(f"{PROG}: {repeats} repeat(s){' (quick)' if args.quick else ''}, output in {args.out}")
+                         backends=backends, backend_option=args.backend,
+                         backends_skipped=skipped, net_skipped=net_skip),
+               cells=[], host=dict(block={}, net={}, hcall={}, boot={}), ringbench=[], boot=[],
+               failures=[])
+    log(f"{PROG}: {repeats} repeat(s){' (quick)' if args.quick else ''}, backends "
+        f"{', '.join(backends)}, output in {args.out}")
+    for b, why in skipped.items():
+        log(f"{b} left out: {why}")
     res["meta"]["image_mib"] = R.make_image() >> 20
 
-    block_runs = {(w["name"], lay, p): [] for w in BLOCK for lay in LAYOUTS for p in PATHS}
+    block_runs = {(w["name"], b, lay, p): [] for w in BLOCK for b in backends
+                  for lay in LAYOUTS for p in PATHS}
     block_host = {w["name"]: [] for w in BLOCK}
-    net_runs = {(w["name"], lay): [] for w in NET for lay in LAYOUTS}
+    net_runs = {(w["name"], b, lay): [] for w in NET for b in backends for lay in LAYOUTS}
     net_host = {w["name"]: [] for w in NET}
+    hcall_runs = {(h["name"], b, h["path"]): [] for h in HCALLS for b in backends}
+    hcall_host = []
     for rep in range(repeats):
         log(f"repeat {rep + 1}/{repeats}")
         for w in BLOCK:
             block_host[w["name"]].append(R.attempt(f"host {w['name']}", R.block_host, w))
-            for lay in LAYOUTS:
-                for p in PATHS:
-                    fig = R.attempt(f"{w['name']} {lay} {p}", R.block_guest, w, lay, p)
-                    block_runs[(w["name"], lay, p)].append(fig)
-                    if fig:
-                        log(f"  {w['name']:26} {lay:6} {p:9} {fig['iops']:>11,.0f} IOPS  "
-                            f"p50 {fig['p50_us']:8.1f} us")
+            for b in backends:
+                for lay in LAYOUTS:
+                    for p in PATHS:
+                        fig = R.attempt(f"{w['name']} {b} {lay} {p}", R.block_guest, w, b, lay,
+                                        p)
+                        block_runs[(w["name"], b, lay, p)].append(fig)
+                        if fig:
+                            log(f"  {w['name']:26} {b:7} {lay:6} {p:9} {fig['iops']:>11,.0f} "
+                                f"IOPS  p50 {fig['p50_us']:8.1f} us")
+        hcall_host.append(R.attempt("hostbench pingpong", R.hcall_host))
+        for b in backends:
+            for p in PATHS:
+                figs = R.attempt(f"hcbench {b} {p}", R.hcall_guest, b, p) or {}
+                for h in hcalls_run_on(p):
+                    hcall_runs[(h["name"], b, h["path"])].append(figs.get(h["name"]))
+                for name, fig in figs.items():
+                    log(f"  hcbench {name:8} {b:7} {p:9} p50 {fig['p50_ns'] / 1e3:8.2f} us")
         if net_skip:
             continue
         for w in NET:
             net_host[w["name"]].append(R.attempt(f"veth {w['name']}", R.net_host, w))
-            for lay in LAYOUTS:
-                fig = R.attempt(f"{w['name']} {lay}", R.net_guest, w, lay)
-                net_runs[(w["name"], lay)].append(fig)
-                if fig:
-                    log(f"  {w['name']:26} {lay:6} {fig['pps']:>11,.0f} pps   "
-                        f"rtt p50 {fig['rtt_p50_us']:8.1f} us")
+            for b in backends:
+                for lay in LAYOUTS:
+                    fig = R.attempt(f"{w['name']} {b} {lay}", R.net_guest, w, b, lay)
+                    net_runs[(w["name"], b, lay)].append(fig)
+                    if fig:
+                        log(f"  {w['name']:26} {b:7} {lay:6} {fig['pps']:>11,.0f} pps   "
+                            f"rtt p50 {fig['rtt_p50_us']:8.1f} us")
     if net_skip:
         log(f"network left out: {net_skip}")
     # The timed ringbench runs are short and as noisy as the rest: three
@@ -826,25 +1101,42 @@ def main():
         if runs:
             res["ringbench"].append(merge_ringbench(cfg, runs))
     log("ringbench done")
-    for lay in LAYOUTS:
-        runs = R.attempt(f"boot {lay}", R.boot, lay, 3 if args.quick else 10)
-        if runs:
-            res["boot"].append(dict(layout=lay, runs=runs, summary=summarize(runs)))
+    # Boot: /bin/true, then each backend bare and with a disk per layout,
+    # round after round; a configuration that fails once is not run again.
+    boot_runs = {("host", None): []}
+    boot_runs.update({(b, lay): [] for b in backends for lay in (None,) + LAYOUTS})
+    for _ in range(5 if args.quick else BOOT_RUNS):
+        for (b, lay), runs in boot_runs.items():
+            if None in runs:
+                continue
+            what = "boot /bin/true" if b == "host" else f"boot {b} {lay or 'bare'}"
+            runs.append(R.attempt(what, R.boot_once, b, lay))
+    log("boot done")
 
-    for (name, lay, p), runs in block_runs.items():
-        res["cells"].append(dict(kind="block", workload=name, layout=lay, notify=p, runs=runs,
-                                 summary=summarize(runs)))
+    for (name, b, lay, p), runs in block_runs.items():
+        res["cells"].append(dict(kind="block", workload=name, backend=b, layout=lay, notify=p,
+                                 runs=runs, summary=summarize(runs)))
     for name, runs in block_host.items():
         res["host"]["block"][name] = dict(runs=runs, summary=summarize(runs))
     if not net_skip:
-        for (name, lay), runs in net_runs.items():
-            res["cells"].append(dict(kind="net", workload=name, layout=lay, notify="ioeventfd",
-                                     runs=runs, summary=summarize(runs)))
+        for (name, b, lay), runs in net_runs.items():
+            res["cells"].append(dict(kind="net", workload=name, backend=b, layout=lay,
+                                     notify="ioeventfd", runs=runs, summary=summarize(runs)))
         for name, runs in net_host.items():
             res["host"]["net"][name] = dict(runs=runs, summary=summarize(runs))
+    for (name, b, p), runs in hcall_runs.items():
+        res["cells"].append(dict(kind="hcall", workload=name, backend=b, layout=HCALL_RING,
+                                 notify=p, runs=runs, summary=summarize(runs)))
+    res["host"]["hcall"]["pingpong"] = dict(runs=hcall_host, summary=summarize(hcall_host))
     for c in res["cells"]:
-        host_runs = res["host"][c["kind"]].get(c["workload"], {}).get("runs", [])
+        host_runs = res["host"][c["kind"]].get(
+            "pingpong" if c["kind"] == "hcall" else c["workload"], {}).get("runs", [])
         c["ratio_to_host"] = paired_ratios(c["runs"], host_runs)
+    true_runs = boot_runs.pop(("host", None))
+    res["host"]["boot"]["bin-true"] = dict(runs=true_runs, summary=summarize(true_runs))
+    for (b, lay), runs in boot_runs.items():
+        res["boot"].append(dict(backend=b, layout=lay, runs=runs, summary=summarize(runs),
+                                ratio_to_host=paired_ratios(runs, true_runs)))
     res["failures"] = R.failures
     res["meta"]["wall_s"] = round(time.monotonic() - t_start, 1)
 

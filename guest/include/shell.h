@@ -35,6 +35,7 @@ int cmd_udpsend(int argc, char **argv);
 int cmd_netstat(int argc, char **argv);
 int cmd_netmisbehave(int argc, char **argv);
 int cmd_blkbench(int argc, char **argv);
+int cmd_hcbench(int argc, char **argv);
 int cmd_misbehave(int argc, char **argv);
 
 #endif /* GUEST_SHELL_H */

@@ -32,6 +32,7 @@ static const struct command commands[] = {
 	{ "blkbench",
 	  "blkbench randread|randwrite|seqread bs=SIZE qd=N [count=N|secs=N] [flush=N] [pct] [dev=N]",
 	  "measure IOPS, MB/s and latency", cmd_blkbench },
+	{ "hcbench", "hcbench notify|call|wake [count=N] [dev=N]", "hypercall costs", cmd_hcbench },
 	{ "ip", "ip [ADDR/PREFIX]", "configure (or show) net0's IPv4 address", cmd_ip },
 	{ "ping", "ping HOST [count=N]", "ICMP echo round trips", cmd_ping },
 	{ "udpecho", "udpecho PORT [secs=N] [count=N]", "echo UDP datagrams sent to PORT",

@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * hostbench.c: the host baseline for blkbench.
+ * hostbench.c: the host baselines for blkbench and hcbench.
  *
  *   hostbench randread|randwrite|seqread FILE bs=SIZE qd=N count=N [flush=N] [pct]
+ *   hostbench pingpong [count=N]
  *
  * Does what the guest's blkbench does, with pread/pwrite on the host: qd
  * threads, each doing synchronous I/O (so qd requests are in flight), the
@@ -11,6 +12,12 @@
  * calls fdatasync, as the guest sends a FLUSH.  It prints a line in
  * blkbench's format (and, with pct, its percentile line), so the two can be
  * put side by side.
+ *
+ * pingpong is the baseline for the guest's `hcbench wake`: two threads
+ * wake each other through a pair of eventfds, blocking in read() (no
+ * spinning), and each round trip (write ours, read theirs: two eventfd
+ * wakeups, two context switches or cross-CPU wakeups) is timed, after
+ * uncounted warm-up rounds.  It prints a line in hcbench's format.
  */
 #include <fcntl.h>
 #include <pthread.h>
@@ -18,6 +25,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/eventfd.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -106,6 +114,65 @@ static void print_percentiles(const uint64_t *lat, uint64_t n)
 	printf("\n");
 }
 
+/* pingpong: the other side, answering every ping until it reads the stop value. */
+static int ping_fd, pong_fd;
+
+static void *ponger(void *arg)
+{
+	uint64_t v, one = 1;
+
+	(void)arg;
+	do {
+		if (read(ping_fd, &v, sizeof(v)) != sizeof(v) ||
+		    write(pong_fd, &one, sizeof(one)) != sizeof(one)) {
+			perror("hostbench: pingpong");
+			exit(1);
+		}
+	} while (v == 1);
+	return NULL;
+}
+
+static int pingpong(int argc, char **argv)
+{
+	enum { WARMUP = 200 };
+	uint64_t count = 10000, sum = 0, v, *lat;
+	pthread_t thread;
+
+	for (int i = 2; i < argc; i++) {
+		if (!strncmp(argv[i], "count=", 6) && parse_size_arg(argv[i] + 6, &count) && count)
+			continue;
+		fprintf(stderr, "hostbench: bad argument %s\n", argv[i]);
+		return 2;
+	}
+	ping_fd = eventfd(0, EFD_CLOEXEC);
+	pong_fd = eventfd(0, EFD_CLOEXEC);
+	lat = calloc(count, sizeof(*lat));
+	if (ping_fd < 0 || pong_fd < 0 || !lat || pthread_create(&thread, NULL, ponger, NULL)) {
+		perror("hostbench: pingpong");
+		return 1;
+	}
+	for (uint64_t i = 0; i < WARMUP + count; i++) {
+		uint64_t ping = i + 1 < WARMUP + count ? 1 : 2; /* 2: answer, then stop */
+		uint64_t t0 = now_ns();
+
+		if (write(ping_fd, &ping, sizeof(ping)) != sizeof(ping) ||
+		    read(pong_fd, &v, sizeof(v)) != sizeof(v)) {
+			perror("hostbench: pingpong");
+			return 1;
+		}
+		if (i >= WARMUP)
+			lat[i - WARMUP] = now_ns() - t0;
+	}
+	pthread_join(thread, NULL);
+	qsort(lat, count, sizeof(*lat), cmp_u64);
+	for (uint64_t i = 0; i < count; i++)
+		sum += lat[i];
+	printf("hostbench pingpong: n=%lu min=%lu p50=%lu p99=%lu mean=%lu ns\n", count, lat[0],
+	       lat[count / 2], lat[count * 99 / 100], sum / count);
+	free(lat);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	uint64_t bs = 4096, qd = 1, count = 10000, flush_every = 0, total, t0, ns;
@@ -115,10 +182,13 @@ int main(int argc, char **argv)
 	struct stat st;
 	int fd;
 
+	if (argc >= 2 && !strcmp(argv[1], "pingpong"))
+		return pingpong(argc, argv);
 	if (argc < 3 || (strcmp(argv[1], "randread") && strcmp(argv[1], "randwrite") &&
 			 strcmp(argv[1], "seqread"))) {
 		fprintf(stderr, "usage: hostbench randread|randwrite|seqread FILE bs=SIZE qd=N "
-				"count=N [flush=N] [pct]\n");
+				"count=N [flush=N] [pct]\n"
+				"       hostbench pingpong [count=N]\n");
 		return 2;
 	}
 	for (int i = 3; i < argc; i++) {

@@ -1,6 +1,7 @@
-"""cases_compare.py: build/lguest-compare --quick, the layouts side by side:
-it finishes, writes results.json, results.md and the plots, every cell of
-the matrix has a row with real figures, and the SVGs are XML."""
+"""cases_compare.py: build/lguest-compare --quick, the layouts side by side
+on every backend: it finishes, writes results.json, results.md and the
+plots, every cell of the matrix has a row with real figures, and the SVGs
+are XML."""
 import json
 import os
 import shutil
@@ -12,12 +13,25 @@ from harness import case, expect, expect_rc, fail
 LAYOUTS = ("draft3", "split", "packed")
 BLOCK = ("randread-4k-qd1", "randread-4k-qd32", "seqread-1m-qd4", "randwrite-4k-qd4-flush32")
 NET = ("udp-rtt-64", "udp-pps-64", "udp-pps-1400")
-PLOTS = ("block-iops.svg", "block-latency.svg", "latency-cdf.svg", "notify-signal.svg")
+# hcbench measures and the notify path each runs with (None: measured once).
+HCALLS = (("notify", "ioeventfd"), ("notify", "exit"), ("call", None), ("wake", "ioeventfd"),
+          ("wake", "exit"))
+PLOTS = ("block-iops.svg", "block-latency.svg", "latency-cdf.svg", "notify-signal.svg",
+         "hypercalls.svg")
 REPO = Path(__file__).resolve().parents[2]
 
 
+def _all_backends():
+    """What --backend=all runs here: kvm if /dev/kvm opens, and process."""
+    try:
+        os.close(os.open("/dev/kvm", os.O_RDWR))
+        return ["kvm", "process"]
+    except OSError:
+        return ["process"]
+
+
 def _positive(c, keys, res):
-    what = f"{c['kind']} {c['workload']} {c['layout']} {c.get('notify', '')}"
+    what = f"{c['kind']} {c['workload']} {c['backend']} {c['layout']} {c.get('notify', '')}"
     s = c["summary"]
     expect(s["n"] == 1, f"{what}: {s['n']} runs, expected 1 (--quick)", res)
     for k in keys:
@@ -29,33 +43,45 @@ def _check_json(res, data, net):
     for k in ("date", "commit", "machine", "repeats", "command"):
         expect(k in data["meta"], f"results.json meta has no {k}", res)
     expect(not data["failures"], f"failures recorded: {data['failures']}", res)
-    block = {(c["workload"], c["layout"], c["notify"]): c for c in data["cells"]
+    backends = data["meta"]["backends"]
+    if data["meta"]["backend_option"] == "all":
+        expect(backends == _all_backends(), f"backends {backends}, expected {_all_backends()}",
+               res)
+    expect(backends and all(c["backend"] in backends for c in data["cells"]),
+           f"backends {backends}, cells on {sorted({c['backend'] for c in data['cells']})}", res)
+    block = {(c["workload"], c["backend"], c["layout"], c["notify"]): c for c in data["cells"]
              if c["kind"] == "block"}
-    want = {(w, lay, p) for w in BLOCK for lay in LAYOUTS for p in ("ioeventfd", "exit")}
+    want = {(w, b, lay, p) for w in BLOCK for b in backends for lay in LAYOUTS
+            for p in ("ioeventfd", "exit")}
     nblock = sum(c["kind"] == "block" for c in data["cells"])
     expect(nblock == len(want), f"{nblock} block rows for {len(want)} cells", res)
     expect(set(block) == want, f"block cells {sorted(set(block) ^ want)} missing or extra", res)
-    for (w, lay, p), c in block.items():
+    for (w, b, lay, p), c in block.items():
         _positive(c, ("iops", "mbps", "p50_us", "p99_us", "signals_per_op", "descs_per_op",
                       "exits_per_op", "ring_bytes"), res)
         med = c["summary"]["median"]
         # Zero-copy: not a byte bounced, on any layout.
-        expect(med["bounce_bytes"] == 0, f"{w} {lay} {p}: {med['bounce_bytes']} bounce bytes",
-               res)
+        expect(med["bounce_bytes"] == 0,
+               f"{w} {b} {lay} {p}: {med['bounce_bytes']} bounce bytes", res)
         # Indirect is off: every read is header + data + status, 3 descriptors,
         # on draft3 (split over its two queues) as on split and packed.
         if not w.startswith("randwrite"):
-            expect(med["descs_per_op"] == 3, f"{w} {lay} {p}: {med['descs_per_op']} descs/req",
-                   res)
-        expect(c["ratio_to_host"].get("iops", {}).get("median", 0) > 0, f"{w} {lay} {p}: no ratio to host", res)
-        expect(len(med.get("pct_us", {})) >= 10, f"{w} {lay} {p}: no latency percentiles", res)
+            expect(med["descs_per_op"] == 3,
+                   f"{w} {b} {lay} {p}: {med['descs_per_op']} descs/req", res)
+        expect(c["ratio_to_host"].get("iops", {}).get("median", 0) > 0,
+               f"{w} {b} {lay} {p}: no ratio to host", res)
+        expect(len(med.get("pct_us", {})) >= 10, f"{w} {b} {lay} {p}: no latency percentiles",
+               res)
+        expect(all(r["backend"] == b for r in c["runs"]), f"{w} {b} {lay} {p}: runs on "
+               f"{[r['backend'] for r in c['runs']]}", res)
     for w in BLOCK:
         h = data["host"]["block"].get(w)
         expect(h and h["summary"]["median"].get("iops", 0) > 0, f"no host baseline for {w}",
                res)
-    nets = {(c["workload"], c["layout"]): c for c in data["cells"] if c["kind"] == "net"}
+    nets = {(c["workload"], c["backend"], c["layout"]): c for c in data["cells"]
+            if c["kind"] == "net"}
     if net:
-        want = {(w, lay) for w in NET for lay in LAYOUTS}
+        want = {(w, b, lay) for w in NET for b in backends for lay in LAYOUTS}
         nnet = sum(c["kind"] == "net" for c in data["cells"])
         expect(nnet == len(want), f"{nnet} net rows for {len(want)} cells", res)
         expect(set(nets) == want, f"net cells {sorted(set(nets) ^ want)} missing or extra", res)
@@ -72,7 +98,30 @@ def _check_json(res, data, net):
         expect(got == sorted(LAYOUTS), f"ringbench rows {got}", res)
         for r in run["rows"]:
             expect(r["ops"] > 0 and r["errors"] == 0, f"ringbench row {r}", res)
-    expect(sorted(b["layout"] for b in data["boot"]) == sorted(LAYOUTS), "boot rows", res)
+    _check_hcalls(res, data, backends)
+    got = sorted((b["backend"], b["layout"] or "") for b in data["boot"])
+    want = sorted((b, lay) for b in backends for lay in ("",) + LAYOUTS)
+    expect(got == want, f"boot rows {got}, expected {want}", res)
+    for b in data["boot"] + [data["host"]["boot"]["bin-true"]]:
+        s = b["summary"]
+        expect(s["n"] == 5 and s["median"].get("boot_ms", 0) > 0, f"boot {b.get('backend')} "
+               f"{b.get('layout')}: {s['n']} runs, {s['median'].get('boot_ms')} ms", res)
+
+
+def _check_hcalls(res, data, backends):
+    """hcbench: every measure on every backend, min <= p50 <= p99; the host ping-pong."""
+    cells = {(c["workload"], c["backend"], c["notify"]): c for c in data["cells"]
+             if c["kind"] == "hcall"}
+    want = {(m, b, p) for m, p in HCALLS for b in backends}
+    expect(set(cells) == want, f"hcall cells {sorted(set(cells) ^ want, key=str)} missing or "
+           "extra", res)
+    ping = data["host"]["hcall"].get("pingpong", {}).get("summary", {"n": 0, "median": {}})
+    for c in list(cells.values()) + [dict(kind="hcall", workload="pingpong", backend="host",
+                                          layout="-", summary=ping)]:
+        _positive(c, ("n", "min_ns", "p50_ns", "p99_ns", "mean_ns"), res)
+        med = c["summary"]["median"]
+        expect(med.get("min_ns", 0) <= med.get("p50_ns", 0) <= med.get("p99_ns", 0),
+               f"hcall {c['workload']} {c['backend']}: {med}", res)
 
 
 def _check_svgs(res, out, names):
@@ -112,7 +161,8 @@ def compare_quick(t):
     _check_json(res, data, net)
     md = (out / "results.md").read_text()
     for needle in ("4 KiB randread, qd=1", "1 MiB seqread", "FLUSH every 32", "ringbench",
-                   *LAYOUTS) + (("UDP round trip", "veth") if net else ()):
+                   "Hypercalls", "ping-pong", "/bin/true", *LAYOUTS,
+                   *data["meta"]["backends"]) + (("UDP round trip", "veth") if net else ()):
         expect(needle in md, f"results.md does not mention {needle!r}", res)
     plots = PLOTS + (("net.svg",) if net else ())
     _check_svgs(res, out, plots)
