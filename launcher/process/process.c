@@ -145,11 +145,15 @@ static __attribute__((noreturn)) void child(const struct options *o, pid_t paren
 	close(0);
 	close(1);
 	close(2);
-	if (setrlimit(RLIMIT_NPROC, &none) < 0 || setrlimit(RLIMIT_CORE, &none) < 0 ||
-	    setrlimit(RLIMIT_NOFILE, &fds) < 0)
-		_exit(127);
+	/*
+	 * The identity first: setuid() to a user already at RLIMIT_NPROC
+	 * would make the exec below fail (EAGAIN).
+	 */
 	if (o->run_as.set &&
 	    (setgroups(0, NULL) < 0 || setgid(o->run_as.gid) < 0 || setuid(o->run_as.uid) < 0))
+		_exit(127);
+	if (setrlimit(RLIMIT_NPROC, &none) < 0 || setrlimit(RLIMIT_CORE, &none) < 0 ||
+	    setrlimit(RLIMIT_NOFILE, &fds) < 0)
 		_exit(127);
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
 		_exit(127);

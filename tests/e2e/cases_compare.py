@@ -21,15 +21,6 @@ PLOTS = ("block-iops.svg", "block-latency.svg", "latency-cdf.svg", "notify-signa
 REPO = Path(__file__).resolve().parents[2]
 
 
-def _all_backends():
-    """What --backend=all runs here: kvm if /dev/kvm opens, and process."""
-    try:
-        os.close(os.open("/dev/kvm", os.O_RDWR))
-        return ["kvm", "process"]
-    except OSError:
-        return ["process"]
-
-
 def _positive(c, keys, res):
     what = f"{c['kind']} {c['workload']} {c['backend']} {c['layout']} {c.get('notify', '')}"
     s = c["summary"]
@@ -39,14 +30,12 @@ def _positive(c, keys, res):
         expect(isinstance(v, (int, float)) and v > 0, f"{what}: {k} is {v!r}", res)
 
 
-def _check_json(res, data, net):
+def _check_json(res, data, net, backend):
     for k in ("date", "commit", "machine", "repeats", "command"):
         expect(k in data["meta"], f"results.json meta has no {k}", res)
     expect(not data["failures"], f"failures recorded: {data['failures']}", res)
     backends = data["meta"]["backends"]
-    if data["meta"]["backend_option"] == "all":
-        expect(backends == _all_backends(), f"backends {backends}, expected {_all_backends()}",
-               res)
+    expect(backends == [backend], f"backends {backends}, expected [{backend!r}]", res)
     expect(backends and all(c["backend"] in backends for c in data["cells"]),
            f"backends {backends}, cells on {sorted({c['backend'] for c in data['cells']})}", res)
     block = {(c["workload"], c["backend"], c["layout"], c["notify"]): c for c in data["cells"]
@@ -138,7 +127,7 @@ def _check_svgs(res, out, names):
                res)
 
 
-@case("compare-quick", kvm=True)
+@case("compare-quick")
 def compare_quick(t):
     """lguest-compare --quick --doc=COPY: exit 0; results.json has a row per
     cell (block and, as root, net) with non-zero figures, 0 bounce bytes and
@@ -149,7 +138,8 @@ def compare_quick(t):
     doc.parent.mkdir()
     shutil.copy(REPO / "docs" / "COMPARISON.md", doc)
     net = os.geteuid() == 0 and shutil.which("ip") is not None
-    res = t.run([t.build / "lguest-compare", "--quick", f"--out={out}", f"--doc={doc}"] +
+    res = t.run([t.build / "lguest-compare", "--quick", f"--backend={t.backend}", f"--out={out}",
+                 f"--doc={doc}"] +
                 ([] if net else ["--no-net"]), timeout=180)
     expect_rc(res, 0)
     for name in ("results.json", "results.md"):
@@ -158,7 +148,7 @@ def compare_quick(t):
         data = json.loads((out / "results.json").read_text())
     except ValueError as e:
         fail(f"results.json does not parse: {e}", res)
-    _check_json(res, data, net)
+    _check_json(res, data, net, t.backend)
     md = (out / "results.md").read_text()
     for needle in ("4 KiB randread, qd=1", "1 MiB seqread", "FLUSH every 32", "ringbench",
                    "Hypercalls", "ping-pong", "/bin/true", *LAYOUTS,
@@ -175,7 +165,7 @@ def compare_quick(t):
     expect(not (out / "tmp").exists(), "the scratch image was left behind", res)
 
 
-@case("compare-bad-usage", kvm=False)
+@case("compare-bad-usage", boots=False)
 def compare_bad_usage(t):
     """Bad options are one line and exit non-zero, before any run."""
     for argv, needle in ((["--repeats=0"], "--repeats must be at least 1"),

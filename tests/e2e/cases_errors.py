@@ -293,14 +293,18 @@ BAD_INPUT = [
     ("no-kernel", lambda t: [], ["no kernel given"]),
     ("no-kernel-only-options", lambda t: ["-v", "--mem=64M"], ["no kernel given"]),
     ("extra-argument", lambda t: [_kernel(t), "stray"], ["unexpected argument 'stray'"]),
-    ("kvm-missing", lambda t: ["--kvm-device=/nonexistent", _kernel(t)],
-     ["/nonexistent", "No such file or directory"]),
-    ("kvm-not-kvm", lambda t: ["--kvm-device=/dev/null", _kernel(t)],
-     ["/dev/null", "not a KVM device"]),
+    # With --backend=auto a missing KVM means the process backend; asked for, it is an error.
+    ("kvm-missing", lambda t: ["--backend=kvm", "--kvm-device=/nonexistent", _kernel(t)],
+     ["--backend=kvm", "/nonexistent", "No such file or directory"]),
+    ("kvm-not-kvm", lambda t: ["--backend=kvm", "--kvm-device=/dev/null", _kernel(t)],
+     ["--backend=kvm", "/dev/null", "not a KVM device"]),
+    ("backend-unknown", lambda t: ["--backend=xen", _kernel(t)],
+     ["--backend=xen", "unknown backend"]),
+    ("backend-empty", lambda t: ["--backend=", _kernel(t)], ["unknown backend"]),
 ]
 
 
-@case("bad-input", kvm=False, params=[(label, (setup, needles))
+@case("bad-input", boots=False, params=[(label, (setup, needles))
                                       for label, setup, needles in BAD_INPUT])
 def bad_input(t):
     """A mistake on the command line or a bad file costs exactly one stderr
@@ -311,7 +315,7 @@ def bad_input(t):
     expect_setup_error(res, *needles)
 
 
-@case("help", kvm=False)
+@case("help", boots=False)
 def help_(t):
     """--help and -h print the usage on stdout and exit 0, even with other
     arguments; stderr stays empty."""
@@ -319,13 +323,14 @@ def help_(t):
         res = t.lguest(*args)
         expect_rc(res, 0)
         expect(res.out.startswith("usage: lguest [options] KERNEL"), "no usage: line", res)
-        for opt in ("--mem=SIZE", "--block=PATH[,ro]", "--no-ioeventfd", "--kvm-device=PATH",
+        for opt in ("--mem=SIZE", "--block=PATH[,ro]", "--no-ioeventfd", "--backend=WHICH",
+                    "--kvm-device=PATH",
                     "--verbose", "--help", "--version"):
             expect_in_stdout(res, opt)
         expect(res.stderr == b"", "stderr not empty", res)
 
 
-@case("version", kvm=False)
+@case("version", boots=False)
 def version(t):
     """--version and -V print 'lguest X.Y.Z' and exit 0."""
     for args in (["--version"], ["-V"]):

@@ -60,7 +60,8 @@ class NetNS:
 
 
 def _lguest_argv(t, ns, cmd, extra=()):
-    return [t.lguest_bin, *t.mode.opts, f"--ring={t.layout}", f"--tunnet={HOST}/24", *extra,
+    return [t.lguest_bin, *t.backend_opts, *t.mode.opts, f"--ring={t.layout}",
+            f"--tunnet={HOST}/24", *extra,
             t.kernel, "--", cmd]
 
 
@@ -312,7 +313,7 @@ def net_tap_and_bridge(t):
         for argv in setup:
             r = ns.run_in(argv)
             expect(r.rc == 0, "namespace setup failed", r)
-        argv = [t.lguest_bin, f"--ring={t.layout}", opt, t.kernel, "--",
+        argv = [t.lguest_bin, *t.backend_opts, f"--ring={t.layout}", opt, t.kernel, "--",
                 f"ip {GUEST}/24; ping {HOST} count=2"]
         res = ns.run_in(argv)
         expect_rc(res, 0)

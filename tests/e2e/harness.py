@@ -58,44 +58,56 @@ NOTIFY_MODES = (
 # Ring layouts a test can run on (--ring=LAYOUT: console and disks alike).
 LAYOUTS = ("draft3", "split", "packed")
 
+# Where the guest's CPU runs (--backend=...): every test that boots a guest
+# runs on each.  kvm needs a usable /dev/kvm; process runs everywhere.
+BACKENDS = ("kvm", "process")
+
 
 @dataclasses.dataclass
 class Case:
     name: str
     fn: object
-    needs_kvm: bool
+    backend: str  # None: the test boots no guest (or lets lguest choose)
     mode: NotifyMode
     param: object = None
     layout: str = None
+
+    @property
+    def needs_kvm(self):
+        return self.backend == "kvm"
 
 
 REGISTRY = []
 
 
-def case(name, kvm=True, notify_modes=False, params=None, layouts=False):
+def case(name, boots=True, notify_modes=False, params=None, layouts=False):
     """Register a test.
 
-    notify_modes: run it once per NotifyMode (ctx.mode), named NAME[mode].
+    boots: the test boots a guest, so it runs once per backend (ctx.backend;
+    ctx.boot passes --backend=...), named NAME[backend,...]; True for every
+    backend, or a sequence of some.  False: it runs once, untagged.
+    notify_modes: run it once per NotifyMode (ctx.mode), tagged with it.
     layouts: run it once per ring layout (ctx.layout; ctx.boot passes
-    --ring=LAYOUT), named NAME[layout] or, with notify_modes,
-    NAME[layout,mode].  A sequence picks some layouts only.
+    --ring=LAYOUT), tagged with it.  A sequence picks some layouts only.
     params: a list of (label, value) pairs: one test per pair (ctx.param),
-    named NAME/label.
-    kvm: the test boots a guest, so it needs a usable /dev/kvm.
+    named NAME/label[tags].
     """
     if layouts is True:
         layouts = LAYOUTS
+    backends = BACKENDS if boots is True else tuple(boots) if boots else (None,)
 
     def register(fn):
         modes = NOTIFY_MODES if notify_modes else (NOTIFY_MODES[0],)
         for label, value in params if params is not None else [(None, None)]:
-            for layout in layouts or (None,):
-                for mode in modes:
-                    full = name + (f"/{label}" if label is not None else "")
-                    tags = ([layout] if layout else []) + ([mode.name] if notify_modes else [])
-                    if tags:
-                        full += f"[{','.join(tags)}]"
-                    REGISTRY.append(Case(full, fn, kvm, mode, value, layout))
+            for backend in backends:
+                for layout in layouts or (None,):
+                    for mode in modes:
+                        full = name + (f"/{label}" if label is not None else "")
+                        tags = (([backend] if backend else []) + ([layout] if layout else [])
+                                + ([mode.name] if notify_modes else []))
+                        if tags:
+                            full += f"[{','.join(tags)}]"
+                        REGISTRY.append(Case(full, fn, backend, mode, value, layout))
         return fn
 
     return register
@@ -277,9 +289,10 @@ class Ctx:
     """What a test works with: a private temp dir, the binaries, its notify
     mode and parameter, and helpers to run the launcher."""
 
-    def __init__(self, build, tmp, mode, param, name, layout=None):
+    def __init__(self, build, tmp, mode, param, name, layout=None, backend=None):
         self.build = Path(build)
         self.layout = layout
+        self.backend = backend
         self.lguest_bin = self.build / "lguest"
         self.kernel = self.build / "guest.elf"
         self.tmp = Path(tmp)
@@ -316,8 +329,13 @@ class Ctx:
         """Run the launcher with exactly ARGS (no notify-mode options)."""
         return self.run([self.lguest_bin, *args], input=input, env=env)
 
+    @property
+    def backend_opts(self):
+        """--backend=... for this test's backend (none if it has none)."""
+        return [f"--backend={self.backend}"] if self.backend else []
+
     def boot_argv(self, cmd=None, blocks=(), opts=(), kernel=None, verbose=False):
-        argv = [self.lguest_bin, *self.mode.opts]
+        argv = [self.lguest_bin, *self.backend_opts, *self.mode.opts]
         if self.layout:
             argv.append(f"--ring={self.layout}")
         argv += [*opts]
@@ -436,6 +454,8 @@ def kvm_usable(path="/dev/kvm"):
     """None if PATH is a usable KVM device, else why not."""
     try:
         fd = os.open(path, os.O_RDWR | os.O_CLOEXEC)
+    except FileNotFoundError:
+        return f"no {path} on this machine"
     except OSError as e:
         return f"cannot open {path}: {e.strerror}"
     try:

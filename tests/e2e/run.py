@@ -4,12 +4,19 @@ the real launcher and check what a user can observe: stdout, stderr, the
 exit status, disk images, terminal settings.
 
     python3 tests/e2e/run.py --build build [--summary FILE] [-k SUBSTR] [-j N]
+                             [--backend=kvm|process] [--no-kvm]
 
 Prints one line per test ("ok   NAME", "FAIL NAME: why" followed by indented
-details, or "skip NAME: why"), writes "PASSED FAILED" to the summary file,
-and exits 0 iff nothing failed.  Tests that need /dev/kvm are skipped when
-it is unusable, except under CI=true, where that is a failure (as is any
-other skip: a missing tool, say).
+details, or "skip NAME: why"), writes "PASSED FAILED SKIPPED" to the summary
+file, and exits 0 iff nothing failed.
+
+Every test that boots a guest runs once per backend (NAME[kvm,...] and
+NAME[process,...]).  The kvm ones are skipped, with the reason, where there
+is no /dev/kvm, or where --no-kvm (or LGUEST_TEST_NO_KVM=1) hides it to
+rehearse such a machine; that holds under CI=true too, since those
+machines exist (PLATFORM.md).  Under CI=true any other skip is a failure: a
+/dev/kvm that exists but does not work, a missing tool, a process-backend
+case that cannot run.
 """
 import argparse
 import concurrent.futures
@@ -34,13 +41,15 @@ import cases_ringbench  # noqa: E402,F401
 import cases_compare  # noqa: E402,F401
 
 
-def run_case(c, build, kvm_problem, ci):
+def run_case(c, build, kvm_problem, kvm_absent, ci):
     """Run one test; returns (status, message) with status ok/FAIL/skip."""
     try:
         if c.needs_kvm and kvm_problem:
-            raise harness.Skip(kvm_problem)
+            if ci and not kvm_absent:
+                return "FAIL", f"cannot run under CI=true: {kvm_problem}"
+            return "skip", kvm_problem
         with tempfile.TemporaryDirectory(prefix="lguest-e2e-") as tmp:
-            c.fn(harness.Ctx(build, tmp, c.mode, c.param, c.name, c.layout))
+            c.fn(harness.Ctx(build, tmp, c.mode, c.param, c.name, c.layout, c.backend))
         return "ok", ""
     except harness.Fail as e:
         return "FAIL", str(e)
@@ -61,18 +70,23 @@ def main():
                     help="run only tests whose name contains this (repeatable: any)")
     ap.add_argument("-j", dest="jobs", type=int, default=2, help="tests in parallel (2)")
     ap.add_argument("--list", action="store_true", help="list the tests and exit")
+    ap.add_argument("--backend", choices=harness.BACKENDS,
+                    help="only this backend's tests (and those that boot no guest)")
+    ap.add_argument("--no-kvm", action="store_true",
+                    help="hide /dev/kvm: rehearse a machine without it (also LGUEST_TEST_NO_KVM=1)")
     args = ap.parse_args()
 
     cases = [c for c in harness.REGISTRY
-             if not args.select or any(s in c.name for s in args.select)]
+             if (not args.select or any(s in c.name for s in args.select))
+             and (not args.backend or c.backend in (None, args.backend))]
     if args.list:
         for c in cases:
             print(c.name)
         return 0
 
-    def finish(passed, failed):
+    def finish(passed, failed, skipped=0):
         if args.summary:
-            Path(args.summary).write_text(f"{passed} {failed}\n")
+            Path(args.summary).write_text(f"{passed} {failed} {skipped}\n")
         return 0 if failed == 0 else 1
 
     if not cases:
@@ -80,22 +94,27 @@ def main():
         return finish(0, 1)
 
     build = Path(args.build).resolve()
-    missing = [p for p in (build / "lguest", build / "guest.elf") if not p.is_file()]
+    missing = [p for p in (build / "lguest", build / "lguest-stub", build / "guest.elf")
+               if not p.is_file()]
     if missing:
         print(f"FAIL e2e: missing {', '.join(map(str, missing))} "
-              f"(build first: make {build.name}/lguest {build.name}/guest.elf)")
+              f"(build first: make)")
         return finish(0, 1)
 
     ci = os.environ.get("CI") == "true"
-    kvm_problem = harness.kvm_usable()
+    if args.no_kvm or os.environ.get("LGUEST_TEST_NO_KVM") == "1":
+        kvm_problem, kvm_absent = "KVM hidden (--no-kvm)", True
+    else:
+        kvm_problem = harness.kvm_usable()
+        kvm_absent = not os.path.exists("/dev/kvm")
     if kvm_problem:
-        print(f"# /dev/kvm unusable ({kvm_problem}): "
-              + ("KVM tests FAIL (CI=true)" if ci else "KVM tests are skipped"))
+        print(f"# {kvm_problem}: "
+              + ("KVM tests FAIL (CI=true)" if ci and not kvm_absent else "KVM tests are skipped"))
 
     start = time.monotonic()
     counts = {"ok": 0, "FAIL": 0, "skip": 0}
     with concurrent.futures.ThreadPoolExecutor(max_workers=max(1, args.jobs)) as pool:
-        futures = [pool.submit(run_case, c, build, kvm_problem, ci) for c in cases]
+        futures = [pool.submit(run_case, c, build, kvm_problem, kvm_absent, ci) for c in cases]
         for c, fut in zip(cases, futures):
             status, msg = fut.result()
             counts[status] += 1
@@ -106,7 +125,7 @@ def main():
 
     print(f"e2e: {counts['ok']} passed, {counts['FAIL']} failed, {counts['skip']} skipped "
           f"in {time.monotonic() - start:.1f} s")
-    return finish(counts["ok"], counts["FAIL"])
+    return finish(counts["ok"], counts["FAIL"], counts["skip"])
 
 
 if __name__ == "__main__":
