@@ -126,10 +126,9 @@ struct lg_boot_params {
 	uint64_t cmdline_gpa;
 	uint32_t cmdline_len; /* without the terminating NUL */
 	uint32_t reserved;
-	uint64_t trace_gpa; /* struct lg_trace_ring (lg_trace.h), or 0: no tracing */
+	uint64_t trace_gpa;  /* struct lg_trace_ring (lg_trace.h), or 0: no tracing */
 	uint64_t hcall_page; /* the hypercall page (a guest address; see above) */
 };
-
 
 /* Device types, as in lguest's device table. */
 #define LG_DEV_CONSOLE 1

@@ -356,8 +356,7 @@ static void *device_thread(void *arg)
 				dev->self_kicks = 0;
 				if (kicks)
 					trace_event(LG_TR_KICK, dev->index, LG_TR_NO_DEV,
-						    kick_flags, 0, 0,
-						    (uint32_t)kicks, 0);
+						    kick_flags, 0, 0, (uint32_t)kicks, 0);
 			} else {
 				dev->self_kicks -= kicks;
 			}

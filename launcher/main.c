@@ -53,7 +53,7 @@ static void install_signal_handlers(void)
 }
 
 static struct lg_boot_params *write_boot_params(struct vm *vm, const struct options *o,
-						       bool interactive, uint64_t trace_gpa)
+						bool interactive, uint64_t trace_gpa)
 {
 	struct lg_boot_params *bp = guest_ptr(&vm->mem, LG_BOOT_PARAMS_GPA, LG_PAGE_SIZE);
 	char *cmdline = (char *)(bp + 1);
@@ -183,11 +183,11 @@ int main(int argc, char **argv)
 	/* Last, once nothing can fail with a one-line error: a raw terminal. */
 	if (interactive)
 		console_setup_tty();
-	verbose("%lu MiB RAM, %u devices, TSC %lu kHz, NOTIFY by %s", (unsigned long)(vm.mem.size >> 20),
-		device_count(), (unsigned long)vm.tsc_khz,
-		!opts.ioeventfd		      ? "exit"
+	verbose("%lu MiB RAM, %u devices, TSC %lu kHz, NOTIFY by %s",
+		(unsigned long)(vm.mem.size >> 20), device_count(), (unsigned long)vm.tsc_khz,
+		!opts.ioeventfd		     ? "exit"
 		: vm.backend == &kvm_backend ? "ioeventfd"
-					      : "the stub (eventfd)");
+					     : "the stub (eventfd)");
 
 	status = vcpu_run(&vm, &vstats);
 	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &cpu);

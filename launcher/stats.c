@@ -21,7 +21,8 @@ void stats_print(const struct run_stats *r)
 		"vcpu     exits %lu: notify %lu, console %lu, wait %lu, status %lu, "
 		"other %lu; wall %.3f s\n",
 		v->exits, v->hcall_exits[LG_HC_NOTIFY], v->hcall_exits[LG_HC_CONSOLE],
-		v->hcall_exits[LG_HC_WAIT], v->hcall_exits[LG_HC_STATUS], v->other_exits, r->wall_s);
+		v->hcall_exits[LG_HC_WAIT], v->hcall_exits[LG_HC_STATUS], v->other_exits,
+		r->wall_s);
 }
 
 /* Bytes of ring memory one queue of @dev occupies (what the layouts cost in RAM). */

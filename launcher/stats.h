@@ -11,9 +11,9 @@
 struct run_stats {
 	const struct vcpu_stats *vcpu;
 	const char *backend; /* "kvm" or "process" */
-	double wall_s;	   /* launcher start to exit */
-	double vcpu_cpu_s; /* CPU time of the vCPU thread (kvm: the guest's, plus exits;
-			      process: the launcher's side of the exits only) */
+	double wall_s;	     /* launcher start to exit */
+	double vcpu_cpu_s;   /* CPU time of the vCPU thread (kvm: the guest's, plus exits;
+				process: the launcher's side of the exits only) */
 	int exit_status;
 };
 

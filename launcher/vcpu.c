@@ -30,8 +30,8 @@ static void hcall_console(struct vm *vm, uint64_t gpa, uint64_t len)
 	len = len < MAX_PRINT ? len : MAX_PRINT;
 	p = guest_ptr(&vm->mem, gpa, len);
 	if (!p) {
-		warnx_lg("guest console print: %#lx+%lu lies outside guest RAM",
-			 (unsigned long)gpa, (unsigned long)len);
+		warnx_lg("guest console print: %#lx+%lu lies outside guest RAM", (unsigned long)gpa,
+			 (unsigned long)len);
 		return;
 	}
 	if (write(STDOUT_FILENO, p, len) < 0)

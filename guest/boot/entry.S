@@ -76,14 +76,30 @@ user_stub:
 	syscall
 
 native_again:
+	/*
+	 * LSTAR keeps pointing here after boot (changing it would take a
+	 * wrmsr, which traps once native).  So a later `syscall` by kernel
+	 * code lands here too: report it instead of returning into _start.
+	 */
+	cmpb $0, went_native(%rip)
+	jne stray_syscall
+	movb $1, went_native(%rip)
 	/* Back in the kernel, now running natively; user %rsp is still live. */
 	mov saved_kernel_rsp(%rip), %rsp
 	ret
+
+stray_syscall:
+	mov %rcx, %rdi			/* SYSCALL saved the return address here */
+	and $-16, %rsp
+	call syscall_report		/* never returns: CRASH */
+1:	jmp 1b
 
 	.data
 	.balign 8
 saved_kernel_rsp:
 	.quad 0
+went_native:
+	.byte 0
 	.globl hcall_page
 hcall_page:
 	.quad 0

@@ -37,5 +37,6 @@ int cmd_netmisbehave(int argc, char **argv);
 int cmd_blkbench(int argc, char **argv);
 int cmd_hcbench(int argc, char **argv);
 int cmd_misbehave(int argc, char **argv);
+int cmd_escape(int argc, char **argv);
 
 #endif /* GUEST_SHELL_H */

@@ -76,3 +76,12 @@ void trap_report(const struct trap_frame *f)
 
 	hcall_crash(msg, (uint64_t)n < sizeof(msg) ? (uint64_t)n : sizeof(msg) - 1);
 }
+
+/* entry.S: kernel code executed `syscall` after boot (there is no user mode). */
+void syscall_report(uint64_t rip)
+{
+	char msg[96];
+	int n = ksnprintf(msg, sizeof(msg), "syscall instruction executed at rip=%#lx", rip - 2);
+
+	hcall_crash(msg, (uint64_t)n < sizeof(msg) ? (uint64_t)n : sizeof(msg) - 1);
+}

@@ -47,6 +47,7 @@ static const struct command commands[] = {
 	{ "misbehave", "misbehave RULE", "(testing) break a ring rule on blk0", cmd_misbehave },
 	{ "netmisbehave", "netmisbehave RULE", "(testing) break a transmit rule on net0",
 	  cmd_netmisbehave },
+	{ "escape", "escape RULE [PATH]", "(testing) try to get out of the sandbox", cmd_escape },
 };
 
 static bool exit_requested;

@@ -108,9 +108,9 @@ static void build_hcall_page(struct vm *vm)
 	memset(page, 0xcc, LG_PAGE_SIZE); /* int3 between the entries */
 	for (unsigned int nr = 0; nr < LG_NR_HCALLS; nr++) {
 		const uint8_t entry[] = {
-			0x89, 0xf8,			  /* mov %edi, %eax */
+			0x89, 0xf8,			    /* mov %edi, %eax */
 			0xe7, (uint8_t)(LG_PORT_BASE + nr), /* out %eax, $port */
-			0xc3,				  /* ret */
+			0xc3,				    /* ret */
 		};
 
 		memcpy(page + nr * LG_HCALL_ENTRY_SIZE, entry, sizeof(entry));

@@ -46,8 +46,9 @@ static const char *kvm_probe(const struct options *o)
 		return NULL;
 	k->kvm_fd = open(o->kvm_path, O_RDWR | O_CLOEXEC);
 	if (k->kvm_fd < 0) {
-		snprintf(why, sizeof(why), "cannot open %s (is KVM available, and may you use it?): %s",
-			 o->kvm_path, strerror(errno));
+		snprintf(why, sizeof(why),
+			 "cannot open %s (is KVM available, and may you use it?): %s", o->kvm_path,
+			 strerror(errno));
 		return why;
 	}
 	version = ioctl(k->kvm_fd, KVM_GET_API_VERSION, 0);
@@ -132,7 +133,7 @@ static void kvm_setup_boot(struct vm *vm, struct lg_boot_params *bp)
 
 /* Something odd but harmless: say so the first ten times. */
 __attribute__((format(printf, 3, 4))) static void odd_exit(struct kvm_vm *k, struct vcpu_exit *e,
-							    const char *fmt, ...)
+							   const char *fmt, ...)
 {
 	char msg[200];
 	va_list ap;

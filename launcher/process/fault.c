@@ -47,7 +47,7 @@ static const char *group_0f00(uint8_t modrm)
 static const char *group_0f01(uint8_t modrm)
 {
 	static const char *const names[8] = { "sgdt", "sidt", "lgdt", "lidt",
-					      NULL,   NULL,	  "lmsw", "invlpg" };
+					      NULL,   NULL,   "lmsw", "invlpg" };
 
 	switch (modrm) {
 	case 0xf8:
@@ -154,8 +154,7 @@ static const char *where(const struct guest_mem *mem, uint64_t addr)
 	return "";
 }
 
-static void describe_gp(const struct guest_mem *mem, const struct stub_msg *m, char *what,
-			size_t n)
+static void describe_gp(const struct guest_mem *mem, const struct stub_msg *m, char *what, size_t n)
 {
 	const uint8_t *code = NULL;
 	size_t len = 15;
@@ -195,13 +194,15 @@ void describe_fault(const struct guest_mem *mem, const struct stub_msg *m, char 
 		}
 		break;
 	case SIGFPE:
-		snprintf(what, sizeof(what), m->trapno == TRAP_DE ? "divide error" : "x87/SIMD error");
+		snprintf(what, sizeof(what),
+			 m->trapno == TRAP_DE ? "divide error" : "x87/SIMD error");
 		break;
 	case SIGILL:
 		snprintf(what, sizeof(what), "invalid opcode");
 		break;
 	case SIGTRAP:
-		snprintf(what, sizeof(what), m->trapno == TRAP_BP ? "breakpoint (int3)" : "debug trap");
+		snprintf(what, sizeof(what),
+			 m->trapno == TRAP_BP ? "breakpoint (int3)" : "debug trap");
 		break;
 	case SIGBUS:
 		snprintf(what, sizeof(what), "bus error at %#lx", (unsigned long)m->addr);

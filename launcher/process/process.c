@@ -48,19 +48,19 @@
 #include "log.h"
 #include "process/process.h"
 
-#define STUB_NAME "lguest-stub"
+#define STUB_NAME	 "lguest-stub"
 #define READY_TIMEOUT_MS 10000
 
 struct process_vm {
-	int stub_fd;	   /* the stub executable, opened before any --chroot */
+	int stub_fd; /* the stub executable, opened before any --chroot */
 	char stub_path[PATH_MAX + sizeof(STUB_NAME) + 1];
-	int chan;	   /* our end of the socket */
-	int pidfd;	   /* the child, for poll() */
+	int chan;  /* our end of the socket */
+	int pidfd; /* the child, for poll() */
 	pid_t pid;
 	bool reaped;
-	bool started;	   /* the go message is sent */
-	bool reply_owed;   /* the last exit was a hypercall the stub waits on */
-	bool chan_closed;  /* the stub closed its end: it is on its way out */
+	bool started;	  /* the go message is sent */
+	bool reply_owed;  /* the last exit was a hypercall the stub waits on */
+	bool chan_closed; /* the stub closed its end: it is on its way out */
 	uint64_t hcall_page;
 };
 
@@ -93,7 +93,8 @@ static const char *process_probe(const struct options *o)
 	}
 #ifdef LGUEST_LIBEXECDIR
 	if (proc.stub_fd < 0) {
-		snprintf(proc.stub_path, sizeof(proc.stub_path), "%s/" STUB_NAME, LGUEST_LIBEXECDIR);
+		snprintf(proc.stub_path, sizeof(proc.stub_path), "%s/" STUB_NAME,
+			 LGUEST_LIBEXECDIR);
 		proc.stub_fd = open(proc.stub_path, O_RDONLY | O_CLOEXEC);
 	}
 #endif
@@ -112,7 +113,7 @@ static const char *process_probe(const struct options *o)
  * eventfds at the numbers stub_abi.h fixes and closes everything else.
  */
 static __attribute__((noreturn)) void child(const struct options *o, pid_t parent, int chan,
-					     int memfd, const int *notify, unsigned int nnotify)
+					    int memfd, const int *notify, unsigned int nnotify)
 {
 	/*
 	 * Out of the way of the target numbers first, then into place.  The
@@ -122,13 +123,17 @@ static __attribute__((noreturn)) void child(const struct options *o, pid_t paren
 	int high = STUB_FD_NOTIFY0 + LG_MAX_DEVICES + 2, moved[LG_MAX_DEVICES + 3];
 	unsigned int nfds = 3 + nnotify;
 	int exe_fd = STUB_FD_CHANNEL + (int)nfds - 1;
-	struct rlimit none = { 0, 0 }, fds = { STUB_FD_NOTIFY0 + nnotify, STUB_FD_NOTIFY0 + nnotify };
+	struct rlimit none = { 0, 0 },
+		      fds = { STUB_FD_NOTIFY0 + nnotify, STUB_FD_NOTIFY0 + nnotify };
 	char *const argv[] = { STUB_NAME, NULL }, *const envp[] = { NULL };
 
 	if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid() != parent)
 		_exit(127);
 	for (unsigned int i = 0; i < nfds; i++) {
-		int fd = i == 0 ? chan : i == 1 ? memfd : i < nfds - 1 ? notify[i - 2] : proc.stub_fd;
+		int fd = i == 0		? chan
+			 : i == 1	? memfd
+			 : i < nfds - 1 ? notify[i - 2]
+					: proc.stub_fd;
 
 		moved[i] = fcntl(fd, F_DUPFD, high);
 		if (moved[i] < 0)
@@ -188,8 +193,9 @@ static void describe_exit(int status, char *why, size_t n)
 	if (WIFEXITED(status))
 		snprintf(why, n, "exited with status %d", WEXITSTATUS(status));
 	else if (WIFSIGNALED(status) && WTERMSIG(status) == SIGSYS)
-		snprintf(why, n, "was killed by its sandbox (a system call its seccomp filter "
-				 "forbids)");
+		snprintf(why, n,
+			 "was killed by its sandbox (a system call its seccomp filter "
+			 "forbids)");
 	else if (WIFSIGNALED(status))
 		snprintf(why, n, "was killed by signal %d (%s)", WTERMSIG(status),
 			 strsignal(WTERMSIG(status)));

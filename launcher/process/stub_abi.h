@@ -51,14 +51,14 @@
 
 struct stub_config {
 	uint64_t magic;
-	uint64_t ram_start;   /* first guest-physical address to map (LG_LOW_LIMIT) */
-	uint64_t ram_end;     /* guest RAM size: map [ram_start, ram_end) at VA = GPA */
-	uint64_t entry;	      /* the guest kernel's entry point */
-	uint64_t boot_params; /* %rdi at entry */
-	uint64_t stack_top;   /* %rsp at entry (the guest sets its own at once) */
-	uint64_t shared_gpa;  /* struct lg_shared: the WAIT futex lives here */
-	uint32_t flags;	      /* STUB_F_* */
-	uint32_t num_devices; /* notify fds STUB_FD_NOTIFY0 .. + num_devices - 1 */
+	uint64_t ram_start;	       /* first guest-physical address to map (LG_LOW_LIMIT) */
+	uint64_t ram_end;	       /* guest RAM size: map [ram_start, ram_end) at VA = GPA */
+	uint64_t entry;		       /* the guest kernel's entry point */
+	uint64_t boot_params;	       /* %rdi at entry */
+	uint64_t stack_top;	       /* %rsp at entry (the guest sets its own at once) */
+	uint64_t shared_gpa;	       /* struct lg_shared: the WAIT futex lives here */
+	uint32_t flags;		       /* STUB_F_* */
+	uint32_t num_devices;	       /* notify fds STUB_FD_NOTIFY0 .. + num_devices - 1 */
 	uint32_t keys[LG_MAX_DEVICES]; /* device i's NOTIFY key */
 };
 
@@ -81,17 +81,17 @@ enum stub_setup_step {
 };
 
 struct stub_msg {
-	uint32_t type; /* enum stub_msg_type */
-	uint32_t nr;   /* HCALL: LG_HC_*; SETUP_FAILED: enum stub_setup_step */
+	uint32_t type;	  /* enum stub_msg_type */
+	uint32_t nr;	  /* HCALL: LG_HC_*; SETUP_FAILED: enum stub_setup_step */
 	uint64_t args[2]; /* HCALL: %rdi, %rsi; READY: hypercall page; SETUP_FAILED: errno */
 	/* FAULT only: what the signal said. */
-	int32_t signo;	     /* SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGTRAP, SIGSYS */
-	int32_t code;	     /* si_code */
-	uint64_t addr;	     /* si_addr (SIGSYS: si_call_addr) */
-	uint64_t trapno;     /* uc_mcontext REG_TRAPNO */
-	uint64_t err;	     /* uc_mcontext REG_ERR: page fault error code */
-	uint64_t rip, rsp;   /* where the guest was */
-	int64_t syscall_nr;  /* SIGSYS: the system call attempted */
+	int32_t signo;	    /* SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGTRAP, SIGSYS */
+	int32_t code;	    /* si_code */
+	uint64_t addr;	    /* si_addr (SIGSYS: si_call_addr) */
+	uint64_t trapno;    /* uc_mcontext REG_TRAPNO */
+	uint64_t err;	    /* uc_mcontext REG_ERR: page fault error code */
+	uint64_t rip, rsp;  /* where the guest was */
+	int64_t syscall_nr; /* SIGSYS: the system call attempted */
 };
 
 /* The launcher's answer to READY (go) and to an answered HCALL. */

@@ -186,6 +186,8 @@ def stats_json(t):
     expect(all(q["ring_bytes"] > 0 for q in blk["queues"]), f"ring bytes {blk['queues']}", res)
     expect(s["exit_status"] == 0 and s["vcpu_exits"]["total"] >= 1 and s["wall_s"] > 0,
            f"run {s}", res)
+    expect(s.get("backend") == t.backend, f"backend {s.get('backend')!r}, ran on {t.backend}",
+           res)
 
 
 @case("trace-overflow", layouts=("split",))

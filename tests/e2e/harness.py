@@ -360,6 +360,9 @@ class Ctx:
         res = self.boot(cmd, blocks, opts, verbose=True)
         expect_rc(res, rc)
         stats = parse_stats(res)
+        if self.backend:
+            want = f"lguest: backend {self.backend} (asked for)"
+            expect(want in stats.messages, f"no {want!r} line: another backend ran?", res)
         self.check_notify_path(res, stats)
         if self.layout:
             rings = {d: s["ring"] for d, s in stats.devices.items()}
@@ -370,10 +373,15 @@ class Ctx:
     def check_notify_path(self, res, stats):
         """With ioeventfd no NOTIFY may reach the vCPU loop; without it every
         device that was notified was notified through a vCPU exit.  Either
-        way the vcpu line's notify exits are the sum of the by-exit column."""
+        way the vcpu line's notify exits are the sum of the by-exit column.
+        On the process backend the stub does WAIT itself (a futex in the
+        shared page), so no WAIT ever reaches the launcher."""
         by_exit = {d: s["by-exit"] for d, s in stats.devices.items()}
         expect(stats.vcpu["notify"] == sum(by_exit.values()),
                f"vcpu notify exits {stats.vcpu['notify']} != sum of by-exit {by_exit}", res)
+        if self.backend == "process":
+            expect(stats.vcpu["wait"] == 0,
+                   f"{stats.vcpu['wait']} WAIT exits on the process backend", res)
         if self.mode.ioeventfd:
             expect(all(v == 0 for v in by_exit.values()),
                    f"by-exit should be 0 for every device with ioeventfd: {by_exit}", res)

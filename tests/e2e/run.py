@@ -39,6 +39,7 @@ import cases_trace  # noqa: E402,F401
 import cases_net  # noqa: E402,F401
 import cases_ringbench  # noqa: E402,F401
 import cases_compare  # noqa: E402,F401
+import cases_isolation  # noqa: E402,F401
 
 
 def run_case(c, build, kvm_problem, kvm_absent, ci):
@@ -73,7 +74,8 @@ def main():
     ap.add_argument("--backend", choices=harness.BACKENDS,
                     help="only this backend's tests (and those that boot no guest)")
     ap.add_argument("--no-kvm", action="store_true",
-                    help="hide /dev/kvm: rehearse a machine without it (also LGUEST_TEST_NO_KVM=1)")
+                    help="hide /dev/kvm: rehearse a machine without it "
+                    "(also LGUEST_TEST_NO_KVM=1)")
     args = ap.parse_args()
 
     cases = [c for c in harness.REGISTRY

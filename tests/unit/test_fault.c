@@ -96,8 +96,13 @@ static void truncated_encodings(void **state)
 
 static struct stub_msg fault(int signo, uint64_t trapno, uint64_t err, uint64_t addr, uint64_t rip)
 {
-	return (struct stub_msg){ .type = STUB_MSG_FAULT, .signo = signo, .trapno = trapno,
-				  .err = err, .addr = addr, .rip = rip, .rsp = 0x2000 };
+	return (struct stub_msg){ .type = STUB_MSG_FAULT,
+				  .signo = signo,
+				  .trapno = trapno,
+				  .err = err,
+				  .addr = addr,
+				  .rip = rip,
+				  .rsp = 0x2000 };
 }
 
 static void describes_page_faults(void **state)
