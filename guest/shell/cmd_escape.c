@@ -19,7 +19,8 @@
  * stub's code, from its load address up to the end of the hypercall page
  * whose address the boot parameters give us, for `syscall; ret`.
  * stub-forge is the control: a call the filter allows (a whole message to
- * the launcher), which shows that the jump itself works.
+ * the launcher), which shows that the jump itself works; stub-flood sends
+ * such messages without ever reading the launcher's answers.
  *
  * On KVM the rules that need a stub, or an unprivileged kernel, say so and
  * exit 2: there this kernel runs at (virtual) CPL0 in its own VM, where
@@ -164,6 +165,21 @@ static int stub_rule(const char *rule, const char *path)
 		while (rdtsc() < deadline)
 			cpu_relax();
 		printk("escape %s: the launcher took it (write returned %ld)\n", rule, r);
+		return 1;
+	} else if (!strcmp(rule, "stub-flood")) {
+		/*
+		 * Hypercall messages (zero-length CONSOLE prints) as fast as
+		 * the socket takes them, never reading an answer: the launcher
+		 * must not block on its answers piling up.
+		 */
+		uint64_t msg[STUB_MSG_SIZE / 8] = { 2 /* HCALL */ | 1ULL << 32 /* CONSOLE */ };
+
+		printk("escape %s: trying 1000000 hypercall messages without reading an answer\n",
+		       rule);
+		for (int i = 0; i < 1000000; i++)
+			r = jump_syscall(insn, NR_WRITE, 3, (long)msg, STUB_MSG_SIZE, 0, 0, 0);
+		printk("escape %s: the launcher took them all (last write returned %ld)\n", rule,
+		       r);
 		return 1;
 	} else if (!strcmp(rule, "stub-kill")) {
 		printk("escape %s: trying kill(0, SIGKILL): the launcher's process group\n", rule);
@@ -386,6 +402,7 @@ int cmd_escape(int argc, char **argv)
 	       "wrmsr|rdmsr|mov-cr3|clts|wbinvd|swapgs\n"
 	       "       escape stub-open|stub-exec [PATH]\n"
 	       "       escape stub-memfd|stub-fd3-len|stub-fd-high|stub-notify-len|"
-	       "stub-write-fd1|stub-mmap|stub-mprotect|stub-futex|stub-kill|stub-forge\n");
+	       "stub-write-fd1|stub-mmap|stub-mprotect|stub-futex|stub-kill|stub-forge|\n"
+	       "       stub-flood\n");
 	return 2;
 }

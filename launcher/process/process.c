@@ -227,14 +227,23 @@ static ssize_t recv_msg(struct stub_msg *m, int flags)
 	return n == sizeof(*m) ? n : -1;
 }
 
-static void send_reply(uint64_t value)
+/*
+ * Answer the stub.  Never blocking: a guest that forges hypercall messages
+ * and never reads our answers would otherwise fill the socket and hang
+ * this thread in send().  false: it did exactly that.
+ */
+static bool send_reply(uint64_t value)
 {
 	struct stub_reply r = { value };
 
+	if (send(proc.chan, &r, sizeof(r), MSG_NOSIGNAL | MSG_DONTWAIT) == sizeof(r))
+		return true;
+	if (errno == EAGAIN)
+		return false;
 	/* A dead child is noticed by the next poll(); nothing to say here. */
-	if (send(proc.chan, &r, sizeof(r), MSG_NOSIGNAL) < 0 && errno != EPIPE &&
-	    errno != ECONNRESET)
+	if (errno != EPIPE && errno != ECONNRESET)
 		warnx_lg("process backend: %s", strerror(errno));
+	return true;
 }
 
 static void wait_ready(void)
@@ -387,12 +396,16 @@ static void process_enter(struct vm *vm, struct vcpu_exit *e)
 		{ stop_eventfd(), POLLIN, 0 },
 	};
 
-	if (!proc.started) {
-		proc.started = true;
-		send_reply(0); /* go */
-	} else if (proc.reply_owed) {
+	if (!proc.started || proc.reply_owed) {
+		proc.started = true; /* the first answer is the go */
 		proc.reply_owed = false;
-		send_reply(0);
+		if (!send_reply(0)) {
+			e->kind = VCPU_EXIT_FAULT;
+			snprintf(e->why, sizeof(e->why),
+				 "guest process does not read the launcher's answers: guest "
+				 "stopped");
+			return;
+		}
 	}
 	for (;;) {
 		if (!proc.chan_closed && take_message(vm, e))

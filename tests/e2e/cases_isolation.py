@@ -283,11 +283,22 @@ def escape_stub_control(t):
                   [found, r"escape stub-forge: trying write\(3, a message of type 99, 80\)"])
 
 
+@case("escape-stub-flood", boots=("process",))
+def escape_stub_flood(t):
+    """A guest that floods the launcher with hypercall messages and never
+    reads an answer is stopped: the launcher never blocks on its answers."""
+    res, found = _stub_run(t, "stub-flood")
+    expect_escape(res, 125, r"lguest: guest process does not read the launcher's answers: "
+                  r"guest stopped",
+                  [found, r"escape stub-flood: trying 1000000 hypercall messages without "
+                          r"reading an answer"])
+
+
 @case("escape-refused", boots=("kvm",))
 def escape_refused(t):
     """On KVM there is no stub and no host process to escape from: those
     rules say so and exit 2 without trying anything."""
-    for rule in [r for r, *_ in PROCESS_ONLY + STUB] + ["stub-forge"]:
+    for rule in [r for r, *_ in PROCESS_ONLY + STUB] + ["stub-forge", "stub-flood"]:
         res = t.boot(f"escape {rule}")
         expect_rc(res, 2)
         expect(res.stderr == b"", "stderr not empty", res)
