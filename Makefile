@@ -157,10 +157,14 @@ $(BUILD)/tests/%: tests/unit/%.c $$(patsubst %.c,$(BUILD)/host/%.o,$$($$*_SRCS))
 $(BUILD)/demo.img: $(shell find images/demo) images/mkimage.sh
 	$(Q)sh images/mkimage.sh images/demo $@
 
-run: deps $(BUILD)/lguest $(BUILD)/lguest-stub $(BUILD)/guest.elf $(BUILD)/demo.img
+# deps first, then the build: with -j, prerequisites would race the apt-get.
+run: deps
+	$(Q)$(MAKE) --no-print-directory $(BUILD)/lguest $(BUILD)/lguest-stub $(BUILD)/guest.elf \
+		$(BUILD)/demo.img
 	$(BUILD)/lguest --block=$(BUILD)/demo.img $(BUILD)/guest.elf -- 'ls /; cat /README.txt'
 
-check: deps all
+check: deps
+	$(Q)$(MAKE) --no-print-directory all
 	$(Q)tests/run.sh $(BUILD)
 
 check-asan:
