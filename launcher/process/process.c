@@ -107,10 +107,23 @@ static const char *process_probe(const struct options *o)
 }
 
 /*
- * In the child, between fork and exec: only async-signal-safe calls, and
- * no way to report an error but the exit status (the launcher then says
- * the stub never got ready).  Puts the channel, the memfd and the notify
- * eventfds at the numbers stub_abi.h fixes and closes everything else.
+ * The child's way to say what went wrong before the stub runs: the same
+ * message the stub sends for its own setup steps (send() is
+ * async-signal-safe), on the channel wherever it is at that moment.
+ */
+static __attribute__((noreturn)) void child_failed(int chan, enum stub_setup_step step)
+{
+	struct stub_msg m = { .type = STUB_MSG_SETUP_FAILED, .nr = step };
+
+	m.args[0] = (uint64_t)errno;
+	send(chan, &m, sizeof(m), MSG_NOSIGNAL);
+	_exit(STUB_EXIT_SETUP);
+}
+
+/*
+ * In the child, between fork and exec: only async-signal-safe calls.  Puts
+ * the channel, the memfd and the notify eventfds at the numbers stub_abi.h
+ * fixes and closes everything else.
  */
 static __attribute__((noreturn)) void child(const struct options *o, pid_t parent, int chan,
 					    int memfd, const int *notify, unsigned int nnotify)
@@ -127,8 +140,10 @@ static __attribute__((noreturn)) void child(const struct options *o, pid_t paren
 		      fds = { STUB_FD_NOTIFY0 + nnotify, STUB_FD_NOTIFY0 + nnotify };
 	char *const argv[] = { STUB_NAME, NULL }, *const envp[] = { NULL };
 
-	if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid() != parent)
-		_exit(127);
+	if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0)
+		child_failed(chan, STUB_SETUP_LIMITS);
+	if (getppid() != parent)
+		_exit(STUB_EXIT_LOST); /* the launcher is already gone */
 	for (unsigned int i = 0; i < nfds; i++) {
 		int fd = i == 0		? chan
 			 : i == 1	? memfd
@@ -137,15 +152,15 @@ static __attribute__((noreturn)) void child(const struct options *o, pid_t paren
 
 		moved[i] = fcntl(fd, F_DUPFD, high);
 		if (moved[i] < 0)
-			_exit(127);
+			child_failed(chan, STUB_SETUP_FDS);
 	}
 	for (unsigned int i = 0; i < nfds; i++) {
 		if (dup2(moved[i], STUB_FD_CHANNEL + (int)i) < 0)
-			_exit(127);
+			child_failed(moved[0], STUB_SETUP_FDS);
 	}
 	if (syscall(SYS_close_range, exe_fd + 1, ~0U, 0) < 0 ||
 	    fcntl(exe_fd, F_SETFD, FD_CLOEXEC) < 0)
-		_exit(127);
+		child_failed(STUB_FD_CHANNEL, STUB_SETUP_FDS);
 	/* No stdin, stdout or stderr: the guest's console goes through us. */
 	close(0);
 	close(1);
@@ -156,14 +171,12 @@ static __attribute__((noreturn)) void child(const struct options *o, pid_t paren
 	 */
 	if (o->run_as.set &&
 	    (setgroups(0, NULL) < 0 || setgid(o->run_as.gid) < 0 || setuid(o->run_as.uid) < 0))
-		_exit(127);
+		child_failed(STUB_FD_CHANNEL, STUB_SETUP_IDENTITY);
 	if (setrlimit(RLIMIT_NPROC, &none) < 0 || setrlimit(RLIMIT_CORE, &none) < 0 ||
-	    setrlimit(RLIMIT_NOFILE, &fds) < 0)
-		_exit(127);
-	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
-		_exit(127);
+	    setrlimit(RLIMIT_NOFILE, &fds) < 0 || prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+		child_failed(STUB_FD_CHANNEL, STUB_SETUP_LIMITS);
 	syscall(SYS_execveat, exe_fd, "", argv, envp, AT_EMPTY_PATH);
-	_exit(127);
+	child_failed(STUB_FD_CHANNEL, STUB_SETUP_EXEC);
 }
 
 static const char *setup_step_name(uint32_t step)
@@ -183,6 +196,14 @@ static const char *setup_step_name(uint32_t step)
 		return "make its configuration read-only";
 	case STUB_SETUP_SECCOMP:
 		return "install its seccomp filter";
+	case STUB_SETUP_FDS:
+		return "put its file descriptors in place";
+	case STUB_SETUP_IDENTITY:
+		return "take the --user identity";
+	case STUB_SETUP_LIMITS:
+		return "set its limits";
+	case STUB_SETUP_EXEC:
+		return "be executed";
 	}
 	return "set itself up";
 }
@@ -220,6 +241,12 @@ static ssize_t recv_msg(struct stub_msg *m, int flags)
 {
 	ssize_t n = recv(proc.chan, m, sizeof(*m), flags | MSG_TRUNC);
 
+	/*
+	 * A stub that exits with our packets unread leaves us ECONNRESET,
+	 * reported once, ahead of what it sent before it went: read on.
+	 */
+	if (n < 0 && errno == ECONNRESET)
+		n = recv(proc.chan, m, sizeof(*m), flags | MSG_TRUNC);
 	if (n < 0)
 		return errno == EAGAIN || errno == EINTR ? -2 : -1;
 	if (n == 0)

@@ -78,6 +78,11 @@ enum stub_setup_step {
 	STUB_SETUP_CAPS,       /* dropping capabilities */
 	STUB_SETUP_PROTECT,    /* making the config read-only */
 	STUB_SETUP_SECCOMP,    /* installing the filter */
+	/* The launcher's child, between fork and exec (launcher/process/process.c): */
+	STUB_SETUP_FDS,	     /* putting its file descriptors in place */
+	STUB_SETUP_IDENTITY, /* taking --user's identity */
+	STUB_SETUP_LIMITS,   /* resource limits, NO_NEW_PRIVS, PDEATHSIG */
+	STUB_SETUP_EXEC,     /* executing the stub */
 };
 
 struct stub_msg {

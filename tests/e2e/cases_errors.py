@@ -3,6 +3,7 @@ the command line wrong."""
 import gzip
 import hashlib
 import re
+import shutil
 
 from harness import (case, crc32, expect, expect_in_stdout, expect_rc, expect_setup_error,
                      expect_stdout)
@@ -339,3 +340,41 @@ def version(t):
         expect(re.fullmatch(rb"lguest \d+\.\d+\.\d+\n", res.stdout) is not None,
                "stdout is not 'lguest X.Y.Z'", res)
         expect(res.stderr == b"", "stderr not empty", res)
+
+
+# The process backend's stub, broken as an installation can break it: each a
+# setup error (one line, exit 1) naming the stub, never a half-started VM.
+def _stub_unexecutable(stub):
+    stub.chmod(0o644)
+
+
+def _stub_missing(stub):
+    stub.unlink()
+
+
+def _stub_wrong_program(stub):
+    stub.unlink()
+    shutil.copy("/bin/true", stub)
+
+
+BROKEN_STUB = [
+    ("unexecutable", _stub_unexecutable, ["the stub could not be executed", "Permission denied"]),
+    ("missing", _stub_missing, ["--backend=process", "cannot open the process backend's stub",
+                                "No such file or directory"]),
+    ("wrong-program", _stub_wrong_program, ["lguest-stub exited with status 0 before it was "
+                                            "ready"]),
+]
+
+
+@case("broken-stub", boots=False, params=[(label, (breaks, needles))
+                                          for label, breaks, needles in BROKEN_STUB])
+def broken_stub(t):
+    """lguest next to a broken lguest-stub: --backend=process says what is
+    wrong with the stub in one line and exits 1."""
+    breaks, needles = t.param
+    for name in ("lguest", "lguest-stub", "guest.elf"):
+        shutil.copy(t.build / name, t.path(name))
+    breaks(t.path("lguest-stub"))
+    res = t.run([t.path("lguest"), "--backend=process", t.path("guest.elf"), "--",
+                 "echo should-not-run"])
+    expect_setup_error(res, *needles)
