@@ -40,10 +40,12 @@
 #define LG_TR_IO       19 /* id, len = payload bytes, flags = status byte (blk) */
 #define LG_TR_USED     20 /* id, idx = used position after, len = bytes written */
 #define LG_TR_SIGNAL   21 /* flags: LG_TR_F_SENT, or 0 = suppressed by the guest's request */
-#define LG_TR_WAIT     22 /* vCPU entered WAIT (dev = LG_TR_NO_DEV) */
-#define LG_TR_WAKE     23 /* vCPU left WAIT; addr = TSC ticks asleep */
-#define LG_TR_STATUS   24 /* modern device status written: len = new status */
-#define LG_TR_ERROR    25 /* the device stopped (the message went to stderr) */
+/* The vCPU's track; recorded by the guest around WAIT, which the launcher
+ * does not see on the process backend. */
+#define LG_TR_WAIT   22 /* vCPU entered WAIT (dev = LG_TR_NO_DEV) */
+#define LG_TR_WAKE   23 /* vCPU left WAIT; addr = TSC ticks asleep */
+#define LG_TR_STATUS 24 /* modern device status written: len = new status */
+#define LG_TR_ERROR  25 /* the device stopped (the message went to stderr) */
 
 #define LG_TR_F_WRITE	 0x01 /* descriptor: device-writable */
 #define LG_TR_F_INDIRECT 0x02 /* descriptor: through an indirect table */

@@ -246,21 +246,14 @@ void guest_wait(uint64_t timeout_us)
 		timeout = &ts;
 	}
 	__atomic_store_n(&shared->waiting, 1, __ATOMIC_SEQ_CST);
-	if (!__atomic_load_n(pending, __ATOMIC_SEQ_CST) && !stop_requested(NULL)) {
-		uint64_t slept = trace_on ? trace_rdtsc() : 0;
-
-		trace_event(LG_TR_WAIT, LG_TR_NO_DEV, LG_TR_NO_DEV, 0, 0, 0, 0, 0);
-		/*
-		 * Returns at once if wake_seq moved since we read it (a signal
-		 * or a stop request in between), else when it moves, on a
-		 * timeout, or on a signal to this thread (EINTR: the vCPU loop
-		 * looks at stop_requested()).
-		 */
+	/*
+	 * The futex returns at once if wake_seq moved since we read it (a
+	 * signal or a stop request in between), else when it moves, on a
+	 * timeout, or on a signal to this thread (EINTR: the vCPU loop looks
+	 * at stop_requested()).  The guest traces WAIT and its wakeup itself.
+	 */
+	if (!__atomic_load_n(pending, __ATOMIC_SEQ_CST) && !stop_requested(NULL))
 		futex(&shared->wake_seq, FUTEX_WAIT, seq, timeout);
-		if (trace_on)
-			trace_event(LG_TR_WAKE, LG_TR_NO_DEV, LG_TR_NO_DEV, 0, 0, 0, 0,
-				    trace_rdtsc() - slept);
-	}
 	__atomic_store_n(&shared->waiting, 0, __ATOMIC_SEQ_CST);
 }
 

@@ -56,7 +56,7 @@ uint64_t take_signals(void)
 uint64_t wait_for_signal(uint64_t timeout_us)
 {
 	uint64_t bits = take_signals();
-	uint64_t spin_until;
+	uint64_t spin_until, slept = 0;
 
 	if (bits)
 		return bits;
@@ -72,7 +72,21 @@ uint64_t wait_for_signal(uint64_t timeout_us)
 			return take_signals();
 		cpu_relax();
 	}
-	/* The launcher re-checks the pending word before it sleeps. */
+	/*
+	 * WAIT re-checks the pending word before it sleeps.  We trace it
+	 * ourselves, on the vCPU's track: on the process backend WAIT never
+	 * reaches the launcher (the stub sleeps on the futex), so only we see
+	 * it on both backends.
+	 */
+	if (tracing()) {
+		slept = rdtsc();
+		trace_record(slept, LG_TR_WAIT, LG_TR_NO_DEV, LG_TR_NO_DEV, 0, 0, 0, 0, 0);
+	}
 	hcall_wait(timeout_us);
+	if (tracing()) {
+		uint64_t now = rdtsc();
+
+		trace_record(now, LG_TR_WAKE, LG_TR_NO_DEV, LG_TR_NO_DEV, 0, 0, 0, 0, now - slept);
+	}
 	return take_signals();
 }

@@ -301,3 +301,17 @@ def outputs_with_chroot(t):
     expect(_load(t, res, tr)["otherData"]["tool"] == "lguest", "trace file", res)
     expect(_load(t, res, st)["exit_status"] == 0, "stats file", res)
     expect(not any(root.iterdir()), f"files inside the chroot: {list(root.iterdir())}", res)
+
+
+@case("trace-wait")
+def trace_wait(t):
+    """WAIT and the wakeup show on the vCPU's track on both backends (the
+    guest records them: on the process backend WAIT never reaches the
+    launcher), and a one-second sleep spends most of it asleep in WAIT."""
+    res = t.boot("sleep 1", opts=["--trace"])
+    expect_rc(res, 0)
+    waits = [m for m in map(_TEXT_RE.match, res.err_lines) if m and m[3] == "vcpu"]
+    expect(any(m[4] == "wait" for m in waits), "no vcpu wait line", res)
+    slept = [float(re.search(r"after (\d+\.\d) us", m[5])[1]) for m in waits if m[4] == "wake"]
+    expect(slept, "no vcpu wake line", res)
+    expect(sum(slept) >= 0.5e6, f"slept only {sum(slept):.0f} us of a 1 s sleep in WAIT", res)
