@@ -198,7 +198,7 @@ int main(int argc, char **argv)
 	console_restore_tty();
 	trace_finish(vm.tsc_khz);
 	run = (struct run_stats){ &vstats, vm.backend->name, seconds_since(&start),
-				  (double)cpu.tv_sec + cpu.tv_nsec / 1e9, status };
+				  (double)cpu.tv_sec + cpu.tv_nsec / 1e9 + vm.guest_cpu_s, status };
 	if (opts.verbose || opts.stats)
 		stats_print(&run);
 	if (stats_json && !stats_write_json(&run, stats_json))

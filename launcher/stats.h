@@ -12,8 +12,8 @@ struct run_stats {
 	const struct vcpu_stats *vcpu;
 	const char *backend; /* "kvm" or "process" */
 	double wall_s;	     /* launcher start to exit */
-	double vcpu_cpu_s;   /* CPU time of the vCPU thread (kvm: the guest's, plus exits;
-				process: the launcher's side of the exits only) */
+	double vcpu_cpu_s;   /* the guest's CPU time plus the exits': the vCPU thread's
+				(kvm), or the guest process's and this thread's (process) */
 	int exit_status;
 };
 

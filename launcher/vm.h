@@ -17,6 +17,8 @@ struct vm {
 	uint64_t tsc_khz;	       /* rdtsc ticks per millisecond, for the guest */
 	const struct backend *backend; /* backend.h */
 	void *backend_data;	       /* the backend's own state */
+	double guest_cpu_s;	       /* CPU time the guest spent outside the vCPU thread (process
+					  backend: its own process), known after destroy() */
 };
 
 #endif /* LAUNCHER_VM_H */

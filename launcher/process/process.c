@@ -58,9 +58,10 @@ struct process_vm {
 	int pidfd; /* the child, for poll() */
 	pid_t pid;
 	bool reaped;
-	bool started;	  /* the go message is sent */
-	bool reply_owed;  /* the last exit was a hypercall the stub waits on */
-	bool chan_closed; /* the stub closed its end: it is on its way out */
+	bool started;	    /* the go message is sent */
+	bool reply_owed;    /* the last exit was a hypercall the stub waits on */
+	bool chan_closed;   /* the stub closed its end: it is on its way out */
+	double guest_cpu_s; /* the child's CPU time, once reaped */
 	uint64_t hcall_page;
 };
 
@@ -224,15 +225,19 @@ static void describe_exit(int status, char *why, size_t n)
 		snprintf(why, n, "ended (wait status %#x)", status);
 }
 
+/* Wait for the child to end; its CPU time is the guest's (proc.guest_cpu_s). */
 static int reap(void)
 {
+	struct rusage ru = { 0 };
 	int status = 0;
 
 	if (proc.reaped)
 		return 0;
-	while (waitpid(proc.pid, &status, 0) < 0 && errno == EINTR)
+	while (wait4(proc.pid, &status, 0, &ru) < 0 && errno == EINTR)
 		;
 	proc.reaped = true;
+	proc.guest_cpu_s = (double)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) +
+			   (ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
 	return status;
 }
 
@@ -463,11 +468,11 @@ static void process_enter(struct vm *vm, struct vcpu_exit *e)
 
 static void process_destroy(struct vm *vm)
 {
-	(void)vm;
 	if (proc.pid > 0 && !proc.reaped) {
 		syscall(SYS_pidfd_send_signal, proc.pidfd, SIGKILL, NULL, 0);
 		reap();
 	}
+	vm->guest_cpu_s = proc.guest_cpu_s;
 }
 
 const struct backend process_backend = {
