@@ -43,6 +43,9 @@ struct vcpu_exit {
 
 struct backend {
 	const char *name;
+	/* NOTIFY's fast path, as -v names it and the trace flags its kicks. */
+	const char *fast_notify;
+	uint8_t fast_kick_flags; /* LG_TR_F_* (lg_trace.h) */
 	/*
 	 * NULL if the backend can run here, else a one-line reason (for
 	 * --backend=auto and -v).  May keep what it opened for create().

@@ -26,11 +26,11 @@
  * both map, so one protocol serves both.
  */
 #include <errno.h>
+#include <limits.h>
 #include <poll.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
-#include <limits.h>
 #include <sys/eventfd.h>
 #include <sys/syscall.h>
 #include <time.h>
@@ -366,9 +366,9 @@ static void *device_thread(void *arg)
 	return NULL;
 }
 
-void devices_start(bool fast_notify, bool by_stub)
+void devices_start(uint8_t flags)
 {
-	kick_flags = !fast_notify ? LG_TR_F_EXIT : by_stub ? LG_TR_F_STUB : 0;
+	kick_flags = flags;
 	for (unsigned int i = 0; i < ndevices; i++) {
 		struct device *dev = &devices[i];
 		int err = pthread_create(&dev->thread, NULL, device_thread, dev);

@@ -127,11 +127,11 @@ struct device *device_by_index(unsigned int i);
 struct device *device_by_key(uint32_t key);
 
 /*
- * Start every device thread.  @fast_notify: the backend delivers NOTIFY
- * straight to the eventfds (KVM's ioeventfd, or with @by_stub the process
- * backend's stub); else through the vCPU loop.  Only the trace cares.
+ * Start every device thread.  @kick_flags: how NOTIFYs reach the eventfds
+ * (LG_TR_F_EXIT through the vCPU loop, else the backend's fast path), for
+ * the trace's kick events.
  */
-void devices_start(bool fast_notify, bool by_stub);
+void devices_start(uint8_t kick_flags);
 /* Stop and join every device thread. */
 void devices_stop(void);
 

@@ -28,6 +28,7 @@
 #include "devices/net.h"
 #include "lguest_abi.h"
 #include "loader.h"
+#include "lg_trace.h"
 #include "log.h"
 #include "options.h"
 #include "stats.h"
@@ -177,7 +178,7 @@ int main(int argc, char **argv)
 	vm.backend->create(&vm, &opts, kernel.entry);
 	install_signal_handlers();
 	vm.backend->setup_boot(&vm, write_boot_params(&vm, &opts, interactive, trace_gpa));
-	devices_start(opts.ioeventfd, vm.backend == &process_backend);
+	devices_start(opts.ioeventfd ? vm.backend->fast_kick_flags : LG_TR_F_EXIT);
 	trace_start();
 	drop_privileges(&opts);
 	/* Last, once nothing can fail with a one-line error: a raw terminal. */
@@ -185,9 +186,7 @@ int main(int argc, char **argv)
 		console_setup_tty();
 	verbose("%lu MiB RAM, %u devices, TSC %lu kHz, NOTIFY by %s",
 		(unsigned long)(vm.mem.size >> 20), device_count(), (unsigned long)vm.tsc_khz,
-		!opts.ioeventfd		     ? "exit"
-		: vm.backend == &kvm_backend ? "ioeventfd"
-					     : "the stub (eventfd)");
+		opts.ioeventfd ? vm.backend->fast_notify : "exit");
 
 	status = vcpu_run(&vm, &vstats);
 	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &cpu);

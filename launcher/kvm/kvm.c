@@ -234,6 +234,8 @@ static void kvm_destroy(struct vm *vm)
 
 const struct backend kvm_backend = {
 	.name = "kvm",
+	.fast_notify = "ioeventfd",
+	.fast_kick_flags = 0,
 	.probe = kvm_probe,
 	.create = kvm_create,
 	.setup_boot = kvm_setup_boot,

@@ -29,6 +29,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
 #include <limits.h>
 #include <poll.h>
 #include <signal.h>
@@ -41,10 +42,10 @@
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
-#include <grp.h>
 
 #include "backend.h"
 #include "device.h"
+#include "lg_trace.h"
 #include "log.h"
 #include "process/process.h"
 
@@ -477,6 +478,8 @@ static void process_destroy(struct vm *vm)
 
 const struct backend process_backend = {
 	.name = "process",
+	.fast_notify = "the stub (eventfd)",
+	.fast_kick_flags = LG_TR_F_STUB,
 	.probe = process_probe,
 	.create = process_create,
 	.setup_boot = process_setup_boot,
