@@ -80,10 +80,21 @@ def trace_json(t):
     kick, pop, used, signal and reap), with the right NOTIFY path."""
     img, orig = t.raw_image()
     out = t.path("t.json")
-    res = t.boot("blkread 0 8", blocks=[img], opts=["--trace=blk0", f"--trace-file={out}"])
-    expect_rc(res, 0)
-    expect_stdout(res, f"crc32={crc32(orig[:4096]):08x}\n")
-    trace = _load(t, res, out)
+    # The device thread looks at the ring once at DRIVER_OK (buffers may
+    # already wait).  If the host is slow to run that look, it can find
+    # the read itself, with its NOTIFY rightly skipped (the device area
+    # says DISABLE while it looks): correct, but then there is no kick
+    # whose path we can check.  That is rare; boot again, up to 3 times.
+    for attempt in range(3):
+        res = t.boot("blkread 0 8", blocks=[img], opts=["--trace=blk0", f"--trace-file={out}"])
+        expect_rc(res, 0)
+        expect_stdout(res, f"crc32={crc32(orig[:4096]):08x}\n")
+        trace = _load(t, res, out)
+        notes = [e["args"] for e in _steps(trace) if e["name"] == "notify"]
+        if any(n.get("sent") for n in notes) or attempt == 2:
+            break
+        expect(notes and all(n["text"].startswith("NOTIFY skipped") for n in notes),
+               f"no NOTIFY sent, and none skipped: {notes}", res)
     devs = {d["name"]: d for d in trace["otherData"]["devices"]}
     expect(devs["blk0"]["ring"] == t.layout, f"otherData devices {devs}", res)
     expect(trace["otherData"]["guest_dropped"] == 0, "events dropped", res)
