@@ -4,6 +4,8 @@
 #   make run          boot the guest on a demo ext2 disk and list its files
 #   make check        build everything and run every test
 #   make check-asan   the same suite with the launcher under ASan + UBSan
+#   make check-hwvirt the end-to-end suite on KVM on (emulated) AMD SVM, in
+#                     QEMU: tests/hwvirt/ (root; any machine)
 #   make compare      draft3, split and packed side by side: build/compare/
 #   make format       clang-format every C file in place
 
@@ -171,6 +173,11 @@ check-asan:
 	$(Q)$(MAKE) --no-print-directory BUILD=build-asan \
 		SAN="-fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer" check
 
+# The KVM backend on real hardware virtualisation, on any machine (root).
+check-hwvirt: deps
+	$(Q)$(MAKE) --no-print-directory all
+	$(Q)tests/hwvirt/check.sh $(BUILD)
+
 # Install missing Debian build packages when we can (root), else just say.
 deps:
 	$(Q)sh tests/deps.sh
@@ -181,7 +188,7 @@ format:
 clean:
 	rm -rf build build-asan
 
-.PHONY: all run check check-asan deps format clean bench compare compare-doc docs
+.PHONY: all run check check-asan check-hwvirt deps format clean bench compare compare-doc docs
 
 # "The life of one 4 KiB read" from real runs: build/docs/, and its text in docs/.
 docs: all

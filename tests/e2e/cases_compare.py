@@ -8,7 +8,7 @@ import shutil
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
-from harness import case, expect, expect_rc, fail
+from harness import case, expect, expect_rc, fail, limit
 
 LAYOUTS = ("draft3", "split", "packed")
 BLOCK = ("randread-4k-qd1", "randread-4k-qd32", "seqread-1m-qd4", "randwrite-4k-qd4-flush32")
@@ -140,7 +140,7 @@ def compare_quick(t):
     net = os.geteuid() == 0 and shutil.which("ip") is not None
     res = t.run([t.build / "lguest-compare", "--quick", f"--backend={t.backend}", f"--out={out}",
                  f"--doc={doc}"] +
-                ([] if net else ["--no-net"]), timeout=180)
+                ([] if net else ["--no-net"]), timeout=limit(180))
     expect_rc(res, 0)
     for name in ("results.json", "results.md"):
         expect((out / name).exists(), f"{name} was not written", res)

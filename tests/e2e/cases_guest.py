@@ -8,7 +8,7 @@ import termios
 import time
 
 from harness import (Fail, case, expect, expect_in_stdout, expect_no_stderr, expect_rc,
-                     expect_stdout, fail, kill_group)
+                     expect_stdout, fail, kill_group, limit)
 
 
 # ---------------------------------------------------------------------------
@@ -315,7 +315,7 @@ class Pty:
             return bool(data)
         return False
 
-    def wait_for(self, needle, start=0, timeout=10):
+    def wait_for(self, needle, start=0, timeout=limit(10)):
         """Wait until NEEDLE appears in the output after offset START;
         returns the offset just past it."""
         deadline = time.monotonic() + timeout
@@ -334,7 +334,7 @@ class Pty:
     def type(self, data):
         os.write(self.master, data)
 
-    def wait_exit(self, timeout=10):
+    def wait_exit(self, timeout=limit(10)):
         deadline = time.monotonic() + timeout
         while self.proc.poll() is None:
             if time.monotonic() > deadline:

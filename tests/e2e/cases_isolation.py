@@ -27,7 +27,8 @@ import threading
 import time
 from pathlib import Path
 
-from harness import (RUN_TIMEOUT, Result, Skip, case, expect, expect_rc, fail, kill_group)
+from harness import (RUN_TIMEOUT, Result, Skip, case, expect, expect_rc, fail, kill_group,
+                     limit)
 
 # Where the stub is linked (launcher/process/stub_abi.h: STUB_LOAD_ADDR).
 STUB_BASE = 0x7E0000000000
@@ -339,7 +340,7 @@ class Background:
     def result(self, rc=None):
         return Result(self.argv, rc, self.stdout, self.stderr)
 
-    def wait_for(self, stream, pattern, timeout=10):
+    def wait_for(self, stream, pattern, timeout=limit(10)):
         """Read until STREAM ('stdout' or 'stderr') matches PATTERN; the match."""
         deadline = time.monotonic() + timeout
         open_fds = list(self.out)
@@ -411,14 +412,14 @@ def escape_loop(t):
             expect(len(kids) == 1, f"expected one guest process, found {kids}", bg.result())
         start = time.monotonic()
         os.kill(bg.proc.pid, signal.SIGTERM)
-        res = bg.finish(timeout=5)
+        res = bg.finish(timeout=limit(5))
         took = time.monotonic() - start
     finally:
         bg.kill()
     expect_rc(res, 143)
     expect(res.stderr == b"", "stderr not empty", res)
     expect(res.out == "escape loop: trying to run forever\n", "stdout", res)
-    expect(took < 2, f"took {took:.1f} s to stop after SIGTERM", res)
+    expect(took < limit(2), f"took {took:.1f} s to stop after SIGTERM", res)
     left = [k for k in kids if _exe(k) == stub]
     expect(not left, f"guest process {left} outlived the launcher", res)
 

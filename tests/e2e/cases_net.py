@@ -11,7 +11,8 @@ import shutil
 import subprocess
 import time
 
-from harness import (RUN_TIMEOUT, Result, Skip, case, expect, expect_rc, fail, kill_group)
+from harness import (RUN_TIMEOUT, Result, Skip, case, expect, expect_rc, fail, kill_group,
+                     limit)
 
 HOST, GUEST = "10.0.0.1", "10.0.0.2"
 GUEST_MAC = "52:54:00:12:34:56"
@@ -163,7 +164,7 @@ def net_udp_burst(t):
                             "window=16")
         proc = ns.start(argv)
         # The tap appears once the launcher has set up; then start the server.
-        deadline = time.monotonic() + 10
+        deadline = time.monotonic() + limit(10)
         while ns.run_in(["ip", "-4", "addr", "show", "to", HOST]).out.count(HOST) == 0:
             if time.monotonic() > deadline or proc.poll() is not None:
                 kill_group(proc)
@@ -198,7 +199,7 @@ def net_idle_no_spin(t):
     try:
         argv = _lguest_argv(t, ns, f"ip {GUEST}/24; sleep 5; udpecho 7000 count=1 secs=30")
         proc = ns.start(argv)
-        deadline = time.monotonic() + 10
+        deadline = time.monotonic() + limit(10)
         while ns.run_in(["ip", "-4", "addr", "show", "to", HOST]).out.count(HOST) == 0:
             if time.monotonic() > deadline or proc.poll() is not None:
                 kill_group(proc)
@@ -220,7 +221,7 @@ def net_idle_no_spin(t):
                   "s.settimeout(0.5)\nend=time.time()+20\n"
                   "while time.time()<end:\n s.sendto(b'back',('10.0.0.2',7000))\n"
                   " try:\n  print(s.recv(100).decode()); break\n except OSError: pass\n")
-        c = ns.run_in(["python3", "-c", client], timeout=30)
+        c = ns.run_in(["python3", "-c", client], timeout=limit(30))
         expect(c.out == "back\n", "no echo after the guest read again", c)
         res = _finish(proc, ns.argv(argv))
         expect_rc(res, 0)

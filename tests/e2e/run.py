@@ -14,7 +14,8 @@ Every test that boots a guest runs once per backend (NAME[kvm,...] and
 NAME[process,...]).  The kvm ones are skipped, with the reason, where there
 is no /dev/kvm, or where --no-kvm (or LGUEST_TEST_NO_KVM=1) hides it to
 rehearse such a machine; that holds under CI=true too, since those
-machines exist (PLATFORM.md).  Under CI=true any other skip is a failure: a
+machines exist (PLATFORM.md), but not under LGUEST_TEST_REQUIRE_KVM=1
+(tests/hwvirt sets it: there every skip is a failure).  Under CI=true any other skip is a failure: a
 /dev/kvm that exists but does not work, a missing tool, a process-backend
 case that cannot run.
 """
@@ -109,6 +110,9 @@ def main():
     else:
         kvm_problem = harness.kvm_usable()
         kvm_absent = not os.path.exists("/dev/kvm")
+    if os.environ.get("LGUEST_TEST_REQUIRE_KVM") == "1":
+        # tests/hwvirt: the tier exists to run these; none may be skipped.
+        ci, kvm_absent = True, False
     if kvm_problem:
         print(f"# {kvm_problem}: "
               + ("KVM tests FAIL (CI=true)" if ci and not kvm_absent else "KVM tests are skipped"))
