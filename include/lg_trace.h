@@ -16,9 +16,11 @@
  *
  * The launcher records its own, device-side events (a NOTIFY received, a
  * chain popped and its segments, I/O done, a buffer used, a signal sent or
- * suppressed, the vCPU waiting) in the same format, so the two streams
- * merge by timestamp: both sides read the same TSC (PLATFORM.md: rdtsc is
- * the host's, with no offset).
+ * suppressed, the vCPU waiting) in the same format.  Each side stamps with
+ * its own rdtsc; under hardware virtualisation the guest's is offset (and
+ * maybe scaled) from the host's, so the launcher maps guest stamps onto
+ * the host's timeline as it drains them (launcher/timebase.h), then merges
+ * the two streams by timestamp.
  */
 #ifndef LG_TRACE_H
 #define LG_TRACE_H

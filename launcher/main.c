@@ -179,7 +179,7 @@ int main(int argc, char **argv)
 	install_signal_handlers();
 	vm.backend->setup_boot(&vm, write_boot_params(&vm, &opts, interactive, trace_gpa));
 	devices_start(opts.ioeventfd ? vm.backend->fast_kick_flags : LG_TR_F_EXIT);
-	trace_start();
+	trace_start(&vm.guest_tsc);
 	drop_privileges(&opts);
 	/* Last, once nothing can fail with a one-line error: a raw terminal. */
 	if (interactive)
@@ -195,9 +195,13 @@ int main(int argc, char **argv)
 	vm.backend->destroy(&vm);
 	devices_stop();
 	console_restore_tty();
-	trace_finish(vm.tsc_khz);
-	run = (struct run_stats){ &vstats, vm.backend->name, seconds_since(&start),
-				  (double)cpu.tv_sec + cpu.tv_nsec / 1e9 + vm.guest_cpu_s, status };
+	trace_finish();
+	run = (struct run_stats){ &vstats,
+				  vm.backend->name,
+				  &vm.guest_tsc,
+				  seconds_since(&start),
+				  (double)cpu.tv_sec + cpu.tv_nsec / 1e9 + vm.guest_cpu_s,
+				  status };
 	if (opts.verbose || opts.stats)
 		stats_print(&run);
 	if (stats_json && !stats_write_json(&run, stats_json))

@@ -89,6 +89,12 @@ bool stats_write_json(const struct run_stats *r, FILE *f)
 		"  \"vcpu_cpu_s\": %.6f,\n",
 		r->backend, r->exit_status, r->wall_s, r->vcpu_cpu_s);
 	fprintf(f,
+		"  \"guest_tsc\": {\"khz\": %lu, \"host_khz\": %lu, \"offset\": %lld, "
+		"\"offset_error\": %lu, \"source\": \"%s\"},\n",
+		(unsigned long)r->guest_tsc->guest_khz, (unsigned long)r->guest_tsc->host_khz,
+		(long long)timebase_offset_signed(r->guest_tsc), (unsigned long)r->guest_tsc->error,
+		r->guest_tsc->source);
+	fprintf(f,
 		"  \"vcpu_exits\": {\"total\": %lu, \"notify\": %lu, \"console\": %lu, "
 		"\"wait\": %lu, \"shutdown\": %lu, \"crash\": %lu, \"status\": %lu, "
 		"\"other\": %lu},\n  \"devices\": [\n",

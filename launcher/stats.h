@@ -6,14 +6,16 @@
 #include <stdbool.h>
 #include <stdio.h>
 
+#include "timebase.h"
 #include "vcpu.h"
 
 struct run_stats {
 	const struct vcpu_stats *vcpu;
 	const char *backend; /* "kvm" or "process" */
-	double wall_s;	     /* launcher start to exit */
-	double vcpu_cpu_s;   /* the guest's CPU time plus the exits': the vCPU thread's
-				(kvm), or the guest process's and this thread's (process) */
+	const struct timebase *guest_tsc;
+	double wall_s;	   /* launcher start to exit */
+	double vcpu_cpu_s; /* the guest's CPU time plus the exits': the vCPU thread's
+			      (kvm), or the guest process's and this thread's (process) */
 	int exit_status;
 };
 

@@ -150,6 +150,10 @@ static void drain_guest(void)
 		struct lg_trace_event e;
 
 		memcpy(&e, &guest_ev[tail % guest_size], sizeof(e));
+		/* Onto the host's timeline (timebase.h), durations too. */
+		e.tsc = timebase_to_host(&store.guest_tsc, e.tsc);
+		if (e.type == LG_TR_REAP || e.type == LG_TR_WAKE)
+			e.addr = timebase_span_to_host(&store.guest_tsc, e.addr);
 		append(&e);
 	}
 	pthread_mutex_unlock(&lock);
@@ -169,12 +173,13 @@ static void *drain_main(void *arg)
 	return NULL;
 }
 
-void trace_start(void)
+void trace_start(const struct timebase *guest_tsc)
 {
 	int err;
 
 	if (!trace_on)
 		return;
+	store.guest_tsc = *guest_tsc;
 	draining = true;
 	err = pthread_create(&drain_thread, NULL, drain_main, NULL);
 	if (err)
@@ -215,7 +220,7 @@ static void sort_events(void)
 	store.ev = sorted;
 }
 
-void trace_finish(uint64_t tsc_khz)
+void trace_finish(void)
 {
 	if (!trace_on)
 		return;
@@ -227,8 +232,8 @@ void trace_finish(uint64_t tsc_khz)
 
 	sort_events();
 	if (opts.text)
-		trace_write_text(&store, opts.filter, tsc_khz);
-	if (json && !trace_write_json(&store, opts.filter, tsc_khz, json))
+		trace_write_text(&store, opts.filter);
+	if (json && !trace_write_json(&store, opts.filter, json))
 		warnx_lg("trace: cannot write %s: %s", opts.file, strerror(errno));
 	if (store.guest_dropped || store.launcher_dropped)
 		warnx_lg("trace: %lu guest and %lu launcher events dropped (buffers full)",

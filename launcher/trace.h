@@ -19,6 +19,7 @@
 #include "chain.h"
 #include "guest_mem.h"
 #include "lg_trace.h"
+#include "timebase.h"
 
 #define TRACE_MAX_EVENTS    (4u << 20)
 #define TRACE_GUEST_ENTRIES 65536 /* the guest's ring: 2 MiB */
@@ -38,10 +39,14 @@ struct trace_opts {
  * address for the boot parameters, or 0.
  */
 uint64_t trace_setup(const struct trace_opts *o, const struct guest_mem *mem);
-/* Start draining the guest's ring (after the VM exists). */
-void trace_start(void);
+/*
+ * Start draining the guest's ring (after the VM exists).  @guest_tsc says
+ * how the guest's timestamps map onto ours (timebase.h): each guest event
+ * is put on the host's timeline as it is drained.
+ */
+void trace_start(const struct timebase *guest_tsc);
 /* Stop, drain what is left, merge, and write the outputs. */
-void trace_finish(uint64_t tsc_khz);
+void trace_finish(void);
 
 void trace_record(uint8_t type, uint8_t dev, uint8_t queue, uint8_t flags, uint32_t id,
 		  uint32_t idx, uint32_t len, uint64_t addr);
@@ -85,10 +90,11 @@ struct trace_store {
 	char **errors; /* LG_TR_ERROR's id indexes this */
 	unsigned int nerrors;
 	bool guest_ring_broken;
+	struct timebase guest_tsc; /* every tsc above is the host's; this says how */
 };
 
-void trace_write_text(const struct trace_store *s, const char *filter, uint64_t tsc_khz);
+void trace_write_text(const struct trace_store *s, const char *filter);
 /* Writes and closes @f (opened at setup, before any --chroot). */
-bool trace_write_json(const struct trace_store *s, const char *filter, uint64_t tsc_khz, FILE *f);
+bool trace_write_json(const struct trace_store *s, const char *filter, FILE *f);
 
 #endif /* LAUNCHER_TRACE_H */

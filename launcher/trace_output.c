@@ -246,9 +246,9 @@ static void details(const struct lg_trace_event *e, const struct trace_store *s,
 static bool selected(const struct lg_trace_event *e, const char *filter);
 
 /* Times count from the first event shown. */
-static void set_clock(const struct trace_store *s, const char *filter, uint64_t tsc_khz)
+static void set_clock(const struct trace_store *s, const char *filter)
 {
-	khz = tsc_khz ? tsc_khz : 1;
+	khz = s->guest_tsc.host_khz ? s->guest_tsc.host_khz : 1;
 	t0 = 0;
 	for (uint64_t i = 0; i < s->n; i++) {
 		if (selected(&s->ev[i], filter)) {
@@ -258,11 +258,11 @@ static void set_clock(const struct trace_store *s, const char *filter, uint64_t 
 	}
 }
 
-void trace_write_text(const struct trace_store *s, const char *filter, uint64_t tsc_khz)
+void trace_write_text(const struct trace_store *s, const char *filter)
 {
 	bool shown = false; /* whether the event a descriptor belongs to was shown */
 
-	set_clock(s, filter, tsc_khz);
+	set_clock(s, filter);
 	fprintf(stderr, "%12s  %-6s  %-18s %-12s %s\n", "time (us)", "side", "where", "step",
 		"details");
 	for (uint64_t i = 0; i < s->n; i++) {
@@ -433,10 +433,16 @@ static void metadata(FILE *f)
 
 static void other_data(FILE *f, const struct trace_store *s)
 {
+	const struct timebase *g = &s->guest_tsc;
+
 	fprintf(f,
-		"\"otherData\":{\"tool\":\"lguest\",\"tsc_khz\":%lu,\"guest_dropped\":%lu,"
-		"\"launcher_dropped\":%lu,\"devices\":[",
-		(unsigned long)khz, (unsigned long)s->guest_dropped,
+		"\"otherData\":{\"tool\":\"lguest\",\"tsc_khz\":%lu,"
+		"\"guest_tsc\":{\"khz\":%lu,\"offset\":%lld,\"offset_error\":%lu,"
+		"\"source\":\"%s\"},\"guest_dropped\":%lu,\"launcher_dropped\":%lu,"
+		"\"devices\":[",
+		(unsigned long)khz, (unsigned long)g->guest_khz,
+		(long long)timebase_offset_signed(g), (unsigned long)g->error,
+		g->source ? g->source : "", (unsigned long)s->guest_dropped,
 		(unsigned long)s->launcher_dropped);
 	for (unsigned int d = 0; d < device_count(); d++) {
 		struct device *dev = device_by_index(d);
@@ -617,12 +623,12 @@ static void step_json(FILE *f, const struct trace_store *s, struct reqs *r, uint
 	}
 }
 
-bool trace_write_json(const struct trace_store *s, const char *filter, uint64_t tsc_khz, FILE *f)
+bool trace_write_json(const struct trace_store *s, const char *filter, FILE *f)
 {
 	struct reqs r = { 0 };
 	bool ok;
 
-	set_clock(s, filter, tsc_khz);
+	set_clock(s, filter);
 	fprintf(f, "{\"displayTimeUnit\":\"ns\",\n");
 	other_data(f, s);
 	fprintf(f, "\"traceEvents\":[\n");

@@ -9,12 +9,14 @@
 #include <stdint.h>
 
 #include "guest_mem.h"
+#include "timebase.h"
 
 struct backend;
 
 struct vm {
 	struct guest_mem mem;
 	uint64_t tsc_khz;	       /* rdtsc ticks per millisecond, for the guest */
+	struct timebase guest_tsc;     /* its TSC against the host's, for the trace */
 	const struct backend *backend; /* backend.h */
 	void *backend_data;	       /* the backend's own state */
 	double guest_cpu_s;	       /* CPU time the guest spent outside the vCPU thread (process

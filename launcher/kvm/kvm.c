@@ -118,6 +118,7 @@ static void kvm_create(struct vm *vm, const struct options *o, uint64_t entry)
 	if (khz <= 0)
 		die("KVM_GET_TSC_KHZ failed: the guest would have no clock");
 	vm->tsc_khz = khz;
+	kvm_learn_guest_tsc(k, &vm->guest_tsc, khz);
 
 	if (o->ioeventfd) {
 		for (unsigned int i = 0; i < device_count(); i++)
@@ -229,7 +230,8 @@ static void kvm_enter(struct vm *vm, struct vcpu_exit *e)
 
 static void kvm_destroy(struct vm *vm)
 {
-	(void)vm; /* the file descriptors go with the process */
+	/* The file descriptors go with the process. */
+	kvm_check_guest_tsc(vm->backend_data, &vm->guest_tsc);
 }
 
 const struct backend kvm_backend = {

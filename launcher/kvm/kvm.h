@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0 */
-/* kvm/kvm.h: the KVM backend's own state, shared by its two files. */
+/* kvm/kvm.h: the KVM backend's own state, shared by its files. */
 #ifndef LAUNCHER_KVM_KVM_H
 #define LAUNCHER_KVM_KVM_H
 
@@ -7,6 +7,7 @@
 
 #include <linux/kvm.h>
 
+#include "timebase.h"
 #include "vm.h"
 
 struct kvm_vm {
@@ -18,6 +19,10 @@ struct kvm_vm {
 
 /* boot_cpu.c: page tables, GDT, TSS, the hypercall page, long-mode registers. */
 void kvm_setup_boot_cpu(struct vm *vm, struct kvm_vm *k);
+
+/* guest_tsc.c: the vCPU's TSC against ours, before the first run and after the last. */
+void kvm_learn_guest_tsc(struct kvm_vm *k, struct timebase *tb, uint64_t guest_khz);
+void kvm_check_guest_tsc(struct kvm_vm *k, const struct timebase *tb);
 
 int kvm_ioctl_or_die(int fd, unsigned long req, void *arg, const char *what);
 

@@ -347,6 +347,7 @@ static void process_create(struct vm *vm, const struct options *o, uint64_t entr
 		die_errno("process backend: cannot configure the stub");
 	/* Measured while the child execs and sets itself up. */
 	vm->tsc_khz = host_tsc_khz(&how);
+	timebase_same(&vm->guest_tsc, vm->tsc_khz, "the guest is a host process: our TSC");
 	verbose("process backend: TSC %lu kHz (%s)", (unsigned long)vm->tsc_khz, how);
 	wait_ready();
 	verbose("process backend: guest process %d ready, hypercall page at %#lx", (int)proc.pid,
