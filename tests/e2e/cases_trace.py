@@ -124,6 +124,56 @@ def trace_json(t):
     expect(len(reqs) == len(reads), f"requests {reqs}", res)
 
 
+def _cumulative_before(events, t):
+    """How many of EVENTS (times, counts) happened at or before T."""
+    return sum(n for ts, n in events if ts <= t)
+
+
+@case("trace-order", layouts=True)
+def trace_order(t):
+    """Both sides' steps line up on one timeline, in both directions, for
+    50 requests one after another: every request is added before the device
+    pops it, popped before used, used before the driver reaps it; every kick
+    the device receives follows as many NOTIFYs the guest sent; every
+    signal the guest takes follows as many signals the device sent.  (A
+    guest clock that runs early breaks the first and third; one that runs
+    late breaks the second and fourth: on hardware virtualisation the
+    guest's TSC is offset from the host's, and the launcher must map it.)"""
+    img, _ = t.raw_image()
+    out = t.path("t.json")
+    res = t.boot("blkbench randread bs=4K qd=1 count=50", blocks=[img],
+                 opts=["--trace=blk0", f"--trace-file={out}"])
+    expect_rc(res, 0)
+    trace = _load(t, res, out)
+    src = trace["otherData"]["guest_tsc"]["source"]
+    expect(src, "otherData.guest_tsc names no source", res)
+    steps = _steps(trace)
+    reqs = {}
+    for e in steps:
+        if "req" in e["args"] and e["name"] in ("add", "pop", "used", "reap"):
+            reqs.setdefault(e["args"]["req"], {})[e["name"]] = e["ts"]
+    expect(len(reqs) >= 50, f"{len(reqs)} requests traced, expected at least 50", res)
+    for req, ts in sorted(reqs.items()):
+        expect(set(ts) == {"add", "pop", "used", "reap"}, f"request {req}: steps {sorted(ts)}",
+               res)
+        expect(ts["add"] <= ts["pop"] <= ts["used"] <= ts["reap"],
+               f"request {req}: add {ts['add']}, pop {ts['pop']}, used {ts['used']}, "
+               f"reap {ts['reap']} us: out of order (guest TSC from {src})", res)
+    sent = [(e["ts"], 1) for e in steps if e["name"] == "notify" and e["args"]["sent"]]
+    kicks = [(e["ts"], e["args"]["count"]) for e in steps if e["name"] == "kick"]
+    for ts, _ in kicks:
+        got, had = _cumulative_before(kicks, ts), _cumulative_before(sent, ts)
+        expect(got <= had, f"by {ts} us the device had {got} kicks but the guest had sent "
+               f"{had} NOTIFYs (guest TSC from {src})", res)
+    signals = [(e["ts"], 1) for e in steps if e["name"] == "signal" and e["args"]["sent"]]
+    taken = [(e["ts"], 1) for e in steps if e["name"] == "signal-taken"]
+    expect(taken, "the guest took no signal", res)
+    for ts, _ in taken:
+        got, had = _cumulative_before(taken, ts), _cumulative_before(signals, ts)
+        expect(got <= had, f"by {ts} us the guest had taken {got} signals but the device "
+               f"had sent {had} (guest TSC from {src})", res)
+
+
 _TEXT_RE = re.compile(r"^ *(\d+\.\d{3})  (guest|device)\s+(\S+)\s+(\S+)\s+(.*)$")
 
 
