@@ -167,7 +167,8 @@ def trace_order(t):
                f"{had} NOTIFYs (guest TSC from {src})", res)
     signals = [(e["ts"], 1) for e in steps if e["name"] == "signal" and e["args"]["sent"]]
     taken = [(e["ts"], 1) for e in steps if e["name"] == "signal-taken"]
-    expect(taken, "the guest took no signal", res)
+    # (A polling driver may reap before it takes any signal: then only
+    # used <= reap above checks this direction.)
     for ts, _ in taken:
         got, had = _cumulative_before(taken, ts), _cumulative_before(signals, ts)
         expect(got <= had, f"by {ts} us the guest had taken {got} signals but the device "
