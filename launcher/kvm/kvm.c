@@ -24,6 +24,10 @@
 #include "kvm/kvm.h"
 #include "log.h"
 
+/* Where an x86 CPU starts after reset: CS base 0xffff0000, IP 0xfff0. */
+#define RESET_RIP     0xfff0
+#define RESET_CS_BASE 0xffff0000
+
 static struct kvm_vm kvm_state = { .kvm_fd = -1, .vm_fd = -1, .vcpu_fd = -1 };
 
 int kvm_ioctl_or_die(int fd, unsigned long req, void *arg, const char *what)
@@ -188,6 +192,7 @@ static void kvm_enter(struct vm *vm, struct vcpu_exit *e)
 {
 	struct kvm_vm *k = vm->backend_data;
 	struct kvm_run *run = k->run;
+	struct kvm_sregs sregs;
 	unsigned long rip;
 
 	if (ioctl(k->vcpu_fd, KVM_RUN, 0) < 0) {
@@ -213,7 +218,18 @@ static void kvm_enter(struct vm *vm, struct vcpu_exit *e)
 		fault(e, "guest executed hlt at %#lx: a paravirtual guest idles with WAIT", rip);
 		break;
 	case KVM_EXIT_SHUTDOWN:
-		fault(e, "guest triple-faulted (rip %#lx)", rip);
+		/*
+		 * An exception the guest could not take even as a double
+		 * fault.  VT-x leaves the registers as they were; AMD's SVM
+		 * does not define them after a shutdown, so KVM resets the
+		 * vCPU and rip reads as the reset vector.
+		 */
+		if (rip == RESET_RIP && ioctl(k->vcpu_fd, KVM_GET_SREGS, &sregs) == 0 &&
+		    sregs.cs.base == RESET_CS_BASE)
+			fault(e, "guest triple-faulted (KVM reset the vCPU, as it must on AMD "
+				 "SVM: where it faulted is lost)");
+		else
+			fault(e, "guest triple-faulted (rip %#lx)", rip);
 		break;
 	case KVM_EXIT_FAIL_ENTRY:
 		fault(e, "KVM could not enter the guest (reason %#llx)",
