@@ -195,9 +195,12 @@ PRIV = [("hlt", "hlt"), ("cli", "cli"), ("sti", "sti"), ("in", "in"), ("out", "o
 # (int $N past the IDT's 32 gates is #UD there); on VMX or SVM hlt is
 # KVM_EXIT_HLT, a bad CR3 a triple fault, and cli, sti, lldt, invlpg,
 # wrmsr, rdmsr, clts, wbinvd, swapgs just work at CPL0: "completed", status 3.
+# (On SVM KVM resets a vCPU that triple-faulted, so no rip is given.)
 KVM_PRIV_END = (_kvm_exception(r"\d+", "[a-z ]+") + "|"
                 + r"lguest: guest executed hlt at 0x[0-9a-f]+: a paravirtual guest idles with WAIT"
-                + "|" + r"lguest: guest triple-faulted \(rip 0x[0-9a-f]+\)")
+                + "|" + r"lguest: guest triple-faulted \(rip 0x[0-9a-f]+\)"
+                + "|" + r"lguest: guest triple-faulted \(KVM reset the vCPU, as it must on AMD "
+                r"SVM: where it faulted is lost\)")
 # in and out at CPL0 are port accesses: the launcher's ports, not the host's.
 KVM_PORT = {"in": r"lguest: guest read port 0x60 \(ignored\)",
             "out": r"lguest: guest wrote 0 to unknown port 0x80 \(ignored\)"}
