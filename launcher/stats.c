@@ -90,10 +90,10 @@ bool stats_write_json(const struct run_stats *r, FILE *f)
 		r->backend, r->exit_status, r->wall_s, r->vcpu_cpu_s);
 	fprintf(f,
 		"  \"guest_tsc\": {\"khz\": %lu, \"host_khz\": %lu, \"offset\": %lld, "
-		"\"offset_error\": %lu, \"source\": \"%s\"},\n",
+		"\"offset_error\": %lu, \"source\": \"%s\", \"moved\": %lld},\n",
 		(unsigned long)r->guest_tsc->guest_khz, (unsigned long)r->guest_tsc->host_khz,
 		(long long)timebase_offset_signed(r->guest_tsc), (unsigned long)r->guest_tsc->error,
-		r->guest_tsc->source);
+		r->guest_tsc->source, (long long)r->guest_tsc->moved);
 	fprintf(f,
 		"  \"vcpu_exits\": {\"total\": %lu, \"notify\": %lu, \"console\": %lu, "
 		"\"wait\": %lu, \"shutdown\": %lu, \"crash\": %lu, \"status\": %lu, "

@@ -28,6 +28,8 @@ struct timebase {
 	uint64_t host_khz;  /* the host's; equal unless the TSC is scaled */
 	uint64_t error;	    /* how far off the offset may be, in host ticks (0: exact) */
 	const char *source; /* how we know the offset, for -v and the trace file */
+	int64_t moved;	    /* how far the offset moved while the guest ran (KVM does
+			       that on a host whose TSC is unstable); 0 normally */
 };
 
 /* The guest reads the host's own TSC. */

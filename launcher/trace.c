@@ -33,6 +33,7 @@ static struct lg_trace_ring *guest_ring;
 static struct lg_trace_event *guest_ev;
 static uint32_t guest_size;
 static pthread_t drain_thread;
+static const struct timebase *guest_tsc;
 static bool draining;
 
 uint64_t trace_setup(const struct trace_opts *o, const struct guest_mem *mem)
@@ -151,9 +152,9 @@ static void drain_guest(void)
 
 		memcpy(&e, &guest_ev[tail % guest_size], sizeof(e));
 		/* Onto the host's timeline (timebase.h), durations too. */
-		e.tsc = timebase_to_host(&store.guest_tsc, e.tsc);
+		e.tsc = timebase_to_host(guest_tsc, e.tsc);
 		if (e.type == LG_TR_REAP || e.type == LG_TR_WAKE)
-			e.addr = timebase_span_to_host(&store.guest_tsc, e.addr);
+			e.addr = timebase_span_to_host(guest_tsc, e.addr);
 		append(&e);
 	}
 	pthread_mutex_unlock(&lock);
@@ -173,13 +174,13 @@ static void *drain_main(void *arg)
 	return NULL;
 }
 
-void trace_start(const struct timebase *guest_tsc)
+void trace_start(const struct timebase *tb)
 {
 	int err;
 
 	if (!trace_on)
 		return;
-	store.guest_tsc = *guest_tsc;
+	guest_tsc = tb;
 	draining = true;
 	err = pthread_create(&drain_thread, NULL, drain_main, NULL);
 	if (err)
@@ -228,7 +229,13 @@ void trace_finish(void)
 	pthread_join(drain_thread, NULL);
 	drain_guest();
 	store.guest_dropped = guest_ring->dropped;
+	store.guest_tsc = *guest_tsc;
 	trace_on = false;
+	if (guest_tsc->moved)
+		warnx_lg("trace: the guest's TSC offset moved by %lld ticks (%.1f us) while it ran "
+			 "(the host's TSC is unstable): the two sides' order may be off by that much",
+			 (long long)guest_tsc->moved,
+			 (double)llabs(guest_tsc->moved) * 1000.0 / (double)guest_tsc->guest_khz);
 
 	sort_events();
 	if (opts.text)

@@ -42,7 +42,9 @@ uint64_t trace_setup(const struct trace_opts *o, const struct guest_mem *mem);
 /*
  * Start draining the guest's ring (after the VM exists).  @guest_tsc says
  * how the guest's timestamps map onto ours (timebase.h): each guest event
- * is put on the host's timeline as it is drained.
+ * is put on the host's timeline as it is drained.  It must live until
+ * trace_finish(), which reads it again (the backend may have found that
+ * the offset moved).
  */
 void trace_start(const struct timebase *guest_tsc);
 /* Stop, drain what is left, merge, and write the outputs. */

@@ -438,11 +438,11 @@ static void other_data(FILE *f, const struct trace_store *s)
 	fprintf(f,
 		"\"otherData\":{\"tool\":\"lguest\",\"tsc_khz\":%lu,"
 		"\"guest_tsc\":{\"khz\":%lu,\"offset\":%lld,\"offset_error\":%lu,"
-		"\"source\":\"%s\"},\"guest_dropped\":%lu,\"launcher_dropped\":%lu,"
-		"\"devices\":[",
+		"\"source\":\"%s\",\"moved\":%lld},\"guest_dropped\":%lu,"
+		"\"launcher_dropped\":%lu,\"devices\":[",
 		(unsigned long)khz, (unsigned long)g->guest_khz,
 		(long long)timebase_offset_signed(g), (unsigned long)g->error,
-		g->source ? g->source : "", (unsigned long)s->guest_dropped,
+		g->source ? g->source : "", (long long)g->moved, (unsigned long)s->guest_dropped,
 		(unsigned long)s->launcher_dropped);
 	for (unsigned int d = 0; d < device_count(); d++) {
 		struct device *dev = device_by_index(d);

@@ -22,7 +22,7 @@ void kvm_setup_boot_cpu(struct vm *vm, struct kvm_vm *k);
 
 /* guest_tsc.c: the vCPU's TSC against ours, before the first run and after the last. */
 void kvm_learn_guest_tsc(struct kvm_vm *k, struct timebase *tb, uint64_t guest_khz);
-void kvm_check_guest_tsc(struct kvm_vm *k, const struct timebase *tb);
+void kvm_check_guest_tsc(struct kvm_vm *k, struct timebase *tb);
 
 int kvm_ioctl_or_die(int fd, unsigned long req, void *arg, const char *what);
 

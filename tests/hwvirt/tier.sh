@@ -106,6 +106,12 @@ if [ ! -f "$initrd" ] || [ "$0" -nt "$initrd" ] || [ "$here/init" -nt "$initrd" 
 fi
 
 # --- the job ---------------------------------------------------------------
+# The kernel's command line: tsc=reliable, because under TCG the boot-time
+# check that the CPUs' TSCs agree fails (the emulated CPUs do not run in
+# lock step), the kernel marks the TSC unstable, and KVM then moves each
+# guest's TSC offset whenever its vCPU thread is scheduled in.  The TSCs
+# really are one (QEMU derives them all from the host's); with a stable TSC,
+# KVM keeps the offset fixed, as on a real machine.
 mkdir -p "$dir/jobs"
 # Old jobs' directories are kept for a day, for their console logs.
 find "$dir/jobs" -mindepth 1 -maxdepth 1 -mtime +1 -exec rm -rf {} + 2>/dev/null || true
@@ -130,7 +136,7 @@ timeout --foreground -k 10 "$limit" qemu-system-x86_64 \
 	-monitor unix:"$job/monitor.sock",server=on,wait=off \
 	-serial file:"$job/console.log" \
 	-kernel "$vmlinuz" -initrd "$initrd" \
-	-append "console=ttyS0 panic=-1 quiet loglevel=4 mitigations=off nokaslr" \
+	-append "console=ttyS0 panic=-1 quiet loglevel=4 mitigations=off nokaslr tsc=reliable" \
 	-virtfs local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap \
 	-virtfs local,path="$job",mount_tag=job,security_model=none \
 	-virtfs local,path="$proj",mount_tag=proj,security_model=none,multidevs=remap \
