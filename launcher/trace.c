@@ -232,10 +232,11 @@ void trace_finish(void)
 	store.guest_tsc = *guest_tsc;
 	trace_on = false;
 	if (guest_tsc->moved)
-		warnx_lg("trace: the guest's TSC offset moved by %lld ticks (%.1f us) while it ran "
-			 "(the host's TSC is unstable): the two sides' order may be off by that much",
-			 (long long)guest_tsc->moved,
-			 (double)llabs(guest_tsc->moved) * 1000.0 / (double)guest_tsc->guest_khz);
+		warnx_lg(
+			"trace: the guest's TSC offset moved by %lld ticks (%.1f us) while it ran "
+			"(the host's TSC is unstable): the two sides' order may be off by that much",
+			(long long)guest_tsc->moved,
+			(double)llabs(guest_tsc->moved) * 1000.0 / (double)guest_tsc->guest_khz);
 
 	sort_events();
 	if (opts.text)

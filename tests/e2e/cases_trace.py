@@ -1,6 +1,7 @@
 """cases_trace.py: ring tracing (--trace, --trace-file) and the counters
 (--stats-json): what they say must be what happened."""
 import json
+import os
 import re
 
 from harness import case, crc32, expect, expect_rc, expect_stdout
@@ -173,6 +174,61 @@ def trace_order(t):
         got, had = _cumulative_before(taken, ts), _cumulative_before(signals, ts)
         expect(got <= had, f"by {ts} us the guest had taken {got} signals but the device "
                f"had sent {had} (guest TSC from {src})", res)
+
+
+_OFFSET_RE = re.compile(rb"guest TSC = host TSC ([+-]\d+) ticks \(([^,]+), \+-(\d+)\)")
+
+
+@case("guest-tsc")
+def guest_tsc(t):
+    """How the guest's TSC relates to the host's is stated, the same in -v
+    and --stats-json: on the process backend it is the host's own; on KVM
+    KVM_VCPU_TSC_OFFSET says the offset exactly (0 on PVM, minus the host's
+    count at vCPU creation on SVM/VT-x), and it did not move during the run."""
+    out = t.path("s.json")
+    res = t.boot("exit 0", opts=[f"--stats-json={out}"], verbose=True)
+    expect_rc(res, 0)
+    g = _load(t, res, out)["guest_tsc"]
+    expect(g["moved"] == 0, f"the offset moved by {g['moved']} ticks", res)
+    expect(g["khz"] == g["host_khz"] > 0, f"rates {g}", res)
+    if t.backend == "process":
+        expect(g["offset"] == 0 and g["source"] == "the guest is a host process: our TSC",
+               f"guest_tsc {g}", res)
+        return
+    m = _OFFSET_RE.search(res.stderr)
+    expect(m is not None, "-v did not say the guest's TSC offset", res)
+    expect(int(m[1]) == g["offset"] and m[2].decode() == g["source"]
+           and int(m[3]) == g["offset_error"], f"-v says {m[0]!r}, the stats {g}", res)
+    expect(g["source"] == "KVM_VCPU_TSC_OFFSET" and g["offset_error"] == 0,
+           f"the offset came from {g['source']!r} (a host kernel before 5.16?)", res)
+
+
+@case("guest-tsc-measured", boots=("kvm",))
+def guest_tsc_measured(t):
+    """Where KVM cannot say the vCPU's TSC offset (kernels before 5.16), the
+    launcher measures it: the guest's TSC by KVM_GET_MSRS between two reads
+    of the host's.  Forced here (LGUEST_KVM_TSC_OFFSET=measure), it must
+    agree with what KVM_VCPU_TSC_OFFSET says to within its stated error, and
+    the trace file must say it was measured, and how well."""
+    img, _ = t.raw_image()
+    out = t.path("t.json")
+    env = dict(os.environ, LGUEST_KVM_TSC_OFFSET="measure")
+    res = t.boot("blkbench randread bs=4K qd=1 count=20", blocks=[img], verbose=True,
+                 opts=["--trace=blk0", f"--trace-file={out}"], env=env)
+    expect_rc(res, 0)
+    m = _OFFSET_RE.search(res.stderr)
+    exact = re.search(rb"guest TSC offset by KVM_VCPU_TSC_OFFSET: ([+-]\d+) ticks", res.stderr)
+    expect(m is not None and m[2].startswith(b"measured"), "no measured offset in -v", res)
+    expect(exact is not None, "-v did not give KVM's own offset to compare with", res)
+    got, err, want = int(m[1]), int(m[3]), int(exact[1])
+    expect(0 < err and abs(got - want) <= err,
+           f"measured {got} +- {err} ticks, KVM says {want}", res)
+    trace = _load(t, res, out)
+    g = trace["otherData"]["guest_tsc"]
+    expect(g["offset"] == got and g["offset_error"] == err and g["source"] == m[2].decode(),
+           f"the trace file says {g}, -v {m[0]!r}", res)
+    expect(len([e for e in _steps(trace) if e["name"] == "add"]) == 20,
+           "the trace lost buffers", res)
 
 
 _TEXT_RE = re.compile(r"^ *(\d+\.\d{3})  (guest|device)\s+(\S+)\s+(\S+)\s+(.*)$")
