@@ -227,7 +227,7 @@ def guest_tsc_measured(t):
     g = trace["otherData"]["guest_tsc"]
     expect(g["offset"] == got and g["offset_error"] == err and g["source"] == m[2].decode(),
            f"the trace file says {g}, -v {m[0]!r}", res)
-    expect(len([e for e in _steps(trace) if e["name"] == "add"]) == 20,
+    expect(len([e for e in _steps(trace) if e["name"] == "add"]) >= 20,
            "the trace lost buffers", res)
 
 
