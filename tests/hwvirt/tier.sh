@@ -63,9 +63,15 @@ if [ -n "$need" ]; then
 fi
 mkdir -p "$dir"
 kver=${LGUEST_TIER_KVER:-$(cat "$dir/kver" 2>/dev/null || true)}
+debian_kernel() {
+	apt-cache depends linux-image-amd64 2>/dev/null | sed -n 's/.*Depends: linux-image-//p' | head -1
+}
 if [ -z "$kver" ]; then
-	kver=$(apt-cache depends linux-image-amd64 2>/dev/null |
-		sed -n 's/.*Depends: linux-image-//p' | head -1)
+	kver=$(debian_kernel)
+	if [ -z "$kver" ]; then # no package lists yet
+		apt-get update -qq >/dev/null || true
+		kver=$(debian_kernel)
+	fi
 	[ -n "$kver" ] || die "cannot tell which kernel linux-image-amd64 is (apt-get update?)"
 	echo "$kver" >"$dir/kver"
 fi
