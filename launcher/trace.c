@@ -76,14 +76,20 @@ static void append(const struct lg_trace_event *e)
 	store.ev[store.n++] = *e;
 }
 
-void trace_record(uint8_t type, uint8_t dev, uint8_t queue, uint8_t flags, uint32_t id,
-		  uint32_t idx, uint32_t len, uint64_t addr)
+void trace_record_at(uint64_t tsc, uint8_t type, uint8_t dev, uint8_t queue, uint8_t flags,
+		     uint32_t id, uint32_t idx, uint32_t len, uint64_t addr)
 {
-	struct lg_trace_event e = { trace_rdtsc(), type, dev, queue, flags, id, idx, len, addr };
+	struct lg_trace_event e = { tsc, type, dev, queue, flags, id, idx, len, addr };
 
 	pthread_mutex_lock(&lock);
 	append(&e);
 	pthread_mutex_unlock(&lock);
+}
+
+void trace_record(uint8_t type, uint8_t dev, uint8_t queue, uint8_t flags, uint32_t id,
+		  uint32_t idx, uint32_t len, uint64_t addr)
+{
+	trace_record_at(trace_rdtsc(), type, dev, queue, flags, id, idx, len, addr);
 }
 
 void trace_record_pop(uint8_t dev, uint8_t queue, uint32_t id, uint32_t idx,

@@ -52,6 +52,9 @@ void trace_finish(void);
 
 void trace_record(uint8_t type, uint8_t dev, uint8_t queue, uint8_t flags, uint32_t id,
 		  uint32_t idx, uint32_t len, uint64_t addr);
+/* The same, stamped @tsc: read before a step the other side can see. */
+void trace_record_at(uint64_t tsc, uint8_t type, uint8_t dev, uint8_t queue, uint8_t flags,
+		     uint32_t id, uint32_t idx, uint32_t len, uint64_t addr);
 /*
  * A popped buffer: one POP event, then one POP_DESC per segment of
  * seg[0, nseg), the first @nread of them readable.

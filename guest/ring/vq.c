@@ -16,10 +16,14 @@ static uint32_t add_pos(const struct vq *q, int id)
 	return (uint32_t)id;
 }
 
-static void trace_add(struct vq *q, int id, uint32_t pos, const struct lg_sg *sg, unsigned int out,
-		      unsigned int in, bool indirect)
+/*
+ * @now was read before the buffer became visible: the device may pop it
+ * the moment it is (a packed ring's head flags), and the trace must not
+ * show the pop first.
+ */
+static void trace_add(struct vq *q, int id, uint64_t now, uint32_t pos, const struct lg_sg *sg,
+		      unsigned int out, unsigned int in, bool indirect)
 {
-	uint64_t now = rdtsc();
 	uint32_t bytes = 0;
 
 	for (unsigned int i = 0; i < out + in; i++)
@@ -52,10 +56,11 @@ static int add(struct vq *q, const struct lg_sg *sg, unsigned int out, unsigned 
 int vq_add(struct vq *q, const struct lg_sg *sg, unsigned int out, unsigned int in, void *token)
 {
 	uint32_t pos = tracing() ? add_pos(q, 0) : 0;
+	uint64_t now = tracing() ? rdtsc() : 0;
 	int id = add(q, sg, out, in, token);
 
 	if (tracing() && id >= 0)
-		trace_add(q, id, q->layout == LG_RING_PACKED ? pos : (uint32_t)id, sg, out, in,
+		trace_add(q, id, now, q->layout == LG_RING_PACKED ? pos : (uint32_t)id, sg, out, in,
 			  false);
 	return id;
 }
@@ -79,10 +84,11 @@ int vq_add_indirect(struct vq *q, const struct lg_sg *sg, unsigned int out, unsi
 		    union vq_indirect_desc *table, uint64_t table_gpa, void *token)
 {
 	uint32_t pos = tracing() ? add_pos(q, 0) : 0;
+	uint64_t now = tracing() ? rdtsc() : 0;
 	int id = add_indirect(q, sg, out, in, table, table_gpa, token);
 
 	if (tracing() && id >= 0)
-		trace_add(q, id, q->layout == LG_RING_PACKED ? pos : (uint32_t)id, sg, out, in,
+		trace_add(q, id, now, q->layout == LG_RING_PACKED ? pos : (uint32_t)id, sg, out, in,
 			  true);
 	return id;
 }
@@ -133,11 +139,12 @@ static bool publish(struct vq *q)
 bool vq_publish(struct vq *q)
 {
 	unsigned int count = tracing() ? vq_unpublished(q) : 0;
+	uint64_t now = count ? rdtsc() : 0; /* before the device can see it */
 	bool notify = publish(q);
 
 	if (count)
-		trace_record(rdtsc(), LG_TR_PUBLISH, q->dev, q->index, 0, 0, published_pos(q),
-			     count, 0);
+		trace_record(now, LG_TR_PUBLISH, q->dev, q->index, 0, 0, published_pos(q), count,
+			     0);
 	return notify;
 }
 

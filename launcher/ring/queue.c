@@ -112,30 +112,38 @@ static bool push(struct queue *q, struct chain *c, uint32_t written)
 	}
 }
 
-/* The trace shows each buffer given back: draft3 may give back two. */
-static void trace_push(struct queue *q, struct chain *c, uint32_t written)
+/*
+ * The trace shows each buffer given back: draft3 may give back two.  @now
+ * was read before the push: once a buffer is used the guest may reap it
+ * (and add it again) before this thread records anything, and the trace
+ * must not show the reap first.
+ */
+static void trace_push(struct queue *q, struct chain *c, uint32_t written, uint64_t now)
 {
 	uint32_t len = written < c->write_len ? written : (uint32_t)c->write_len;
 
 	if (q->layout != LG_RING_DRAFT3) {
-		trace_event(LG_TR_USED, q->dev, q->index, 0, c->id, queue_used_pos(q), len, 0);
+		trace_record_at(now, LG_TR_USED, q->dev, q->index, 0, c->id, queue_used_pos(q), len,
+				0);
 		return;
 	}
 	if (c->id != CHAIN_NO_ID)
-		trace_event(LG_TR_USED, q->dev, QUEUE_D3_OUT, 0, c->id, q->d3.dev->out.used_idx, 0,
-			    0);
+		trace_record_at(now, LG_TR_USED, q->dev, QUEUE_D3_OUT, 0, c->id,
+				q->d3.dev->out.used_idx, 0, 0);
 	if (c->in_id != CHAIN_NO_ID)
-		trace_event(LG_TR_USED, q->dev, QUEUE_D3_IN, 0, c->in_id, q->d3.dev->in.used_idx,
-			    len, 0);
+		trace_record_at(now, LG_TR_USED, q->dev, QUEUE_D3_IN, 0, c->in_id,
+				q->d3.dev->in.used_idx, len, 0);
 }
 
 bool queue_push(struct queue *q, struct chain *c, uint32_t written)
 {
+	uint64_t now = __builtin_expect(trace_on, 0) ? trace_rdtsc() : 0;
+
 	if (!push(q, c, written))
 		return false;
 	q->used++;
 	if (__builtin_expect(trace_on, 0))
-		trace_push(q, c, written);
+		trace_push(q, c, written, now);
 	return true;
 }
 
