@@ -321,7 +321,7 @@ static void *device_thread(void *arg)
 	pthread_mutex_lock(&dev->lock);
 	for (;;) {
 		struct pollfd fds[3] = {
-			{ dev->notify_fd, POLLIN, 0 },
+			{ dev->external ? -1 : dev->notify_fd, POLLIN, 0 },
 			{ stop_fd, POLLIN, 0 },
 			{ -1, POLLIN, 0 },
 		};
@@ -329,7 +329,8 @@ static void *device_thread(void *arg)
 		uint64_t kicks;
 		int r;
 
-		if (usable && dev->ops->extra_fd)
+		/* A vhost-user device's call fd is watched from the start (see below). */
+		if ((usable || dev->external) && dev->ops->extra_fd)
 			fds[2].fd = dev->ops->extra_fd(dev);
 		pthread_mutex_unlock(&dev->lock);
 		r = poll(fds, 3, -1);
@@ -341,7 +342,17 @@ static void *device_thread(void *arg)
 		}
 		if (fds[1].revents)
 			break;
-		if (read(dev->notify_fd, &kicks, sizeof(kicks)) == sizeof(kicks)) {
+		/*
+		 * Another process serves the queues: all that comes here is its
+		 * call fd, drained whatever our state, so a late call after a
+		 * reset cannot make us spin.
+		 */
+		if (dev->external) {
+			if (fds[2].revents)
+				dev->ops->extra_ready(dev);
+			continue;
+		}
+		if (!dev->external && read(dev->notify_fd, &kicks, sizeof(kicks)) == sizeof(kicks)) {
 			/* Our own kicks are in the count; they are not the guest's. */
 			if (kicks >= dev->self_kicks) {
 				kicks -= dev->self_kicks;
@@ -359,7 +370,7 @@ static void *device_thread(void *arg)
 			continue;
 		if (fds[2].revents && dev->ops->extra_ready)
 			dev->ops->extra_ready(dev);
-		if (dev->active && !dev->broken)
+		if (dev->active && !dev->broken && dev->ops->notify)
 			dev->ops->notify(dev);
 	}
 	pthread_mutex_unlock(&dev->lock);
@@ -422,8 +433,11 @@ void devices_stop(void)
 	for (unsigned int i = 0; i < ndevices; i++) {
 		struct device *dev = &devices[i];
 
-		if (dev->active && !dev->broken)
+		if (dev->active && !dev->broken && dev->ops->notify)
 			dev->ops->notify(dev);
+		/* A vhost-user backend stops using guest RAM before we go. */
+		if (dev->active && !dev->broken && dev->ops->stop)
+			dev->ops->stop(dev);
 	}
 }
 

@@ -39,6 +39,13 @@ struct device_ops {
 	void (*extra_ready)(struct device *dev);
 	/* Optional: print the device's own counters (--verbose). */
 	void (*print_stats)(struct device *dev);
+	/*
+	 * Optional, modern devices: the driver set DRIVER_OK and every queue
+	 * checked out (dev->qaddr); false after device_fail().  And the
+	 * device was reset (or stops at exit) after a start.
+	 */
+	bool (*start)(struct device *dev);
+	void (*stop)(struct device *dev);
 };
 
 struct device_stats {
@@ -70,6 +77,15 @@ struct device {
 	/* Modern devices only: */
 	struct lg_virtio_cfg *vcfg; /* the config page, in guest memory */
 	uint64_t features;	    /* negotiated (valid from FEATURES_OK) */
+	struct {
+		uint16_t size;
+		uint64_t desc, driver, device;
+	} qaddr[LG_VIRTIO_MAX_QUEUES]; /* what the guest set up, as checked at DRIVER_OK */
+	/*
+	 * Another process serves the queues (vhost-user): NOTIFYs go straight
+	 * to it through notify_fd, and the device thread must not read it.
+	 */
+	bool external;
 	uint8_t status;		    /* what we last accepted */
 	const struct device_ops *ops;
 	void *priv;

@@ -80,18 +80,26 @@ static bool driver_ok(struct device *dev)
 			device_queue_failed(dev, &dev->queue[i]);
 			return false;
 		}
+		dev->qaddr[i].size = size;
+		dev->qaddr[i].desc = desc;
+		dev->qaddr[i].driver = drv;
+		dev->qaddr[i].device = devarea;
 		verbose("%s: %s: %s ring of %u at %#llx / %#llx / %#llx%s%s", dev->name,
 			dev->queue_names[i], layout_name(dev->ring.layout), size,
 			(unsigned long long)desc, (unsigned long long)drv,
 			(unsigned long long)devarea, event_idx ? ", event idx" : "",
 			indirect ? ", indirect" : "");
 	}
+	if (dev->ops->start && !dev->ops->start(dev))
+		return false;
 	dev->active = true;
 	return true;
 }
 
 static void reset(struct device *dev)
 {
+	if (dev->active && dev->ops->stop)
+		dev->ops->stop(dev);
 	for (unsigned int i = 0; i < dev->nqueues; i++)
 		queue_destroy(&dev->queue[i]);
 	dev->active = false;

@@ -163,7 +163,11 @@ int main(int argc, char **argv)
 	devices_init(&vm.mem, vm.mem.size);
 	console_add(interactive, &opts.console_ring);
 	for (int i = 0; i < opts.nblocks; i++)
-		blk_add(opts.blocks[i].path, opts.blocks[i].read_only, &opts.blocks[i].ring);
+		if (opts.blocks[i].vhost_user)
+			vhost_blk_add(opts.blocks[i].path, &opts.blocks[i].ring);
+		else
+			blk_add(opts.blocks[i].path, opts.blocks[i].read_only,
+				&opts.blocks[i].ring);
 	for (int i = 0; i < opts.nnets; i++)
 		net_add(&opts.nets[i]);
 	trace_gpa = trace_setup(&(struct trace_opts){ opts.trace_filter, opts.trace,

@@ -33,6 +33,9 @@ static const char usage_text[] =
 	"  --mem=SIZE           guest RAM, e.g. 64M or 1G (default 128M)\n"
 	"  --block=PATH[,ro][,RING]\n"
 	"                       a disk image as the next block device (repeatable)\n"
+	"  --vhost-user-blk=SOCKET[,RING]\n"
+	"                       the next block device, served by a vhost-user backend\n"
+	"                       (e.g. qemu-storage-daemon) on SOCKET; split or packed\n"
 	"  --tunnet=IP[/PREFIX][,mac=MAC][,RING]\n"
 	"                       a network device on a new tap whose host side gets IP\n"
 	"  --tunnet=bridge:NAME[,mac=MAC][,RING]\n"
@@ -221,6 +224,31 @@ static void parse_block(const char *arg, struct options *o)
 	}
 }
 
+/* --vhost-user-blk=SOCKET[,RING]: a block device another process serves. */
+static void parse_vhost_blk(const char *arg, struct options *o)
+{
+	struct block_opt *b;
+	char *copy, *opt;
+
+	if (o->nblocks == MAX_BLOCKS)
+		die("--vhost-user-blk: at most %d block devices", MAX_BLOCKS);
+	copy = strdup(arg);
+	if (!copy)
+		die("out of memory");
+	b = &o->blocks[o->nblocks++];
+	b->ring = ring_unset;
+	b->vhost_user = true;
+	b->path = strtok(copy, ",");
+	if (!b->path || !*b->path)
+		die("--vhost-user-blk needs a socket: --vhost-user-blk=SOCKET[,ring=split|packed]"
+		    "[,qsize=N]");
+	while ((opt = strtok(NULL, ",")))
+		if (!parse_ring_setting(opt, &b->ring, "--vhost-user-blk"))
+			die("--vhost-user-blk=%s: unknown option '%s' (known: ring=, qsize=, "
+			    "indirect=, event_idx=)",
+			    arg, opt);
+}
+
 static bool parse_mac(const char *s, uint8_t mac[6])
 {
 	unsigned int b[6];
@@ -342,6 +370,7 @@ void parse_options(int argc, char **argv, struct options *o)
 	static const struct option longopts[] = {
 		{ "mem", required_argument, NULL, 'm' },
 		{ "block", required_argument, NULL, 'b' },
+		{ "vhost-user-blk", required_argument, NULL, 'H' },
 		{ "console", required_argument, NULL, 'c' },
 		{ "tunnet", required_argument, NULL, 'n' },
 		{ "tap", required_argument, NULL, 'p' },
@@ -393,6 +422,9 @@ void parse_options(int argc, char **argv, struct options *o)
 			break;
 		case 'b':
 			parse_block(optarg, o);
+			break;
+		case 'H':
+			parse_vhost_blk(optarg, o);
 			break;
 		case 'c':
 			parse_console(optarg, o);
@@ -483,8 +515,25 @@ void parse_options(int argc, char **argv, struct options *o)
 
 	/* Per-device settings win over --ring / --qsize, whatever the order given. */
 	resolve_ring(&o->console_ring, &o->ring, "--console");
-	for (int i = 0; i < o->nblocks; i++)
-		resolve_ring(&o->blocks[i].ring, &o->ring, "--block");
+	for (int i = 0; i < o->nblocks; i++) {
+		struct block_opt *b = &o->blocks[i];
+
+		if (!b->vhost_user) {
+			resolve_ring(&b->ring, &o->ring, "--block");
+			continue;
+		}
+		/*
+		 * vhost-user carries virtio 1.x rings only: split unless the
+		 * device or --ring asks otherwise, and draft III is an error.
+		 */
+		if (b->ring.layout == LAYOUT_DEFAULT && o->ring.layout == LAYOUT_DEFAULT)
+			b->ring.layout = LG_RING_SPLIT;
+		resolve_ring(&b->ring, &o->ring, "--vhost-user-blk");
+		if (b->ring.layout == LG_RING_DRAFT3)
+			die("--vhost-user-blk=%s: draft III queues cannot be served over vhost-user "
+			    "(it carries virtio 1.x rings): use ring=split or ring=packed",
+			    b->path);
+	}
 	for (int i = 0; i < o->nnets; i++)
 		resolve_ring(&o->nets[i].ring, &o->ring, "--tunnet/--tap");
 }

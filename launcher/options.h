@@ -39,8 +39,9 @@ struct net_opt {
 };
 
 struct block_opt {
-	const char *path;
+	const char *path; /* the image, or with vhost_user the backend's socket */
 	bool read_only;
+	bool vhost_user; /* --vhost-user-blk: served by another process */
 	struct ring_opt ring;
 };
 

@@ -337,9 +337,15 @@ static void blk_configure(struct device *dev, struct blk *b)
 				  (b->read_only ? 1ULL << VIRTIO_BLK_F_RO : 0));
 }
 
-void blk_add(const char *path, bool read_only, const struct ring_opt *ring)
+void blk_next_name(char *name, unsigned long size)
 {
 	static int nblk;
+
+	snprintf(name, size, "blk%d", nblk++);
+}
+
+void blk_add(const char *path, bool read_only, const struct ring_opt *ring)
+{
 	struct blk *b = calloc(1, sizeof(*b));
 	struct device *dev;
 	struct stat st;
@@ -370,7 +376,7 @@ void blk_add(const char *path, bool read_only, const struct ring_opt *ring)
 		warnx_lg("%s: ignoring the last %lu bytes (not a whole sector)", path,
 			 (unsigned long)(bytes % LG_SECTOR_SIZE));
 
-	snprintf(name, sizeof(name), "blk%d", nblk++);
+	blk_next_name(name, sizeof(name));
 	/* GET_ID's answer (NUL-padded, not terminated): name and inode, unique enough. */
 	snprintf(id, sizeof(id), "lguest-%s-%lx", name, (unsigned long)st.st_ino);
 	memcpy(b->serial, id, strnlen(id, sizeof(b->serial)));

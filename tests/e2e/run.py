@@ -41,6 +41,7 @@ import cases_net  # noqa: E402,F401
 import cases_ringbench  # noqa: E402,F401
 import cases_compare  # noqa: E402,F401
 import cases_isolation  # noqa: E402,F401
+import cases_vhost_user  # noqa: E402,F401
 
 
 def run_case(c, build, kvm_problem, kvm_absent, ci):
