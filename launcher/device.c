@@ -320,8 +320,9 @@ static void *device_thread(void *arg)
 
 	pthread_mutex_lock(&dev->lock);
 	for (;;) {
+		/* An external device's NOTIFYs are not ours: watch its peer instead. */
 		struct pollfd fds[3] = {
-			{ dev->external ? -1 : dev->notify_fd, POLLIN, 0 },
+			{ dev->external ? dev->ops->peer_fd(dev) : dev->notify_fd, POLLIN, 0 },
 			{ stop_fd, POLLIN, 0 },
 			{ -1, POLLIN, 0 },
 		};
@@ -345,14 +346,18 @@ static void *device_thread(void *arg)
 		/*
 		 * Another process serves the queues: all that comes here is its
 		 * call fd, drained whatever our state, so a late call after a
-		 * reset cannot make us spin.
+		 * reset cannot make us spin, and its connection, which says
+		 * when the peer went away.
 		 */
 		if (dev->external) {
 			if (fds[2].revents)
 				dev->ops->extra_ready(dev);
+			if (fds[0].revents)
+				dev->ops->peer_ready(dev);
 			continue;
 		}
-		if (!dev->external && read(dev->notify_fd, &kicks, sizeof(kicks)) == sizeof(kicks)) {
+		if (!dev->external &&
+		    read(dev->notify_fd, &kicks, sizeof(kicks)) == sizeof(kicks)) {
 			/* Our own kicks are in the count; they are not the guest's. */
 			if (kicks >= dev->self_kicks) {
 				kicks -= dev->self_kicks;

@@ -46,6 +46,13 @@ struct device_ops {
 	 */
 	bool (*start)(struct device *dev);
 	void (*stop)(struct device *dev);
+	/*
+	 * External devices (below) only: the connection to the process that
+	 * serves the queues (-1: none now), and what to do when it is
+	 * readable or hung up, with dev->lock held.
+	 */
+	int (*peer_fd)(struct device *dev);
+	void (*peer_ready)(struct device *dev);
 };
 
 struct device_stats {
@@ -86,7 +93,7 @@ struct device {
 	 * to it through notify_fd, and the device thread must not read it.
 	 */
 	bool external;
-	uint8_t status;		    /* what we last accepted */
+	uint8_t status; /* what we last accepted */
 	const struct device_ops *ops;
 	void *priv;
 	int notify_fd;

@@ -26,6 +26,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include "device.h"
@@ -38,9 +39,9 @@
 #define CONFIG_BYTES 60
 
 /* Features of the backend's we pass on to the guest: our driver's. */
-#define BLK_FEATURES                                                                           \
-	(1ULL << VIRTIO_BLK_F_SEG_MAX | 1ULL << VIRTIO_BLK_F_BLK_SIZE | 1ULL << VIRTIO_BLK_F_FLUSH | \
-	 1ULL << VIRTIO_BLK_F_RO)
+#define BLK_FEATURES                                                    \
+	(1ULL << VIRTIO_BLK_F_SEG_MAX | 1ULL << VIRTIO_BLK_F_BLK_SIZE | \
+	 1ULL << VIRTIO_BLK_F_FLUSH | 1ULL << VIRTIO_BLK_F_RO)
 
 struct vhost_blk {
 	struct vu_client client;
@@ -69,6 +70,35 @@ static void vhost_blk_called(struct device *dev)
 		return;
 	trace_event(LG_TR_SIGNAL, dev->index, LG_TR_NO_DEV, LG_TR_F_SENT, 0, 0, 0, 0);
 	device_signal(dev);
+}
+
+static int vhost_blk_peer_fd(struct device *dev)
+{
+	struct vhost_blk *vb = dev->priv;
+
+	return vb->client.sock;
+}
+
+/*
+ * The backend's socket is readable while no request of ours is waiting
+ * for an answer (those are sent and answered under dev->lock, which we
+ * hold): it went away, or it says something we never asked for (we
+ * negotiate no backend-initiated messages).  Either way the device stops.
+ */
+static void vhost_blk_peer_ready(struct device *dev)
+{
+	struct vhost_blk *vb = dev->priv;
+	char byte;
+	ssize_t n = recv(vb->client.sock, &byte, 1, MSG_PEEK | MSG_DONTWAIT);
+
+	if (n < 0 && (errno == EAGAIN || errno == EINTR))
+		return; /* an answer the vCPU thread has taken since */
+	device_fail(dev, "vhost-user backend %s %s", vb->client.path,
+		    n == 0  ? "closed the connection"
+		    : n > 0 ? "sent a message we did not ask for"
+			    : strerror(errno));
+	vb->started = false;
+	vu_client_close(&vb->client);
 }
 
 static bool vhost_blk_start(struct device *dev)
@@ -120,6 +150,8 @@ static const struct device_ops vhost_blk_ops = {
 	.print_stats = vhost_blk_print_stats,
 	.start = vhost_blk_start,
 	.stop = vhost_blk_stop,
+	.peer_fd = vhost_blk_peer_fd,
+	.peer_ready = vhost_blk_peer_ready,
 };
 
 static const char *const queue_names[] = { "requestq" };

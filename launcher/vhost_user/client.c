@@ -55,9 +55,11 @@ static bool call(struct vu_client *c, struct vu_msg *m, bool reply)
 {
 	uint32_t request = m->hdr.request;
 	bool ack = !reply && speaks(c, VU_PROTOCOL_F_REPLY_ACK);
-	char name[24], why[200];
+	char buf[24], why[200];
+	const char *name = vu_request_name(request, buf, sizeof(buf));
 
-	vu_request_name(request, name, sizeof(name));
+	if (c->sock < 0)
+		return fail(c, "%s: the backend went away earlier", name);
 	m->hdr.flags = VU_VERSION | (ack ? VU_FLAG_NEED_REPLY : 0);
 	if (vu_send(c->sock, m, VU_CLIENT_TIMEOUT_MS, why, sizeof(why)) < 0)
 		return fail(c, "%s: %s", name, why);
@@ -71,8 +73,9 @@ static bool call(struct vu_client *c, struct vu_msg *m, bool reply)
 	}
 	vu_close_fds(m); /* no reply we ask for carries fds */
 	if (!(m->hdr.flags & VU_FLAG_REPLY) || m->hdr.request != request)
-		return fail(c, "%s: the backend answered with another message (request %u, "
-			       "flags %#x)",
+		return fail(c,
+			    "%s: the backend answered with another message (request %u, "
+			    "flags %#x)",
 			    name, m->hdr.request, m->hdr.flags);
 	if (ack && m->p.u64)
 		return fail(c, "%s: the backend refused it (status %llu)", name,
@@ -160,8 +163,8 @@ bool vu_client_get_config(struct vu_client *c, void *buf, uint32_t size)
 }
 
 /* Our address of guest-physical @gpa, @len bytes of it inside guest RAM. */
-static bool user_addr(struct vu_client *c, const struct guest_mem *mem, uint64_t gpa,
-		      uint64_t len, const char *what, __u64 *addr)
+static bool user_addr(struct vu_client *c, const struct guest_mem *mem, uint64_t gpa, uint64_t len,
+		      const char *what, __u64 *addr)
 {
 	void *p = guest_ptr(mem, gpa, len);
 
@@ -204,8 +207,8 @@ bool vu_client_start(struct vu_client *c, uint64_t acked, const struct guest_mem
 		return false;
 	/* All of guest RAM is one region: the memfd, mapped at mem->base here. */
 	m.p.memory.nregions = 1;
-	m.p.memory.regions[0] = (struct vu_mem_region){ 0, mem->size,
-							(uint64_t)(uintptr_t)mem->base, 0 };
+	m.p.memory.regions[0] =
+		(struct vu_mem_region){ 0, mem->size, (uint64_t)(uintptr_t)mem->base, 0 };
 	m.fds[0] = mem->fd;
 	m.nfds = 1;
 	if (!call(c, &m, false))

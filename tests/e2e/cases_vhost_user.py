@@ -9,7 +9,9 @@ import os
 import shutil
 import signal
 import subprocess
+import sys
 import time
+from pathlib import Path
 
 from harness import (Result, Skip, case, crc32, expect, expect_rc, expect_setup_error,
                      expect_stdout, fail, kill_group, limit)
@@ -122,3 +124,64 @@ def qsd_refusals(t):
         expect_setup_error(res, "draft III queues cannot be served over vhost-user")
     res = t.run([lguest, f"--vhost-user-blk={t.path('nobody.sock')}", kernel, "--", "exit 0"])
     expect_setup_error(res, "cannot connect: No such file or directory")
+
+
+# ---------------------------------------------------------------------------
+# Backends that misbehave (vu_peer.py): one line, and never a hang
+
+
+class Peer(StorageDaemon):
+    """vu_peer.py in MODE on a socket in the test's directory."""
+
+    def __init__(self, t, mode):
+        self.sock = t.path("peer.sock")
+        self.log = t.path("peer.log")
+        self.argv = [sys.executable, str(Path(__file__).with_name("vu_peer.py")),
+                     str(self.sock), mode]
+
+
+HANDSHAKE = [
+    ("silent", "GET_FEATURES: bad reply: timed out"),
+    ("short", "GET_FEATURES: bad reply: the peer closed mid-message"),
+    ("badsize", "GET_FEATURES: bad reply: GET_FEATURES reply of 4 bytes, expected 8"),
+    ("badversion", "GET_FEATURES: bad reply: version 2, not 1"),
+    ("manyfds", "GET_FEATURES: bad reply: more than 8 file descriptors"),
+    ("wrongreply", "GET_FEATURES: the backend answered with another message (request 3"),
+]
+
+
+@case("vhost-user-peer", boots=False, params=[(m, (m, why)) for m, why in HANDSHAKE])
+def peer_handshake(t):
+    """A backend that breaks the handshake (never answers, cuts a reply
+    short, sends the wrong size, version, number of fds or message): a
+    setup error naming the request and what was wrong, before any guest
+    code runs (a silent one costs the 5 s reply timeout)."""
+    mode, why = t.param
+    with Peer(t, mode) as peer:
+        res = t.run([t.build / "lguest", peer.opt(), t.build / "guest.elf", "--", "exit 0"])
+    expect_setup_error(res, f"--vhost-user-blk={peer.sock}: {why}")
+
+
+RUNTIME = [
+    ("refuse-mem", "SET_MEM_TABLE: the backend refused it (status 1)"),
+    ("die-on-kick", "closed the connection"),
+    ("garbage-on-kick", "sent a message we did not ask for"),
+]
+
+
+@case("vhost-user-peer", params=[(m, (m, why)) for m, why in RUNTIME])
+def peer_runtime(t):
+    """A backend that fails once the guest's driver starts the device
+    (refuses guest RAM, dies on the first NOTIFY, says something nobody
+    asked): that device stops with one line naming it and the reason, the
+    guest's command fails, and the launcher exits normally."""
+    mode, why = t.param
+    with Peer(t, mode) as peer:
+        res = t.boot("blkread 0 8", opts=[peer.opt()])
+    expect(res.rc in (1, 2), f"exit status {res.rc}, expected the guest command's failure",
+           res)
+    first = res.err_lines[0] if res.err_lines else ""
+    expect(first == f"lguest: blk0: vhost-user backend {peer.sock}"
+           f"{':' if mode == 'refuse-mem' else ''} {why}; device stopped",
+           f"first stderr line {first!r}", res)
+    expect(b"crc32=" not in res.stdout, "a read succeeded on a stopped device", res)
