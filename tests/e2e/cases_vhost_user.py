@@ -5,6 +5,7 @@ of the spec shared by our driver and our device cannot hide here.
 
 qemu-storage-daemon offers split rings only (no VIRTIO_F_RING_PACKED), so
 these run on split; asking it for packed must fail with one line."""
+import json
 import os
 import shutil
 import signal
@@ -106,6 +107,41 @@ def qsd_bench(t):
            "randread qd=32 did not complete cleanly", res)
     expect(" 100 ops " in lines[1] and lines[1].endswith(", 10 flushes, 0 errors"),
            "randwrite with flushes did not complete cleanly", res)
+
+
+@case("vhost-user-qsd/trace", notify_modes=True)
+def qsd_trace(t):
+    """--trace with a vhost-user device: the guest's side in full (add,
+    publish, NOTIFY, reap) and the edges the launcher sees: the backend's
+    call as a device signal after the add, and with
+    --no-ioeventfd each NOTIFY's kick through the vCPU exit (through the
+    fast path the backend takes it directly; nobody here sees it)."""
+    img, orig = t.raw_image()
+    out = t.path("t.json")
+    with StorageDaemon(t, img) as qsd:
+        res = t.boot("blkread 0 8", opts=[qsd.opt(), "--trace=blk0", f"--trace-file={out}"])
+    expect_rc(res, 0)
+    expect_stdout(res, f"crc32={crc32(orig[:4096]):08x}\n")
+    steps = [e for e in json.loads(out.read_text())["traceEvents"] if e.get("cat") == "ring"]
+    names = [e["name"] for e in steps]
+    add = next(e["ts"] for e in steps if e["name"] == "add")
+    expect(names.count("add") == 1 and names.count("reap") == 1 and "publish" in names,
+           f"guest steps {names}", res)
+    expect(not {"pop", "used"} & set(names), "the launcher traced ring steps it does not do",
+           res)
+    # The call is stamped when our thread reads it, which may be after a
+    # guest that was awake anyway has reaped: after the add is all we know.
+    expect(any(e["name"] == "signal" and e["pid"] == 2 and add <= e["ts"] for e in steps),
+           "no call from the backend after the add", res)
+    sent = [e for e in steps if e["name"] == "notify" and e["args"]["sent"]]
+    kicks = [e for e in steps if e["name"] == "kick"]
+    if t.mode.ioeventfd:
+        expect(not kicks, "kicks traced that only the backend saw", res)
+    else:
+        expect(kicks and all(k["args"]["path"] == "exit" for k in kicks) and
+               len(kicks) == len(sent) and
+               all(n["ts"] <= k["ts"] for n, k in zip(sent, kicks)),
+               f"{len(kicks)} kicks for {len(sent)} NOTIFYs sent", res)
 
 
 @case("vhost-user-qsd/refusals", boots=False)
