@@ -50,6 +50,7 @@ test_guestlib_SRCS := guest/lib/format.c guest/lib/crc32.c guest/lib/parse.c gue
 test_options_SRCS := launcher/options.c launcher/log.c
 test_fault_SRCS := launcher/process/fault.c launcher/guest_mem.c
 test_timebase_SRCS := launcher/timebase.c
+test_guest_mem_SRCS := launcher/guest_mem.c
 test_vhost_user_SRCS := launcher/vhost_user/proto.c
 test_split_SRCS := guest/ring/split_drv.c launcher/ring/split_dev.c launcher/guest_mem.c
 test_packed_SRCS := guest/ring/packed_drv.c launcher/ring/packed_dev.c launcher/guest_mem.c

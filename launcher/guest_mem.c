@@ -2,8 +2,10 @@
 /*
  * guest_mem.c: turning guest-physical addresses into host pointers.
  *
- * Guest RAM is one mapping in our address space: guest-physical address 0
- * is mem->base, and there are mem->size bytes of it.  Every number the
+ * In the launcher guest RAM is one mapping in our address space:
+ * guest-physical address 0 is mem->base, and there are mem->size bytes of
+ * it.  (A vhost-user backend sees it as regions, each checked the same
+ * way.)  Every number the
  * guest gives us is hostile until proven otherwise, so the check below is
  * written so that no addition can wrap: instead of asking "is gpa + len <=
  * size?" (gpa + len can overflow 64 bits and come out small) we ask "is
@@ -25,27 +27,47 @@
 /* iov_len is a size_t: make sure every in-RAM length fits in one. */
 _Static_assert(sizeof(size_t) >= sizeof(uint64_t), "64-bit host only");
 
-/* Whether [gpa, gpa + len) lies inside [0, mem->size), without overflow. */
-static bool in_ram(const struct guest_mem *mem, uint64_t gpa, uint64_t len)
+/* Whether [off, off + len) lies inside [0, size), without overflow. */
+static bool fits(uint64_t size, uint64_t off, uint64_t len)
 {
-	if (gpa > mem->size)
+	if (off > size)
 		return false;
-	/* mem->size - gpa cannot underflow now: it is the room left. */
-	return len <= mem->size - gpa;
+	/* size - off cannot underflow now: it is the room left. */
+	return len <= size - off;
+}
+
+/*
+ * Several regions: the one that holds the whole range.  gpa - r->gpa is
+ * only computed once gpa >= r->gpa, so it cannot wrap either.  A
+ * zero-length range at a region's end belongs to it, as above.
+ */
+static uint8_t *in_regions(const struct guest_mem *mem, uint64_t gpa, uint64_t len)
+{
+	for (unsigned int i = 0; i < mem->nregions; i++) {
+		const struct guest_mem_region *r = &mem->regions[i];
+
+		if (gpa >= r->gpa && fits(r->size, gpa - r->gpa, len))
+			return r->host + (gpa - r->gpa);
+	}
+	return NULL;
 }
 
 void *guest_ptr(const struct guest_mem *mem, uint64_t gpa, uint64_t len)
 {
-	if (!in_ram(mem, gpa, len))
+	if (mem->nregions)
+		return in_regions(mem, gpa, len);
+	if (!fits(mem->size, gpa, len))
 		return NULL;
 	return mem->base + gpa;
 }
 
 bool guest_iov(const struct guest_mem *mem, uint64_t gpa, uint64_t len, struct iovec *iov)
 {
-	if (!in_ram(mem, gpa, len))
+	uint8_t *p = guest_ptr(mem, gpa, len);
+
+	if (!p)
 		return false;
-	iov->iov_base = mem->base + gpa;
+	iov->iov_base = p;
 	iov->iov_len = (size_t)len;
 	return true;
 }

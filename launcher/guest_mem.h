@@ -15,10 +15,27 @@
 #include <stdint.h>
 #include <sys/uio.h>
 
+/* A piece of guest RAM that is somewhere else in our address space. */
+struct guest_mem_region {
+	uint64_t gpa;  /* where it starts, guest-physical */
+	uint64_t size; /* bytes */
+	uint8_t *host; /* where we have it mapped */
+};
+
+/*
+ * The launcher's guest RAM is one mapping from guest-physical 0: @base,
+ * @size.  A process that serves another VMM's rings (a vhost-user
+ * backend) gets RAM in several pieces, with holes between them (a PC's
+ * 640 KiB to 1 MiB, below 4 GiB): then @nregions > 0 and @regions list
+ * them, and @base and @size are unused.  A range must lie wholly inside
+ * one region, as it does in every layout QEMU sends.
+ */
 struct guest_mem {
 	uint8_t *base; /* host address of guest-physical 0 */
 	uint64_t size; /* bytes of guest RAM */
 	int fd;	       /* the memfd behind it (guest_ram.c), or -1 */
+	const struct guest_mem_region *regions;
+	unsigned int nregions;
 };
 
 /*
