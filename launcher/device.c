@@ -356,8 +356,7 @@ static void *device_thread(void *arg)
 				dev->ops->peer_ready(dev);
 			continue;
 		}
-		if (!dev->external &&
-		    read(dev->notify_fd, &kicks, sizeof(kicks)) == sizeof(kicks)) {
+		if (read(dev->notify_fd, &kicks, sizeof(kicks)) == sizeof(kicks)) {
 			/* Our own kicks are in the count; they are not the guest's. */
 			if (kicks >= dev->self_kicks) {
 				kicks -= dev->self_kicks;

@@ -199,54 +199,38 @@ static void resolve_ring(struct ring_opt *r, const struct ring_opt *def, const c
 		die("%s: indirect descriptors need a split or packed ring", ctx);
 }
 
-static void parse_block(const char *arg, struct options *o)
+/*
+ * --block=PATH[,ro][,RING], or with @vhost_user --vhost-user-blk=SOCKET[,RING]
+ * (a block device another process serves): the next block device.
+ */
+static void parse_block(const char *arg, struct options *o, bool vhost_user)
 {
+	const char *name = vhost_user ? "--vhost-user-blk" : "--block";
 	struct block_opt *b;
 	char *copy, *opt;
 
 	if (o->nblocks == MAX_BLOCKS)
-		die("--block: at most %d block devices", MAX_BLOCKS);
+		die("%s: at most %d block devices", name, MAX_BLOCKS);
 	copy = strdup(arg);
 	if (!copy)
 		die("out of memory");
 	b = &o->blocks[o->nblocks++];
 	b->ring = ring_unset;
+	b->vhost_user = vhost_user;
 	b->path = strtok(copy, ",");
 	if (!b->path || !*b->path)
-		die("--block needs a path: --block=PATH[,ro][,ring=LAYOUT][,qsize=N]");
+		die("%s",
+		    vhost_user ? "--vhost-user-blk needs a socket: "
+				 "--vhost-user-blk=SOCKET[,ring=split|packed][,qsize=N]"
+			       : "--block needs a path: --block=PATH[,ro][,ring=LAYOUT][,qsize=N]");
 	while ((opt = strtok(NULL, ","))) {
-		if (!strcmp(opt, "ro"))
+		if (!vhost_user && !strcmp(opt, "ro"))
 			b->read_only = true;
-		else if (!parse_ring_setting(opt, &b->ring, "--block"))
-			die("--block=%s: unknown option '%s' (known: ro, ring=, qsize=, "
-			    "indirect=, event_idx=)",
-			    arg, opt);
+		else if (!parse_ring_setting(opt, &b->ring, name))
+			die("%s=%s: unknown option '%s' (known: %sring=, qsize=, indirect=, "
+			    "event_idx=)",
+			    name, arg, opt, vhost_user ? "" : "ro, ");
 	}
-}
-
-/* --vhost-user-blk=SOCKET[,RING]: a block device another process serves. */
-static void parse_vhost_blk(const char *arg, struct options *o)
-{
-	struct block_opt *b;
-	char *copy, *opt;
-
-	if (o->nblocks == MAX_BLOCKS)
-		die("--vhost-user-blk: at most %d block devices", MAX_BLOCKS);
-	copy = strdup(arg);
-	if (!copy)
-		die("out of memory");
-	b = &o->blocks[o->nblocks++];
-	b->ring = ring_unset;
-	b->vhost_user = true;
-	b->path = strtok(copy, ",");
-	if (!b->path || !*b->path)
-		die("--vhost-user-blk needs a socket: --vhost-user-blk=SOCKET[,ring=split|packed]"
-		    "[,qsize=N]");
-	while ((opt = strtok(NULL, ",")))
-		if (!parse_ring_setting(opt, &b->ring, "--vhost-user-blk"))
-			die("--vhost-user-blk=%s: unknown option '%s' (known: ring=, qsize=, "
-			    "indirect=, event_idx=)",
-			    arg, opt);
 }
 
 static bool parse_mac(const char *s, uint8_t mac[6])
@@ -421,10 +405,8 @@ void parse_options(int argc, char **argv, struct options *o)
 				    optarg);
 			break;
 		case 'b':
-			parse_block(optarg, o);
-			break;
 		case 'H':
-			parse_vhost_blk(optarg, o);
+			parse_block(optarg, o, c == 'H');
 			break;
 		case 'c':
 			parse_console(optarg, o);
