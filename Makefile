@@ -59,7 +59,7 @@ test_net_SRCS := guest/net/checksum.c guest/net/addr.c guest/net/iface.c guest/n
 	guest/lib/format.c guest/lib/parse.c guest/lib/sort.c tests/unit/net_fake.c
 UNIT_TESTS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(wildcard tests/unit/test_*.c))
 
-all: $(BUILD)/lguest $(BUILD)/lguest-stub $(BUILD)/guest.elf $(BUILD)/hostbench $(BUILD)/netbench $(BUILD)/ringbench \
+all: $(BUILD)/lguest $(BUILD)/lguest-vhost-blk $(BUILD)/lguest-stub $(BUILD)/guest.elf $(BUILD)/hostbench $(BUILD)/netbench $(BUILD)/ringbench \
 	$(BUILD)/lguest-trace $(BUILD)/lguest-compare $(UNIT_TESTS)
 
 # The trace drawing tool and the layout comparison are Python scripts
@@ -73,6 +73,15 @@ $(BUILD)/lguest-compare: tools/lguest-compare.py
 	$(Q)install -m 755 $< $@
 
 $(BUILD)/lguest: $(LAUNCHER_OBJS)
+	@echo "  LD      $@"
+	$(Q)$(CC) $(HOST_CFLAGS) -o $@ $^ $(HOST_LDLIBS)
+
+# Our block device for any vhost-user frontend: the launcher's block model
+# and device-side ring code in a process of its own (vhost-blk/backend.h).
+VHOST_BLK_SRCS := $(wildcard vhost-blk/*.c) launcher/devices/blk.c $(wildcard launcher/ring/*.c) \
+	launcher/guest_mem.c launcher/iov.c launcher/log.c launcher/options.c launcher/trace_store.c \
+	launcher/vhost_user/proto.c
+$(BUILD)/lguest-vhost-blk: $(VHOST_BLK_SRCS:%.c=$(BUILD)/host/%.o)
 	@echo "  LD      $@"
 	$(Q)$(CC) $(HOST_CFLAGS) -o $@ $^ $(HOST_LDLIBS)
 
@@ -186,7 +195,7 @@ deps:
 	$(Q)sh tests/deps.sh
 
 format:
-	clang-format -i $$(find include launcher guest tests -name '*.[ch]')
+	clang-format -i $$(find include launcher vhost-blk guest tests -name '*.[ch]')
 
 clean:
 	rm -rf build build-asan

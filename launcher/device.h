@@ -14,6 +14,12 @@
  * sets DRIVER_OK (see lg_virtio.h): device_write_status() checks what the
  * guest wrote and sets the queues up, on the vCPU thread, under dev->lock,
  * which the device thread holds whenever it touches the queues.
+ *
+ * What a device model calls (device_add(), device_offer(),
+ * device_config_space(), device_used(), device_fail(), device_queue_failed(),
+ * device_signal()) has two implementations: device.c here, for the guest
+ * the launcher runs, and vhost-blk/host.c in lguest-vhost-blk, which serves
+ * the same block model to another VMM's guest over vhost-user.
  */
 #ifndef LAUNCHER_DEVICE_H
 #define LAUNCHER_DEVICE_H

@@ -71,3 +71,20 @@ bool guest_iov(const struct guest_mem *mem, uint64_t gpa, uint64_t len, struct i
 	iov->iov_len = (size_t)len;
 	return true;
 }
+
+uint64_t guest_gpa(const struct guest_mem *mem, const void *p)
+{
+	uintptr_t a = (uintptr_t)p;
+
+	if (!mem->nregions)
+		return a >= (uintptr_t)mem->base && a - (uintptr_t)mem->base < mem->size
+			       ? a - (uintptr_t)mem->base
+			       : UINT64_MAX;
+	for (unsigned int i = 0; i < mem->nregions; i++) {
+		const struct guest_mem_region *r = &mem->regions[i];
+
+		if (a >= (uintptr_t)r->host && a - (uintptr_t)r->host < r->size)
+			return r->gpa + (a - (uintptr_t)r->host);
+	}
+	return UINT64_MAX;
+}

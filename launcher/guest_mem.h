@@ -50,4 +50,10 @@ void *guest_ptr(const struct guest_mem *mem, uint64_t gpa, uint64_t len);
 /* Fill *iov with [gpa, gpa + len); false if outside RAM. */
 bool guest_iov(const struct guest_mem *mem, uint64_t gpa, uint64_t len, struct iovec *iov);
 
+/*
+ * The other way: the guest-physical address of host pointer @p, which
+ * guest_ptr() or guest_iov() gave us (for the trace), or UINT64_MAX.
+ */
+uint64_t guest_gpa(const struct guest_mem *mem, const void *p);
+
 #endif /* LAUNCHER_GUEST_MEM_H */

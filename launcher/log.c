@@ -9,6 +9,7 @@
 #include "log.h"
 
 bool log_verbose;
+const char *log_name = "lguest";
 
 static void vprint(const char *fmt, va_list ap, const char *suffix)
 {
@@ -16,7 +17,7 @@ static void vprint(const char *fmt, va_list ap, const char *suffix)
 
 	vsnprintf(line, sizeof(line), fmt, ap);
 	/* One write, so lines from different threads do not interleave. */
-	fprintf(stderr, "lguest: %s%s%s\n", line, suffix ? ": " : "", suffix ? suffix : "");
+	fprintf(stderr, "%s: %s%s%s\n", log_name, line, suffix ? ": " : "", suffix ? suffix : "");
 }
 
 void die(const char *fmt, ...)

@@ -13,6 +13,8 @@
 #include <stdbool.h>
 
 extern bool log_verbose;
+/* The first word of every line: "lguest", or another program that shares this code. */
+extern const char *log_name;
 
 /* Print "lguest: <message>\n" to stderr and exit(1). */
 __attribute__((noreturn, format(printf, 1, 2))) void die(const char *fmt, ...);

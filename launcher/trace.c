@@ -2,9 +2,7 @@
 /*
  * trace.c: collecting events from both sides (see trace.h, lg_trace.h).
  *
- * Device-side events come from several threads (device threads, the vCPU
- * loop), so they go into one array under a mutex: tracing is for watching,
- * not for benchmarks, and a mutex is simple and fair.  Guest events are
+ * Device-side events go into the store (trace_store.c).  Guest events are
  * copied from the guest's trace ring by a drain thread every millisecond
  * (and once more at the end), like any other guest memory we read: the
  * indices are checked before use, and a guest that scribbles on them only
@@ -21,13 +19,9 @@
 #include "log.h"
 #include "trace.h"
 
-bool trace_on;
-
 static struct trace_opts opts;
 static FILE *json; /* --trace-file, opened at setup: a --chroot may follow */
-static struct trace_store store;
-static uint64_t cap;
-static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+static struct trace_store *const store = &trace_events;
 
 static struct lg_trace_ring *guest_ring;
 static struct lg_trace_event *guest_ev;
@@ -47,7 +41,7 @@ uint64_t trace_setup(const struct trace_opts *o, const struct guest_mem *mem)
 	opts = *o;
 	if (o->file && !(json = fopen(o->file, "w")))
 		die_errno("--trace-file=%s", o->file);
-	trace_on = true;
+	trace_store_open(mem);
 	gpa = devices_take_pages("trace ring", (bytes + LG_PAGE_SIZE - 1) / LG_PAGE_SIZE);
 	guest_ring = guest_ptr(mem, gpa, bytes);
 	if (!guest_ring)
@@ -59,100 +53,22 @@ uint64_t trace_setup(const struct trace_opts *o, const struct guest_mem *mem)
 	return gpa;
 }
 
-/* Append under the lock; the caller holds it. */
-static void append(const struct lg_trace_event *e)
-{
-	if (store.n == cap) {
-		uint64_t ncap = cap ? cap * 2 : 4096;
-		struct lg_trace_event *ev;
-
-		if (ncap > TRACE_MAX_EVENTS || !(ev = realloc(store.ev, ncap * sizeof(*ev)))) {
-			store.launcher_dropped++;
-			return;
-		}
-		store.ev = ev;
-		cap = ncap;
-	}
-	store.ev[store.n++] = *e;
-}
-
-void trace_record_at(uint64_t tsc, uint8_t type, uint8_t dev, uint8_t queue, uint8_t flags,
-		     uint32_t id, uint32_t idx, uint32_t len, uint64_t addr)
-{
-	struct lg_trace_event e = { tsc, type, dev, queue, flags, id, idx, len, addr };
-
-	pthread_mutex_lock(&lock);
-	append(&e);
-	pthread_mutex_unlock(&lock);
-}
-
-void trace_record(uint8_t type, uint8_t dev, uint8_t queue, uint8_t flags, uint32_t id,
-		  uint32_t idx, uint32_t len, uint64_t addr)
-{
-	trace_record_at(trace_rdtsc(), type, dev, queue, flags, id, idx, len, addr);
-}
-
-void trace_record_pop(uint8_t dev, uint8_t queue, uint32_t id, uint32_t idx,
-		      const struct iovec *seg, unsigned int nseg, unsigned int nread,
-		      unsigned int ndesc, unsigned int indirect_from)
-{
-	const struct guest_mem *mem = device_by_index(dev)->mem;
-	struct lg_trace_event e = { trace_rdtsc(), LG_TR_POP, dev, queue, 0, id, idx, 0, ndesc };
-
-	for (unsigned int i = 0; i < nseg; i++)
-		e.len += seg[i].iov_len;
-	pthread_mutex_lock(&lock);
-	append(&e);
-	for (unsigned int i = 0; i < nseg; i++) {
-		/* The segments point into guest RAM: their offset is the address. */
-		e.type = LG_TR_POP_DESC;
-		e.flags = (i >= nread ? LG_TR_F_WRITE : 0) |
-			  (i >= indirect_from ? LG_TR_F_INDIRECT : 0);
-		e.addr = (uint64_t)((uint8_t *)seg[i].iov_base - mem->base);
-		e.len = (uint32_t)seg[i].iov_len;
-		append(&e);
-	}
-	pthread_mutex_unlock(&lock);
-}
-
-void trace_record_error(uint8_t dev, const char *msg)
-{
-	char *copy = strdup(msg);
-	char **errors;
-
-	pthread_mutex_lock(&lock);
-	errors = realloc(store.errors, (store.nerrors + 1) * sizeof(*errors));
-	if (copy && errors) {
-		store.errors = errors;
-		store.errors[store.nerrors] = copy;
-		struct lg_trace_event e = { trace_rdtsc(),   LG_TR_ERROR, dev, 0, 0,
-					    store.nerrors++, 0,		  0,   0 };
-		append(&e);
-	} else {
-		free(copy);
-		if (errors)
-			store.errors = errors;
-		store.launcher_dropped++;
-	}
-	pthread_mutex_unlock(&lock);
-}
-
 /* Copy what the guest wrote since last time.  Guest values: checked once. */
 static void drain_guest(void)
 {
 	uint64_t head = __atomic_load_n(&guest_ring->head, __ATOMIC_ACQUIRE);
 	uint64_t tail = guest_ring->tail;
 
-	if (store.guest_ring_broken)
+	if (store->guest_ring_broken)
 		return;
 	if (head - tail > guest_size) {
 		warnx_lg("trace ring: the guest's head (%lu) ran more than %u ahead of %lu; "
 			 "guest tracing stopped",
 			 (unsigned long)head, guest_size, (unsigned long)tail);
-		store.guest_ring_broken = true;
+		store->guest_ring_broken = true;
 		return;
 	}
-	pthread_mutex_lock(&lock);
+	pthread_mutex_lock(&trace_lock);
 	for (; tail != head; tail++) {
 		struct lg_trace_event e;
 
@@ -161,9 +77,9 @@ static void drain_guest(void)
 		e.tsc = timebase_to_host(guest_tsc, e.tsc);
 		if (e.type == LG_TR_REAP || e.type == LG_TR_WAKE)
 			e.addr = timebase_span_to_host(guest_tsc, e.addr);
-		append(&e);
+		trace_append(&e);
 	}
-	pthread_mutex_unlock(&lock);
+	pthread_mutex_unlock(&trace_lock);
 	/* Release: the slots are free again only after we copied them. */
 	__atomic_store_n(&guest_ring->tail, tail, __ATOMIC_RELEASE);
 }
@@ -212,19 +128,19 @@ static int by_time(const void *a, const void *b)
  */
 static void sort_events(void)
 {
-	struct sort_key *key = malloc(store.n * sizeof(*key) + 1);
-	struct lg_trace_event *sorted = malloc(store.n * sizeof(*sorted) + 1);
+	struct sort_key *key = malloc(store->n * sizeof(*key) + 1);
+	struct lg_trace_event *sorted = malloc(store->n * sizeof(*sorted) + 1);
 
 	if (!key || !sorted)
-		die("trace: out of memory sorting %lu events", (unsigned long)store.n);
-	for (uint64_t i = 0; i < store.n; i++)
-		key[i] = (struct sort_key){ store.ev[i].tsc, i };
-	qsort(key, store.n, sizeof(*key), by_time);
-	for (uint64_t i = 0; i < store.n; i++)
-		sorted[i] = store.ev[key[i].pos];
-	free(store.ev);
+		die("trace: out of memory sorting %lu events", (unsigned long)store->n);
+	for (uint64_t i = 0; i < store->n; i++)
+		key[i] = (struct sort_key){ store->ev[i].tsc, i };
+	qsort(key, store->n, sizeof(*key), by_time);
+	for (uint64_t i = 0; i < store->n; i++)
+		sorted[i] = store->ev[key[i].pos];
+	free(store->ev);
 	free(key);
-	store.ev = sorted;
+	store->ev = sorted;
 }
 
 void trace_finish(void)
@@ -234,8 +150,8 @@ void trace_finish(void)
 	__atomic_store_n(&draining, false, __ATOMIC_RELEASE);
 	pthread_join(drain_thread, NULL);
 	drain_guest();
-	store.guest_dropped = guest_ring->dropped;
-	store.guest_tsc = *guest_tsc;
+	store->guest_dropped = guest_ring->dropped;
+	store->guest_tsc = *guest_tsc;
 	trace_on = false;
 	if (guest_tsc->moved)
 		warnx_lg(
@@ -246,10 +162,11 @@ void trace_finish(void)
 
 	sort_events();
 	if (opts.text)
-		trace_write_text(&store, opts.filter);
-	if (json && !trace_write_json(&store, opts.filter, json))
+		trace_write_text(store, opts.filter);
+	if (json && !trace_write_json(store, opts.filter, json))
 		warnx_lg("trace: cannot write %s: %s", opts.file, strerror(errno));
-	if (store.guest_dropped || store.launcher_dropped)
+	if (store->guest_dropped || store->launcher_dropped)
 		warnx_lg("trace: %lu guest and %lu launcher events dropped (buffers full)",
-			 (unsigned long)store.guest_dropped, (unsigned long)store.launcher_dropped);
+			 (unsigned long)store->guest_dropped,
+			 (unsigned long)store->launcher_dropped);
 }

@@ -12,6 +12,7 @@
 #ifndef LAUNCHER_TRACE_H
 #define LAUNCHER_TRACE_H
 
+#include <pthread.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdint.h>
@@ -97,6 +98,16 @@ struct trace_store {
 	bool guest_ring_broken;
 	struct timebase guest_tsc; /* every tsc above is the host's; this says how */
 };
+
+/*
+ * trace_store.c: the events so far.  trace_store_open() turns tracing on;
+ * POP_DESC events then carry guest-physical addresses in @mem.  Whoever
+ * appends holds trace_lock.
+ */
+extern struct trace_store trace_events;
+extern pthread_mutex_t trace_lock;
+void trace_store_open(const struct guest_mem *mem);
+void trace_append(const struct lg_trace_event *e);
 
 void trace_write_text(const struct trace_store *s, const char *filter);
 /* Writes and closes @f (opened at setup, before any --chroot). */

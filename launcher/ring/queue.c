@@ -4,6 +4,8 @@
  * own code (draft3_dev.c, split_dev.c, packed_dev.c).  Nothing here reads
  * guest memory itself.
  */
+#include <stdarg.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "ring/queue.h"
@@ -64,6 +66,41 @@ bool queue_init_modern(struct queue *q, uint8_t layout, const struct guest_mem *
 		q->ready = packed_dev_init(&q->packed, mem, name, size, desc, driver, device,
 					   event_idx, indirect);
 	return q->ready;
+}
+
+/* A modern queue broke a rule found here rather than in its layout's code. */
+__attribute__((format(printf, 2, 3))) static bool queue_fail(struct queue *q, const char *fmt, ...)
+{
+	bool split = q->layout == LG_RING_SPLIT;
+	char *error = split ? q->split.error : q->packed.error;
+	size_t size = split ? sizeof(q->split.error) : sizeof(q->packed.error);
+	int n = snprintf(error, size, "%s: ", split ? q->split.name : q->packed.name);
+	va_list ap;
+
+	*(split ? &q->split.broken : &q->packed.broken) = true;
+	q->ready = false;
+	if (n < 0 || (size_t)n >= size)
+		return false;
+	va_start(ap, fmt);
+	vsnprintf(error + n, size - n, fmt, ap);
+	va_end(ap);
+	return false;
+}
+
+bool queue_resume(struct queue *q, uint32_t pos)
+{
+	if (q->layout == LG_RING_SPLIT) {
+		if (pos > UINT16_MAX)
+			return queue_fail(q, "resumes at %u, which is no 16-bit index", pos);
+		q->split.last_avail = q->split.used_idx = (uint16_t)pos;
+		return true;
+	}
+	/* Packed: slot in bits 0-14, the wrap counter in bit 15, for both sides. */
+	if ((pos & 0x7fff) >= q->packed.size || pos >> 16)
+		return queue_fail(q, "resumes at %#x, past its %u slots", pos, q->packed.size);
+	q->packed.next_avail = q->packed.next_used = pos & 0x7fff;
+	q->packed.avail_wrap = q->packed.used_wrap = pos >> 15;
+	return true;
 }
 
 void queue_destroy(struct queue *q)

@@ -59,6 +59,13 @@ void queue_init_draft3(struct queue *q, struct d3_dev *d, bool in);
 bool queue_init_modern(struct queue *q, uint8_t layout, const struct guest_mem *mem,
 		       const char *name, uint16_t size, uint64_t desc, uint64_t driver,
 		       uint64_t device, bool event_idx, bool indirect);
+/*
+ * Modern, straight after queue_init_modern(): carry on from position @pos
+ * (what queue_avail_pos() said when the queue stopped), with no buffer in
+ * flight, as a vhost-user frontend asks with SET_VRING_BASE.  False (the
+ * queue is broken) if @pos cannot be a position on this ring.
+ */
+bool queue_resume(struct queue *q, uint32_t pos);
 /* Forget a modern queue (device reset); the queue is not ready afterwards. */
 void queue_destroy(struct queue *q);
 
