@@ -135,10 +135,10 @@ void vb_device_reset(void)
 	dev->active = false;
 	dev->broken = false;
 	memset(&dev->stats, 0, sizeof(dev->stats));
-	for (int *fd = &vbd.call_fd; fd <= &vbd.err_fd; fd++) {
-		if (*fd >= 0)
-			close(*fd);
-		*fd = -1;
-	}
+	if (vbd.call_fd >= 0)
+		close(vbd.call_fd);
+	if (vbd.err_fd >= 0)
+		close(vbd.err_fd);
+	vbd.call_fd = vbd.err_fd = -1;
 	vbd.kicks = vbd.calls = vbd.errors_reported = 0;
 }

@@ -15,6 +15,8 @@
  *   call: ours.  The backend writes it when it has used buffers; the
  *         device thread turns that into the guest's pending bit and wakes
  *         it, as device_signal() does for our own devices.
+ *   err:  ours.  The backend writes it when the ring broke (the guest
+ *         broke a rule there); the device stops as if we had found it.
  *
  * The device thread therefore never touches the rings.  If the backend
  * refuses the rings or goes away, the device stops with one line, as for
@@ -25,6 +27,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -45,24 +48,32 @@
 
 struct vhost_blk {
 	struct vu_client client;
-	int call_fd;
+	int call_fd, err_fd;
+	int events; /* epoll over both: the device thread watches one fd */
 	uint64_t calls;
 	bool started;
 };
 
-static int vhost_blk_call_fd(struct device *dev)
+static int vhost_blk_events_fd(struct device *dev)
 {
 	struct vhost_blk *vb = dev->priv;
 
-	return vb->call_fd;
+	return vb->events;
 }
 
-/* The backend used buffers: the guest's pending bit, as for our own devices. */
-static void vhost_blk_called(struct device *dev)
+/*
+ * The backend used buffers (the guest's pending bit, as for our own
+ * devices), or says the ring broke.  Both eventfds are drained whatever
+ * our state, so a late one after a reset cannot make the thread spin.
+ */
+static void vhost_blk_events(struct device *dev)
 {
 	struct vhost_blk *vb = dev->priv;
 	uint64_t n;
 
+	if (read(vb->err_fd, &n, sizeof(n)) == sizeof(n) && vb->started)
+		device_fail(dev, "vhost-user backend %s: %s broke (the backend's log says how)",
+			    vb->client.path, dev->queue_names[0]);
 	if (read(vb->call_fd, &n, sizeof(n)) != sizeof(n))
 		return;
 	vb->calls += n;
@@ -113,6 +124,7 @@ static bool vhost_blk_start(struct device *dev)
 		.device = dev->qaddr[0].device,
 		.kick_fd = dev->notify_fd,
 		.call_fd = vb->call_fd,
+		.err_fd = vb->err_fd,
 	};
 
 	if (!vu_client_start(&vb->client, dev->features, dev->mem, &ring, 1)) {
@@ -145,8 +157,8 @@ static void vhost_blk_print_stats(struct device *dev)
 }
 
 static const struct device_ops vhost_blk_ops = {
-	.extra_fd = vhost_blk_call_fd,
-	.extra_ready = vhost_blk_called,
+	.extra_fd = vhost_blk_events_fd,
+	.extra_ready = vhost_blk_events,
 	.print_stats = vhost_blk_print_stats,
 	.start = vhost_blk_start,
 	.stop = vhost_blk_stop,
@@ -155,6 +167,14 @@ static const struct device_ops vhost_blk_ops = {
 };
 
 static const char *const queue_names[] = { "requestq" };
+
+static void watch(int epoll, int fd)
+{
+	struct epoll_event ev = { .events = EPOLLIN, .data.fd = fd };
+
+	if (epoll_ctl(epoll, EPOLL_CTL_ADD, fd, &ev) < 0)
+		die_errno("epoll_ctl");
+}
 
 void vhost_blk_add(const char *socket, const struct ring_opt *ring)
 {
@@ -179,8 +199,12 @@ void vhost_blk_add(const char *socket, const struct ring_opt *ring)
 	if (!vu_client_get_config(&vb->client, config, sizeof(config)))
 		die("--vhost-user-blk=%s: %s", socket, vb->client.why);
 	vb->call_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-	if (vb->call_fd < 0)
+	vb->err_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	vb->events = epoll_create1(EPOLL_CLOEXEC);
+	if (vb->call_fd < 0 || vb->err_fd < 0 || vb->events < 0)
 		die_errno("eventfd");
+	watch(vb->events, vb->call_fd);
+	watch(vb->events, vb->err_fd);
 
 	blk_next_name(name, sizeof(name));
 	dev = device_add(name, LG_DEV_BLOCK, &vhost_blk_ops, vb, ring, 1, queue_names);

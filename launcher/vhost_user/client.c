@@ -6,7 +6,7 @@
  *   connect:  GET_FEATURES, [GET_/SET_PROTOCOL_FEATURES], SET_OWNER
  *   config:   GET_CONFIG (needs the CONFIG protocol feature)
  *   start:    SET_FEATURES, SET_MEM_TABLE, then per ring SET_VRING_NUM,
- *             _ADDR, _BASE, _KICK, _CALL, and _ENABLE if protocol
+ *             _ADDR, _BASE, _ERR, _KICK, _CALL, and _ENABLE if protocol
  *             features were negotiated (rings then start disabled)
  *   stop:     GET_VRING_BASE
  *
@@ -191,6 +191,7 @@ static bool start_ring(struct vu_client *c, const struct guest_mem *mem, const s
 	/* A packed ring starts at slot 0 with wrap counter 1 (bit 15 of the base). */
 	return set_state(c, VU_SET_VRING_NUM, r->index, r->num) && call(c, &m, false) &&
 	       set_state(c, VU_SET_VRING_BASE, r->index, r->packed ? 1u << 15 : 0) &&
+	       (r->err_fd < 0 || set_u64(c, VU_SET_VRING_ERR, r->index, r->err_fd)) &&
 	       set_u64(c, VU_SET_VRING_KICK, r->index, r->kick_fd) &&
 	       set_u64(c, VU_SET_VRING_CALL, r->index, r->call_fd) &&
 	       (!(c->features & (1ULL << VU_F_PROTOCOL_FEATURES)) ||

@@ -40,7 +40,7 @@ struct vu_ring {
 	unsigned int num;
 	bool packed;
 	uint64_t desc, driver, device; /* split: desc, avail, used */
-	int kick_fd, call_fd;
+	int kick_fd, call_fd, err_fd; /* err_fd: -1 for none */
 };
 
 /*
