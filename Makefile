@@ -17,7 +17,7 @@ Q := $(if $(filter 1,$(V)),,@)
 # Host code: the launcher, its tools and the unit tests.  SAN adds sanitizers.
 SAN ?=
 HOST_CFLAGS := -std=gnu11 -O2 -g -Wall -Wextra -Werror -D_GNU_SOURCE \
-	-Iinclude -Ilauncher -Iguest/include -pthread $(SAN) $(EXTRA_CFLAGS)
+	-Iinclude -Ilauncher -Ivhost-blk -Iguest/include -pthread $(SAN) $(EXTRA_CFLAGS)
 HOST_LDLIBS := -lz -lcap-ng -pthread
 
 # The kernel's uapi headers (<linux/virtio_ring.h> ...) without libc's: the
@@ -52,6 +52,7 @@ test_fault_SRCS := launcher/process/fault.c launcher/guest_mem.c
 test_timebase_SRCS := launcher/timebase.c
 test_guest_mem_SRCS := launcher/guest_mem.c
 test_vhost_user_SRCS := launcher/vhost_user/proto.c
+test_vb_memory_SRCS := vhost-blk/memory.c launcher/vhost_user/proto.c launcher/guest_mem.c
 test_split_SRCS := guest/ring/split_drv.c launcher/ring/split_dev.c launcher/guest_mem.c
 test_packed_SRCS := guest/ring/packed_drv.c launcher/ring/packed_dev.c launcher/guest_mem.c
 test_net_SRCS := guest/net/checksum.c guest/net/addr.c guest/net/iface.c guest/net/ethernet.c \
@@ -77,7 +78,7 @@ $(BUILD)/lguest: $(LAUNCHER_OBJS)
 	$(Q)$(CC) $(HOST_CFLAGS) -o $@ $^ $(HOST_LDLIBS)
 
 # Our block device for any vhost-user frontend: the launcher's block model
-# and device-side ring code in a process of its own (vhost-blk/backend.h).
+# and device-side ring code in a process of its own (vhost-blk/vhost_blk.h).
 VHOST_BLK_SRCS := $(wildcard vhost-blk/*.c) launcher/devices/blk.c $(wildcard launcher/ring/*.c) \
 	launcher/guest_mem.c launcher/iov.c launcher/log.c launcher/options.c launcher/trace_store.c \
 	launcher/vhost_user/proto.c

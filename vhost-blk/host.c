@@ -24,7 +24,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "backend.h"
+#include "vhost_blk.h"
 #include "log.h"
 #include "trace.h"
 

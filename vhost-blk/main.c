@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * vhost-blk/main.c: lguest-vhost-blk, our block device for any vhost-user
- * frontend (backend.h says how it is put together).
+ * frontend (vhost_blk.h says how it is put together).
  *
  *   lguest-vhost-blk --socket=PATH [--once] [--stats] [--no-packed]
  *                    [--user=USER] [-v] IMAGE[,ro]
@@ -28,7 +28,7 @@
 
 #include <cap-ng.h>
 
-#include "backend.h"
+#include "vhost_blk.h"
 #include "devices/blk.h"
 #include "log.h"
 #include "options.h"

@@ -21,7 +21,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "backend.h"
+#include "vhost_blk.h"
 
 __attribute__((format(printf, 3, 4))) static bool refuse(char *why, unsigned long size,
 							 const char *fmt, ...)

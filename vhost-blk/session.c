@@ -29,7 +29,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "backend.h"
+#include "vhost_blk.h"
 #include "log.h"
 #include "trace.h"
 

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * vhost-blk/backend.h: lguest-vhost-blk, our block device served to any
+ * vhost-blk/vhost_blk.h: lguest-vhost-blk, our block device served to any
  * vhost-user frontend (QEMU's vhost-user-blk-pci, lguest's
  * --vhost-user-blk, ...).
  *
@@ -19,8 +19,8 @@
  * done (pushed on the used ring) before the next message is read, so a
  * stopped ring never has a request in flight.
  */
-#ifndef VHOST_BLK_BACKEND_H
-#define VHOST_BLK_BACKEND_H
+#ifndef VHOST_BLK_VHOST_BLK_H
+#define VHOST_BLK_VHOST_BLK_H
 
 #include <signal.h>
 #include <stdbool.h>
@@ -94,4 +94,4 @@ struct vb_options {
 bool vb_session(int sock, const struct vb_options *o, const sigset_t *waitmask,
 		volatile sig_atomic_t *stop);
 
-#endif /* VHOST_BLK_BACKEND_H */
+#endif /* VHOST_BLK_VHOST_BLK_H */
