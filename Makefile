@@ -81,7 +81,7 @@ $(BUILD)/lguest: $(LAUNCHER_OBJS)
 # and device-side ring code in a process of its own (vhost-blk/vhost_blk.h).
 VHOST_BLK_SRCS := $(wildcard vhost-blk/*.c) launcher/devices/blk.c $(wildcard launcher/ring/*.c) \
 	launcher/guest_mem.c launcher/iov.c launcher/log.c launcher/options.c launcher/trace_store.c \
-	launcher/vhost_user/proto.c
+	launcher/trace_output.c launcher/timebase.c launcher/process/tsc.c launcher/vhost_user/proto.c
 $(BUILD)/lguest-vhost-blk: $(VHOST_BLK_SRCS:%.c=$(BUILD)/host/%.o)
 	@echo "  LD      $@"
 	$(Q)$(CC) $(HOST_CFLAGS) -o $@ $^ $(HOST_LDLIBS)

@@ -107,6 +107,8 @@ struct trace_store {
 extern struct trace_store trace_events;
 extern pthread_mutex_t trace_lock;
 void trace_store_open(const struct guest_mem *mem);
+/* Forget every event so far (lguest-vhost-blk: a new session). */
+void trace_store_clear(void);
 void trace_append(const struct lg_trace_event *e);
 
 void trace_write_text(const struct trace_store *s, const char *filter);

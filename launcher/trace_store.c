@@ -27,6 +27,23 @@ void trace_store_open(const struct guest_mem *m)
 	trace_on = true;
 }
 
+void trace_store_clear(void)
+{
+	struct trace_store *s = &trace_events;
+
+	pthread_mutex_lock(&trace_lock);
+	for (unsigned int i = 0; i < s->nerrors; i++)
+		free(s->errors[i]);
+	free(s->errors);
+	free(s->ev);
+	s->errors = NULL;
+	s->ev = NULL;
+	s->n = cap = 0;
+	s->nerrors = 0;
+	s->launcher_dropped = 0;
+	pthread_mutex_unlock(&trace_lock);
+}
+
 void trace_append(const struct lg_trace_event *e)
 {
 	struct trace_store *s = &trace_events;

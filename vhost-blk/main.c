@@ -32,6 +32,8 @@
 #include "devices/blk.h"
 #include "log.h"
 #include "options.h"
+#include "process/process.h"
+#include "trace.h"
 
 static const char usage[] =
 	"usage: lguest-vhost-blk --socket=PATH [options] IMAGE[,ro]\n"
@@ -45,6 +47,8 @@ static const char usage[] =
 	"                  frontend's or ours)\n"
 	"  --stats         counters at the end of each session (kicks, calls ...)\n"
 	"  --no-packed     do not offer packed rings (VIRTIO_F_RING_PACKED)\n"
+	"  --trace         every ring event of a session (pop, used, signal ...),\n"
+	"                  on stderr when it ends\n"
 	"  --user=USER     after setup, run as USER (when started as root)\n"
 	"  -v, --verbose   say what happens\n"
 	"  -h, --help      this text\n";
@@ -67,10 +71,15 @@ struct setup {
 static void parse(int argc, char **argv, struct setup *s)
 {
 	static const struct option longopts[] = {
-		{ "socket", required_argument, NULL, 's' }, { "once", no_argument, NULL, '1' },
-		{ "stats", no_argument, NULL, 'S' },	    { "no-packed", no_argument, NULL, 'P' },
-		{ "user", required_argument, NULL, 'u' },   { "verbose", no_argument, NULL, 'v' },
-		{ "help", no_argument, NULL, 'h' },	    { NULL, 0, NULL, 0 },
+		{ "socket", required_argument, NULL, 's' },
+		{ "once", no_argument, NULL, '1' },
+		{ "stats", no_argument, NULL, 'S' },
+		{ "no-packed", no_argument, NULL, 'P' },
+		{ "trace", no_argument, NULL, 'T' },
+		{ "user", required_argument, NULL, 'u' },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
 	};
 	char *comma;
 	int c;
@@ -88,6 +97,9 @@ static void parse(int argc, char **argv, struct setup *s)
 			break;
 		case 'P':
 			s->o.no_packed = true;
+			break;
+		case 'T':
+			s->o.trace = true;
 			break;
 		case 'u':
 			s->user = optarg;
@@ -243,6 +255,15 @@ int main(int argc, char **argv)
 	if (s.o.no_packed)
 		ring.layout = LG_RING_SPLIT;
 	blk_add(s.image, s.read_only, &ring);
+	if (s.o.trace) {
+		const char *how;
+
+		/* Events are stamped with the TSC: the output needs its rate. */
+		trace_events.guest_tsc.host_khz = host_tsc_khz(&how);
+		trace_store_open(NULL);
+		verbose("trace: TSC at %lu kHz (%s)",
+			(unsigned long)trace_events.guest_tsc.host_khz, how);
+	}
 	catch_signals(&waitmask);
 	listener = listen_on(s.o.socket);
 	drop_privileges(s.user);

@@ -491,6 +491,10 @@ bool vb_session(int sock, const struct vb_options *o, const sigset_t *waitmask,
 		verbose("%s: frontend session ended: %s", s.dev->name, s.why);
 	if (o->stats || log_verbose)
 		print_stats(&s);
+	if (o->trace) {
+		trace_write_text(&trace_events, NULL);
+		trace_store_clear();
+	}
 	close(sock);
 	return !failed;
 }

@@ -83,6 +83,7 @@ struct vb_options {
 	bool once;	/* exit when the first frontend goes */
 	bool stats;	/* a counters line at the end of each session */
 	bool no_packed; /* do not offer VIRTIO_F_RING_PACKED */
+	bool trace;	/* the ring events of each session on stderr at its end */
 	int timeout_ms; /* for the rest of a message once it has begun */
 };
 

@@ -7,6 +7,7 @@ qemu-storage-daemon offers split rings only (no VIRTIO_F_RING_PACKED), so
 these run on split; asking it for packed must fail with one line."""
 import json
 import os
+import pwd
 import re
 import shutil
 import signal
@@ -354,3 +355,48 @@ def ours_misbehave(t):
         "ring", lines[0]) is not None,
            f"the backend's log does not name the rule (/{pattern}/)", _backend_result(be, res))
     expect(img.read_bytes() == orig, "the image changed", res)
+
+
+@case("vhost-user-ours/trace", params=_ours_layouts())
+def ours_trace(t):
+    """lguest-vhost-blk --trace: at the end of a session, the device side
+    of every request it served, in order: the kick, the pop with its
+    three descriptors (header, data, status), the I/O, the used entry."""
+    img, _ = t.raw_image()
+    with OurBackend(t, img, "--trace") as be:
+        res = t.boot("blkbench randread bs=4K qd=1 count=5", opts=[be.opt(f",ring={t.param}")])
+    expect_rc(res, 0)
+    steps = [ln.split()[3] for ln in be.lines()
+             if len(ln.split()) > 3 and ln.split()[1] == "device"]
+    expect(steps.count("pop") == 5 and steps.count("io") == 5 and steps.count("used") == 5,
+           f"{steps.count('pop')} pops, {steps.count('io')} I/Os, {steps.count('used')} used",
+           _backend_result(be, res))
+    first = steps.index("pop")
+    expect(steps[first:first + 3] == ["pop", "io", "used"] and "kick" in steps[:first],
+           f"steps out of order: {steps[:first + 3]}", _backend_result(be, res))
+    descs = [ln.split()[1:3] for ln in be.lines() if ln.split()[:1] == ["desc"]]
+    expect(descs[:3] == [["R", "16"], ["W", "4096"], ["W", "1"]],
+           f"first request's descriptors {descs[:3]}", _backend_result(be, res))
+
+
+@case("vhost-user-ours/privileges")
+def ours_privileges(t):
+    """Started as root with --user=nobody, lguest-vhost-blk serves as
+    nobody with no capability and no_new_privs, the image opened before:
+    a guest reads through it."""
+    if os.geteuid() != 0:
+        raise Skip("needs root (to start as root and drop to nobody)")
+    nobody = pwd.getpwnam("nobody").pw_uid
+    img, orig = t.raw_image()
+    img.chmod(0o600)  # nobody could not open it himself
+    with OurBackend(t, img, "--user=nobody") as be:
+        res = t.boot("blkread 0 8", opts=[be.opt()])
+        status = Path(f"/proc/{be.proc.pid}/status").read_text()
+    fields = dict(ln.split(":", 1) for ln in status.splitlines())
+    expect_rc(res, 0)
+    expect_stdout(res, f"crc32={crc32(orig[:4096]):08x}\n")
+    uids = fields["Uid"].split()
+    expect(all(int(u) == nobody for u in uids), f"uids {uids}, expected {nobody}", res)
+    expect(int(fields["CapEff"], 16) == 0 and int(fields["CapPrm"], 16) == 0,
+           f"capabilities left: {fields['CapEff'].strip()}", res)
+    expect(fields["NoNewPrivs"].strip() == "1", "no_new_privs is not set", res)
