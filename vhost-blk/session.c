@@ -121,6 +121,30 @@ static void serve(struct session *s)
 }
 
 /*
+ * SET_VRING_BASE's number.  Split: the avail index.  Packed: the next
+ * avail slot and its wrap counter in bits 0-15, and (QEMU, the kernel's
+ * vhost) the next used slot and wrap counter in bits 16-31, or nothing
+ * there (DPDK, libvhost-user).  We resume only with no buffer in flight,
+ * which is how we stop, so the two halves must agree: a frontend whose
+ * previous backend left buffers in flight needs inflight tracking, which
+ * we do not have.  Anything else becomes a position queue_resume() refuses.
+ */
+static uint32_t resume_pos(const struct device *dev, uint32_t base)
+{
+	uint32_t used = base >> 16, avail = base & 0xffff;
+
+	if (dev->ring.layout != LG_RING_PACKED)
+		return base;
+	return used == 0 || used == avail ? avail : base;
+}
+
+/* Where a stopped ring was, in SET_VRING_BASE's form. */
+static uint32_t base_of(const struct device *dev, uint32_t pos)
+{
+	return dev->ring.layout == LG_RING_PACKED ? pos | pos << 16 : pos;
+}
+
+/*
  * Everything the ring needs is here: check it and set the queue up.  A
  * ring the guest laid out badly (outside RAM, misaligned, a size our code
  * refuses) breaks the device, not the session: the addresses are the
@@ -155,7 +179,7 @@ static bool start_ring(struct session *s)
 			       r->num, desc, driver, device,
 			       device_has_feature(dev, VIRTIO_RING_F_EVENT_IDX),
 			       device_has_feature(dev, VIRTIO_RING_F_INDIRECT_DESC)) ||
-	    !queue_resume(&dev->queue[0], r->base)) {
+	    !queue_resume(&dev->queue[0], resume_pos(dev, r->base))) {
 		device_queue_failed(dev, &dev->queue[0]);
 		return true;
 	}
@@ -173,16 +197,16 @@ static bool start_ring(struct session *s)
 	return true;
 }
 
-/* GET_VRING_BASE, or the end: stop using guest RAM for the ring. */
+/* GET_VRING_BASE, or the end: stop using guest RAM; where the ring stopped. */
 static uint32_t stop_ring(struct session *s)
 {
 	struct device *dev = s->dev;
 	struct ring *r = &s->ring;
-	uint32_t pos = r->base;
+	uint32_t base = r->base;
 
 	if (r->started) {
 		/* Every popped request was pushed before we got here. */
-		pos = queue_avail_pos(&dev->queue[0]);
+		base = base_of(dev, queue_avail_pos(&dev->queue[0]));
 		queue_destroy(&dev->queue[0]);
 	}
 	r->started = false;
@@ -192,7 +216,7 @@ static uint32_t stop_ring(struct session *s)
 		close(r->kick_fd);
 	r->kick_fd = -1;
 	vb_memory_release(&s->memory, false);
-	return pos;
+	return base;
 }
 
 static int take_fd(struct vu_msg *m, unsigned int *index, bool *none)

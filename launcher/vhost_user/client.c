@@ -188,9 +188,12 @@ static bool start_ring(struct vu_client *c, const struct guest_mem *mem, const s
 	    !user_addr(c, mem, r->driver, drv_len, "driver area", &a->avail_user_addr) ||
 	    !user_addr(c, mem, r->device, dev_len, "device area", &a->used_user_addr))
 		return false;
-	/* A packed ring starts at slot 0 with wrap counter 1 (bit 15 of the base). */
+	/*
+	 * A packed ring starts at slot 0 with wrap counter 1 (bit 15), for
+	 * the driver's side and (bits 16-31, as QEMU sends it) the device's.
+	 */
 	return set_state(c, VU_SET_VRING_NUM, r->index, r->num) && call(c, &m, false) &&
-	       set_state(c, VU_SET_VRING_BASE, r->index, r->packed ? 1u << 15 : 0) &&
+	       set_state(c, VU_SET_VRING_BASE, r->index, r->packed ? 0x80008000u : 0) &&
 	       (r->err_fd < 0 || set_u64(c, VU_SET_VRING_ERR, r->index, r->err_fd)) &&
 	       set_u64(c, VU_SET_VRING_KICK, r->index, r->kick_fd) &&
 	       set_u64(c, VU_SET_VRING_CALL, r->index, r->call_fd) &&
