@@ -2,7 +2,7 @@
 """lguest-compare: draft3, split and packed rings, on KVM and as a process, side by side.
 
     lguest-compare [--quick] [--out=DIR] [--repeats=N] [--no-net] [--doc=FILE]
-                   [--backend=all|auto|kvm|process]
+                   [--backend=all|auto|kvm|process] [--only=SECTION,...]
 
 Runs the same guest, devices and workloads over the three ring layouts, on
 each backend, and leaves in DIR (default build/compare):
@@ -35,6 +35,17 @@ The matrix:
   rings   build/ringbench, the layouts alone between two threads
   boot    `lguest --backend=B guest.elf -- 'exit 0'` wall time, bare and with
           a disk per layout, against fork+exec+wait of /bin/true
+  placement  where the block device runs: backend x {in the launcher
+          (`--block`) on split and packed, our `lguest-vhost-blk` in another
+          process over vhost-user on split and packed, qemu-storage-daemon
+          (split: it offers no packed)} x {4 KiB randread qd=1 and qd=32,
+          1 MiB seqread qd=4}, against host `hostbench`; kicks and calls per
+          request from one traced run per cell (`--trace-file`, counted the
+          same way for all three) and from each side's own counters.  A
+          placement whose program is missing is reported as skipped, why.
+
+`--only=SECTION,...` runs just those sections (block, net, hcall, rings,
+boot, placement; default: all), e.g. `--only=placement`.
 
 Each cell runs --repeats times (5; --quick: 1, with a tenth of the work);
 the repeats are interleaved (repeat 1 of every cell, then repeat 2 ...) so
@@ -51,6 +62,7 @@ Python 3 standard library, gnuplot for the plots.  Asserts nothing about
 speed; exits 1 if any run failed (the outputs then say which).
 """
 import argparse
+import atexit
 import datetime
 import json
 import os
@@ -105,6 +117,17 @@ HCALLS = [
 HCALL_RING = "split"
 PINGPONG_COUNT = 10000
 BOOT_RUNS = 20          # --quick: 5
+
+# Where the block device runs: in the launcher's device thread (`--block`),
+# in our own backend in another process (`lguest-vhost-blk`, vhost-user), or
+# in qemu-storage-daemon (vhost-user, split only).  The BLOCK workloads
+# named here, each also run once per cell with --trace-file and
+# PLACEMENT_TRACED requests (--quick: a tenth) to count kicks and calls.
+PLACEMENTS = [("launcher", "split"), ("launcher", "packed"), ("vhost-blk", "split"),
+              ("vhost-blk", "packed"), ("qsd", "split")]
+PLACEMENT_BLOCK = ("randread-4k-qd1", "randread-4k-qd32", "seqread-1m-qd4")
+PLACEMENT_TRACED = {"randread-4k-qd1": 2000, "randread-4k-qd32": 5000, "seqread-1m-qd4": 1000}
+SECTIONS = ("block", "net", "hcall", "rings", "boot", "placement")
 
 # ringbench configurations: the notification protocol with one buffer per
 # publish, then the ring alone (polling), unbatched and batched.
@@ -210,8 +233,124 @@ def device_figures(st, name, ops):
                 ring_bytes=sum(q["ring_bytes"] for q in dev["queues"]))
 
 
+def blk0_of(st, ring):
+    """blk0 of a `--stats-json`, checked to be on RING and working."""
+    dev = next((d for d in st["devices"] if d["name"] == "blk0"), None)
+    if dev is None:
+        raise CompareError("no blk0 in the --stats-json")
+    if dev["broken"]:
+        raise CompareError("blk0 stopped (see the launcher's message)")
+    if dev["ring"] != ring:
+        raise CompareError(f"blk0 ran on {dev['ring']}, not {ring}")
+    return dev
+
+
+# lguest-vhost-blk --stats, at the end of each session.
+_SESSION = re.compile(r"^lguest-vhost-blk: blk0: session: .*\brequests=(\d+) kicks=(\d+) "
+                      r"calls=(\d+) suppressed=(\d+) bounce=(\d+)", re.M)
+
+
+def parse_sessions(text):
+    """The counters of every finished session in lguest-vhost-blk's log."""
+    return [dict(requests=int(m[1]), kicks=int(m[2]), calls=int(m[3]), suppressed=int(m[4]),
+                 bounce=int(m[5])) for m in _SESSION.finditer(text)]
+
+
+def count_trace(path, dev="blk0"):
+    """Kicks and calls per request of DEV in a `--trace-file` (docs/trace-format.md),
+    counted the same way wherever the device runs:
+
+      requests  the guest's `add`s (one per block request on split and packed);
+      kicks     the guest's `notify` steps with sent=true: each NOTIFY it sent,
+                one write of the device's kick eventfd (whoever reads it);
+      calls     device-side (pid 2) `signal` steps with sent=true: in the launcher
+                each interrupt its device sent; for a vhost-user device each call
+                the launcher took from the backend's call eventfd (one read takes
+                every write since the last);
+      taken     the guest's `signal-taken`s: the interrupts it saw."""
+    with open(path) as f:
+        tr = json.load(f)
+    other = tr.get("otherData", {})
+    dropped = other.get("guest_dropped", 0) + other.get("launcher_dropped", 0)
+    if dropped:
+        raise CompareError(f"the trace dropped {dropped} events")
+    n = dict(add=0, notify=0, skipped=0, signal=0, taken=0)
+    for e in tr["traceEvents"]:
+        a = e.get("args") or {}
+        if e.get("cat") != "ring" or a.get("dev") != dev:
+            continue
+        guest = e["pid"] == 1       # pid 1: the guest (driver), 2: the launcher (device)
+        if guest and e["name"] == "add":
+            n["add"] += 1
+        elif guest and e["name"] == "notify":
+            n["notify" if a["sent"] else "skipped"] += 1
+        elif guest and e["name"] == "signal-taken":
+            n["taken"] += 1
+        elif not guest and e["name"] == "signal" and a["sent"]:
+            n["signal"] += 1
+    if not n["add"]:
+        raise CompareError(f"no {dev} requests in the trace")
+    req = n["add"]
+    return dict(requests=req, kicks=n["notify"], calls=n["signal"],
+                kicks_per_req=n["notify"] / req, calls_per_req=n["signal"] / req,
+                notify_skipped_per_req=n["skipped"] / req, taken_per_req=n["taken"] / req)
+
+
 # ---------------------------------------------------------------------------
 # The runs
+
+
+class Peer:
+    """A vhost-user backend serving the image on SOCK, started on first use
+    and kept for every run after (it serves one frontend at a time and
+    listens again); its stdout and stderr go to LOG."""
+
+    def __init__(self, name, argv, sock, log):
+        self.name, self.argv, self.sock, self.log = name, argv, sock, log
+        self.proc = None
+        self.log_from = 0       # where the running process's output starts
+
+    def start(self):
+        if self.proc and self.proc.poll() is None:
+            return
+        if self.proc:       # it died since the last run: say so, start afresh next time
+            status, self.proc = self.proc.returncode, None
+            raise CompareError(f"{self.name} exited (status {status}): {self.log_tail()}")
+        if os.path.lexists(self.sock):
+            os.unlink(self.sock)
+        with open(self.log, "ab") as log:
+            self.log_from = log.tell()
+            self.proc = subprocess.Popen(self.argv, stdin=subprocess.DEVNULL, stdout=log,
+                                         stderr=log, start_new_session=True)
+        # The socket appears once it listens.
+        deadline = time.monotonic() + 10
+        while not os.path.exists(self.sock):
+            if self.proc.poll() is not None or time.monotonic() > deadline:
+                self.stop()
+                self.proc = None
+                raise CompareError(f"{self.name} did not create its socket: {self.log_tail()}")
+            time.sleep(0.01)
+
+    def stop(self):
+        if self.proc and self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+
+    def log_text(self):
+        """What the running process wrote."""
+        try:
+            with open(self.log, "rb") as f:
+                f.seek(self.log_from)
+                return f.read().decode(errors="replace")
+        except OSError:
+            return ""
+
+    def log_tail(self):
+        return repr(self.log_text().strip()[-300:])
 
 
 class Runner:
@@ -224,6 +363,7 @@ class Runner:
         self.image = os.path.join(self.tmp, "bench.img")
         self.scale = 10 if args.quick else 1
         self.failures = []
+        self.peers = {}
 
     def count(self, w):
         return max(w["count"] // self.scale, 1)
@@ -260,8 +400,8 @@ class Runner:
         return [self.lguest, f"--backend={backend}", f"--ring={layout}",
                 f"--stats-json={stats}", *extra]
 
-    def blk_args(self, w):
-        a = [f"bs={w['bs']}", f"qd={w['qd']}", f"count={self.count(w)}", "pct"]
+    def blk_args(self, w, count=None):
+        a = [f"bs={w['bs']}", f"qd={w['qd']}", f"count={count or self.count(w)}", "pct"]
         if "flush" in w:
             a.append(f"flush={w['flush']}")
         return a
@@ -286,6 +426,72 @@ class Runner:
             raise CompareError(f"{what}: exit {r.returncode}: {(r.stdout + r.stderr).strip()}")
         fig = parse_blkbench(r.stdout, what)
         fig.update(device_figures(load_stats(stats, backend), "blk0", fig["ops"]))
+        return fig
+
+    # -- where the block device runs ----------------------------------------
+
+    def peer(self, where):
+        """The vhost-user backend of placement WHERE, running."""
+        if where not in self.peers:
+            sock = os.path.join(self.tmp, f"{where}.sock")
+            if where == "vhost-blk":
+                argv = [os.path.join(self.build, "lguest-vhost-blk"), f"--socket={sock}",
+                        "--stats", self.image]
+            else:
+                argv = [shutil.which("qemu-storage-daemon"), "--blockdev",
+                        f"driver=file,filename={self.image},node-name=f", "--export",
+                        "type=vhost-user-blk,id=e,node-name=f,addr.type=unix,"
+                        f"addr.path={sock},writable=on"]
+            self.peers[where] = Peer(os.path.basename(argv[0]), argv, sock,
+                                     os.path.join(self.tmp, f"{where}.log"))
+        self.peers[where].start()
+        return self.peers[where]
+
+    def stop_peers(self):
+        for p in self.peers.values():
+            p.stop()
+
+    def placement_guest(self, w, backend, where, ring, traced=None):
+        """One blkbench run with blk0 served WHERE on RING; with TRACED, a
+        shorter run of that many requests with --trace-file, counted."""
+        what = f"{w['name']} {backend} {where} {ring}"
+        stats = os.path.join(self.tmp, "stats.json")
+        peer = None if where == "launcher" else self.peer(where)
+        dev = (f"--block={self.image},ring={ring}" if peer is None else
+               f"--vhost-user-blk={peer.sock},ring={ring}")
+        sessions = len(parse_sessions(peer.log_text())) if where == "vhost-blk" else 0
+        argv = self.lguest_argv(backend, ring, stats, dev, f"--mem={GUEST_MEM}")
+        trace = os.path.join(self.tmp, "trace.json")
+        if traced:
+            argv.append(f"--trace-file={trace}")
+        cmd = " ".join(["blkbench", w["pattern"]] + self.blk_args(w, traced))
+        r = run(argv + [self.kernel, "--", cmd])
+        if r.returncode:
+            raise CompareError(f"{what}: exit {r.returncode}: {(r.stdout + r.stderr).strip()}")
+        fig = parse_blkbench(r.stdout, what)
+        fig["backend"] = backend
+        blk0 = blk0_of(load_stats(stats, backend), ring)
+        if traced:
+            fig.update(count_trace(trace))
+            os.unlink(trace)
+        elif where == "launcher":
+            # Its own counters: NOTIFYs that reached the device, interrupts sent.
+            fig.update(stats_kicks_per_req=blk0["notifies"] / blk0["chains"],
+                       stats_calls_per_req=blk0["signals"] / blk0["chains"])
+        elif where == "vhost-blk":
+            # The backend's: its session line, once it has seen the hang-up.
+            deadline = time.monotonic() + 10
+            while len(parse_sessions(peer.log_text())) <= sessions:
+                if time.monotonic() > deadline or peer.proc.poll() is not None:
+                    raise CompareError(f"{what}: no session line from lguest-vhost-blk: "
+                                       f"{peer.log_tail()}")
+                time.sleep(0.01)
+            s = parse_sessions(peer.log_text())[sessions]
+            if s["requests"] != fig["ops"]:
+                raise CompareError(f"{what}: lguest-vhost-blk counted {s['requests']} "
+                                   f"requests for {fig['ops']}")
+            fig.update(stats_kicks_per_req=s["kicks"] / s["requests"],
+                       stats_calls_per_req=s["calls"] / s["requests"])
         return fig
 
     # -- hypercalls ---------------------------------------------------------
@@ -517,6 +723,12 @@ def cell(res, kind, workload, backend, layout, notify=None):
     return None
 
 
+def placement_cell(res, workload, backend, where, ring):
+    """The summary of one placement cell, or None."""
+    return next((c["summary"] for c in cells_of(res, "placement", workload)
+                 if (c["backend"], c["placement"], c["layout"]) == (backend, where, ring)), None)
+
+
 def host(res, kind, workload):
     """The summary of a host baseline, or None."""
     h = res["host"][kind].get(workload)
@@ -595,35 +807,13 @@ def markdown(res, svgs):
           f"(min–max). A ratio is the median over the repeats of guest / host, each repeat "
           f"against the host baseline measured just before it.",
           f"- block image: {m['image_mib']} MiB of random data in the page cache, "
-          f"guest memory {GUEST_MEM}", ""]
-    md += ["## Block: guest `blkbench` against host `hostbench`", "",
-           "Per request: NOTIFY is what reached the device (a kick), skipped is what the "
-           "guest did not send because the device said it was awake, exits are all vCPU "
-           "exits (NOTIFY, WAIT ...), descs are ring descriptors walked. Notify `ioeventfd` "
-           "is the fast path (on the process backend the stub writes the device's eventfd), "
-           "`exit` is `--no-ioeventfd`.", ""]
-    for w in BLOCK:
-        hs = host(res, "block", w["name"]) or NO_SUMMARY
-        call = "pwrite" if w["pattern"] == "randwrite" else "pread"
-        md += [f"### {w['title']}", "",
-               f"Host {call}: "
-               f"{spread(hs, 'iops')} IOPS, p50 {fnum(hs['median'].get('p50_us'))} µs, "
-               f"p99 {fnum(hs['median'].get('p99_us'))} µs.", ""]
-        rows = []
-        for c in cells_of(res, "block", w["name"]):
-            s = c["summary"]
-            rows.append([c["backend"], c["layout"], c["notify"], spread(s, "iops"),
-                         ratio(c, "iops"),
-                         fnum(s["median"].get("p50_us")), fnum(s["median"].get("p99_us")),
-                         fnum(s["median"].get("notifies_per_op"), 3),
-                         fnum(s["median"].get("notify_skipped_per_op"), 3),
-                         fnum(s["median"].get("signals_per_op"), 3),
-                         fnum(s["median"].get("exits_per_op"), 3),
-                         fnum(s["median"].get("descs_per_op"), 2),
-                         fnum(s["median"].get("bounce_bytes"), 0)])
-        md += [table(["backend", "ring", "notify", "IOPS", "× host", "p50 µs", "p99 µs",
-                      "NOTIFY/req", "skipped/req", "signal/req", "exits/req", "descs/req",
-                      "bounce B"], rows), ""]
+          f"guest memory {GUEST_MEM}"]
+    if m["sections"] != list(SECTIONS):
+        md += [f"- sections run: {', '.join(m['sections'])} (`--only`)"]
+    md += [""]
+    if "block" in m["sections"]:
+        md += markdown_block(res)
+    md += markdown_placement(res)
     if res["host"]["net"]:
         md += ["## Network: guest `udpsend` through a tap against host `netbench` over veth",
                "", "Per packet counts both buffers (out through tx, back through rx).", ""]
@@ -647,7 +837,7 @@ def markdown(res, svgs):
             md += [table(["backend", "ring", "packets/s", "× veth", "rtt p50 µs", "rtt p99 µs",
                           "rtt × veth", "NOTIFY/buf", "skipped/buf", "signal/buf",
                           "exits/buf"], rows), ""]
-    else:
+    elif "net" in m["sections"]:
         md += ["## Network", "", f"Not measured: {res['meta'].get('net_skipped', '')}", ""]
     md += markdown_hcalls(res)
     if res["ringbench"]:
@@ -671,6 +861,101 @@ def markdown(res, svgs):
         md += ["## Failed runs", ""] + [f"- {f}" for f in res["failures"]] + [""]
     md += ["## Plots", ""] + [f"![{t}]({name})" for name, t in svgs] + [""]
     return "\n".join(md)
+
+
+def markdown_block(res):
+    md = ["## Block: guest `blkbench` against host `hostbench`", "",
+          "Per request: NOTIFY is what reached the device (a kick), skipped is what the "
+          "guest did not send because the device said it was awake, exits are all vCPU "
+          "exits (NOTIFY, WAIT ...), descs are ring descriptors walked. Notify `ioeventfd` "
+          "is the fast path (on the process backend the stub writes the device's eventfd), "
+          "`exit` is `--no-ioeventfd`.", ""]
+    for w in BLOCK:
+        hs = host(res, "block", w["name"]) or NO_SUMMARY
+        call = "pwrite" if w["pattern"] == "randwrite" else "pread"
+        md += [f"### {w['title']}", "",
+               f"Host {call}: "
+               f"{spread(hs, 'iops')} IOPS, p50 {fnum(hs['median'].get('p50_us'))} µs, "
+               f"p99 {fnum(hs['median'].get('p99_us'))} µs.", ""]
+        rows = []
+        for c in cells_of(res, "block", w["name"]):
+            s = c["summary"]
+            rows.append([c["backend"], c["layout"], c["notify"], spread(s, "iops"),
+                         ratio(c, "iops"),
+                         fnum(s["median"].get("p50_us")), fnum(s["median"].get("p99_us")),
+                         fnum(s["median"].get("notifies_per_op"), 3),
+                         fnum(s["median"].get("notify_skipped_per_op"), 3),
+                         fnum(s["median"].get("signals_per_op"), 3),
+                         fnum(s["median"].get("exits_per_op"), 3),
+                         fnum(s["median"].get("descs_per_op"), 2),
+                         fnum(s["median"].get("bounce_bytes"), 0)])
+        md += [table(["backend", "ring", "notify", "IOPS", "× host", "p50 µs", "p99 µs",
+                      "NOTIFY/req", "skipped/req", "signal/req", "exits/req", "descs/req",
+                      "bounce B"], rows), ""]
+    return md
+
+
+def markdown_placement(res):
+    cells = [c for c in res["cells"] if c["kind"] == "placement"]
+    if not cells:
+        return []
+    scale = 10 if res["meta"]["quick"] else 1
+    works = [w for w in BLOCK if w["name"] in PLACEMENT_BLOCK]
+    traced = ", ".join(f"{PLACEMENT_TRACED[w['name']] // scale:,} ({w['title']})"
+                       for w in works)
+    md = ["## Where the device runs: the launcher, `lguest-vhost-blk`, qemu-storage-daemon", "",
+          "The same disk served from three places, on each backend, NOTIFY by the fast path "
+          "throughout. *launcher*: `--block=IMG,ring=R`, the launcher's device thread, as in "
+          "the block tables. *vhost-blk*: our `lguest-vhost-blk --stats IMG` in another "
+          "process, the launcher's block model and ring code behind vhost-user "
+          "(`--vhost-user-blk=SOCK,ring=R`). *qsd*: Debian's qemu-storage-daemon exporting the "
+          "same image as vhost-user-blk (split only: it does not offer packed). Over "
+          "vhost-user the guest's NOTIFY writes the backend's kick eventfd itself (KVM's "
+          "ioeventfd, or the process backend's stub), and the backend's call comes back "
+          "through a launcher thread that sets the guest's pending bit and wakes it. One "
+          "backend process of each kind serves every run, one frontend at a time. Host: "
+          "`hostbench` pread of the same image, measured in each repeat just before these "
+          "cells; × host is the guest's IOPS (or MB/s: the same ratio) over the host's.", "",
+          "Kicks and calls per request, counted two ways:", "",
+          f"- **trace**: one more run per cell with `--trace-file`, of {traced} requests, "
+          "counted the same way wherever the device runs: kicks are the guest's NOTIFYs sent "
+          "(`notify` events with `sent` true: each one write of the kick eventfd, whoever "
+          "reads it); calls are the device side's `signal` events sent (pid 2): in the "
+          "launcher each interrupt its device sent, over vhost-user each call the launcher "
+          "took from the backend's call eventfd (a read takes every write since the last, so "
+          "a burst counts once). Tracing slows the guest, many times over at qd=32 (*IOPS "
+          "traced*), and that changes how requests batch: these are counts of a run like "
+          "the timed ones, not of them.",
+          "- **own**: each device's own counters in the timed runs (median): in the launcher, "
+          "`--stats-json` blk0 `notifies` and `signals` over `chains`; `lguest-vhost-blk`, its "
+          "`--stats` session line, `kicks` and `calls` (the calls it wrote) over `requests`. "
+          "qemu-storage-daemon counts nothing (-).", ""]
+    md += [f"- {where} not run: {why}"
+           for where, why in res["meta"]["placement_skipped"].items()]
+    if res["meta"]["placement_skipped"]:
+        md += [""]
+    for w in works:
+        hs = host(res, "placement", w["name"]) or NO_SUMMARY
+        md += [f"### {w['title']}", "",
+               f"Host pread: {spread(hs, 'iops')} IOPS, {fnum(hs['median'].get('mbps'))} MB/s, "
+               f"p50 {fnum(hs['median'].get('p50_us'))} µs.", ""]
+        rows = []
+        for c in cells_of(res, "placement", w["name"]):
+            if c.get("skipped"):
+                rows.append([c["backend"], c["placement"], c["layout"],
+                             f"skipped: {c['skipped']}"] + ["-"] * 8)
+                continue
+            s, t = c["summary"]["median"], c.get("traced") or {}
+            rows.append([c["backend"], c["placement"], c["layout"],
+                         spread(c["summary"], "iops"), fnum(s.get("mbps")), ratio(c, "iops"),
+                         fnum(s.get("p50_us")), fnum(t.get("iops")),
+                         fnum(t.get("kicks_per_req"), 3), fnum(t.get("calls_per_req"), 3),
+                         fnum(s.get("stats_kicks_per_req"), 3),
+                         fnum(s.get("stats_calls_per_req"), 3)])
+        md += [table(["backend", "device in", "ring", "IOPS", "MB/s", "× host", "p50 µs",
+                      "IOPS traced", "kicks/req (trace)", "calls/req (trace)", "kicks/req (own)",
+                      "calls/req (own)"], rows), ""]
+    return md
 
 
 def markdown_hcalls(res):
@@ -796,6 +1081,8 @@ def hist_plot(data, title, ylabel, log, series=SERIES):
 
 
 def plot_block(res, d):
+    if not any(c["kind"] == "block" for c in res["cells"]):
+        return []
     out = []
     backends = res["meta"]["backends"]
     nb = len(backends)
@@ -890,8 +1177,8 @@ def plot_net(res, d):
 def plot_hcalls(res, d):
     """Hypercall p50s, a bar per backend, and the host ping-pong; boot times beside."""
     backends = res["meta"]["backends"]
-    if not cells_of(res, "hcall", "notify") and not res["boot"]:
-        return []
+    if not cells_of(res, "hcall", "notify") or not res["boot"]:
+        return []       # both panels, or none (--only)
     series = backends + ["host"]
     with open(os.path.join(d, "hcalls.dat"), "w") as f:
         f.write("# measure" + "".join(f" {s}_median {s}_min {s}_max" for s in series) + "\n")
@@ -921,12 +1208,44 @@ def plot_hcalls(res, d):
     return [("hypercalls", gp + "unset multiplot\n", "Hypercalls and boot, by backend")]
 
 
+def plot_placement(res, d):
+    """IOPS and p50 by where the device runs, a row of panels per backend."""
+    if not any(c["kind"] == "placement" for c in res["cells"]):
+        return []
+    backends = res["meta"]["backends"]
+    series = [f"{where} {ring}" for where, ring in PLACEMENTS] + ["host"]
+    head = "# workload" + "".join(f" {s}_median {s}_min {s}_max"
+                                  for s in (x.replace(" ", "_") for x in series)) + "\n"
+    for b in backends:
+        for k in ("iops", "p50_us"):
+            with open(os.path.join(d, f"placement-{k}-{b}.dat"), "w") as f:
+                f.write(head)
+                for w in BLOCK:
+                    if w["name"] not in PLACEMENT_BLOCK:
+                        continue
+                    cols = [triple(placement_cell(res, w["name"], b, where, ring), k)
+                            for where, ring in PLACEMENTS]
+                    cols.append(triple(host(res, "placement", w["name"]), k))
+                    f.write(f"{q(w['title'].replace(', ', ' '))} {' '.join(cols)}\n")
+    gp = GP_HEAD.format(w=1200, h=480 * len(backends), svg="../placement.svg")
+    gp += ("set linetype 4 lc rgb '#f79646'\nset linetype 5 lc rgb '#8064a2'\n"
+           "set linetype 6 lc rgb '#7f7f7f'\n"
+           f"set multiplot layout {len(backends)},2 title 'Where the block device runs: the "
+           f"launcher, lguest-vhost-blk, qemu-storage-daemon (median; bars span min–max); "
+           f"host = pread'\n")
+    for b in backends:
+        gp += hist_plot(f"placement-iops-{b}.dat", f"{b}: IOPS", "IOPS (log)", True, series)
+        gp += hist_plot(f"placement-p50_us-{b}.dat", f"{b}: p50", "µs (log)", True, series)
+    return [("placement", gp + "unset multiplot\n", "Block by where the device runs")]
+
+
 def make_plots(res, out):
     """Writes the SVGs; returns [(file name, title)] of those made."""
     d = os.path.join(out, "plots")
     os.makedirs(d, exist_ok=True)
     made = []
-    for name, gp, title in plot_block(res, d) + plot_net(res, d) + plot_hcalls(res, d):
+    for name, gp, title in (plot_block(res, d) + plot_placement(res, d) + plot_net(res, d) +
+                            plot_hcalls(res, d)):
         script = os.path.join(d, f"{name}.gp")
         with open(script, "w") as f:
             f.write(gp)
@@ -1007,11 +1326,17 @@ def main():
                     help="all (default: kvm if /dev/kvm opens, and process), auto (the one "
                     "lguest picks), kvm or process")
     ap.add_argument("--doc", help="refresh this document's results section and plots")
+    ap.add_argument("--only", metavar="SECTION,...", help="run only these sections: "
+                    f"{', '.join(SECTIONS)} (default: all)")
     args = ap.parse_args()
     args.out = args.out or os.path.join(args.build, "compare")
     repeats = args.repeats if args.repeats is not None else (1 if args.quick else 5)
     if repeats < 1:
         sys.exit(f"{PROG}: --repeats must be at least 1")
+    sections = SECTIONS if args.only is None else [x for x in args.only.split(",") if x]
+    bad = [x for x in sections if x not in SECTIONS] if sections else [args.only]
+    if bad:
+        sys.exit(f"{PROG}: --only: no section {bad[0]!r} (there are {', '.join(SECTIONS)})")
     for prog in ("lguest", "guest.elf", "hostbench", "netbench", "ringbench"):
         if not os.path.exists(os.path.join(args.build, prog)):
             sys.exit(f"{PROG}: {os.path.join(args.build, prog)} is missing (run make)")
@@ -1025,6 +1350,7 @@ def main():
     os.makedirs(args.out, exist_ok=True)
 
     R = Runner(args)
+    atexit.register(R.stop_peers)       # the vhost-user backends, whatever happens
     t_start = time.monotonic()
     commit, dirty = git_commit()
     net_skip = None
@@ -1034,31 +1360,50 @@ def main():
         net_skip = "needs root (network namespaces and a tap)"
     elif not shutil.which("ip"):
         net_skip = "no `ip` command (apt-get install iproute2)"
+    # Placements whose program is missing: their cells are reported as skipped.
+    placement_skip = {}
+    if not os.path.exists(os.path.join(args.build, "lguest-vhost-blk")):
+        placement_skip["vhost-blk"] = (f"{os.path.join(args.build, 'lguest-vhost-blk')} is "
+                                       f"not built (run make)")
+    if not shutil.which("qemu-storage-daemon"):
+        placement_skip["qsd"] = ("qemu-storage-daemon is not installed (Debian: "
+                                 "qemu-system-common)")
     res = dict(meta=dict(tool=PROG, format=2,
                          date=datetime.datetime.now(datetime.timezone.utc).isoformat(
                              timespec="seconds"),
                          commit=commit, dirty=dirty, command=" ".join([PROG] + sys.argv[1:]),
                          machine=machine(), repeats=repeats, quick=args.quick,
                          backends=backends, backend_option=args.backend,
-                         backends_skipped=skipped, net_skipped=net_skip),
-               cells=[], host=dict(block={}, net={}, hcall={}, boot={}), ringbench=[], boot=[],
-               failures=[])
+                         backends_skipped=skipped, net_skipped=net_skip,
+                         sections=list(sections), placement_skipped=placement_skip),
+               cells=[], host=dict(block={}, net={}, hcall={}, boot={}, placement={}),
+               ringbench=[], boot=[], failures=[])
     log(f"{PROG}: {repeats} repeat(s){' (quick)' if args.quick else ''}, backends "
-        f"{', '.join(backends)}, output in {args.out}")
+        f"{', '.join(backends)}, output in {args.out}"
+        + ("" if args.only is None else f", sections {', '.join(sections)}"))
     for b, why in skipped.items():
         log(f"{b} left out: {why}")
     res["meta"]["image_mib"] = R.make_image() >> 20
 
-    block_runs = {(w["name"], b, lay, p): [] for w in BLOCK for b in backends
+    # What each section runs (nothing, for the sections --only leaves out).
+    blocks = BLOCK if "block" in sections else []
+    nets = NET if "net" in sections and not net_skip else []
+    hcalls = HCALLS if "hcall" in sections else []
+    places = [w for w in BLOCK if w["name"] in PLACEMENT_BLOCK] \
+        if "placement" in sections else []
+    block_runs = {(w["name"], b, lay, p): [] for w in blocks for b in backends
                   for lay in LAYOUTS for p in PATHS}
-    block_host = {w["name"]: [] for w in BLOCK}
-    net_runs = {(w["name"], b, lay): [] for w in NET for b in backends for lay in LAYOUTS}
-    net_host = {w["name"]: [] for w in NET}
-    hcall_runs = {(h["name"], b, h["path"]): [] for h in HCALLS for b in backends}
+    block_host = {w["name"]: [] for w in blocks}
+    net_runs = {(w["name"], b, lay): [] for w in nets for b in backends for lay in LAYOUTS}
+    net_host = {w["name"]: [] for w in nets}
+    hcall_runs = {(h["name"], b, h["path"]): [] for h in hcalls for b in backends}
     hcall_host = []
+    place_runs = {(w["name"], b, where, ring): [] for w in places for b in backends
+                  for where, ring in PLACEMENTS if where not in placement_skip}
+    place_host = {w["name"]: [] for w in places}
     for rep in range(repeats):
         log(f"repeat {rep + 1}/{repeats}")
-        for w in BLOCK:
+        for w in blocks:
             block_host[w["name"]].append(R.attempt(f"host {w['name']}", R.block_host, w))
             for b in backends:
                 for lay in LAYOUTS:
@@ -1069,17 +1414,28 @@ def main():
                         if fig:
                             log(f"  {w['name']:26} {b:7} {lay:6} {p:9} {fig['iops']:>11,.0f} "
                                 f"IOPS  p50 {fig['p50_us']:8.1f} us")
-        hcall_host.append(R.attempt("hostbench pingpong", R.hcall_host))
-        for b in backends:
-            for p in PATHS:
-                figs = R.attempt(f"hcbench {b} {p}", R.hcall_guest, b, p) or {}
-                for h in hcalls_run_on(p):
-                    hcall_runs[(h["name"], b, h["path"])].append(figs.get(h["name"]))
-                for name, fig in figs.items():
-                    log(f"  hcbench {name:8} {b:7} {p:9} p50 {fig['p50_ns'] / 1e3:8.2f} us")
-        if net_skip:
-            continue
-        for w in NET:
+        for w in places:
+            place_host[w["name"]].append(R.attempt(f"host {w['name']}", R.block_host, w))
+            for b in backends:
+                for where, ring in PLACEMENTS:
+                    if where in placement_skip:
+                        continue
+                    fig = R.attempt(f"{w['name']} {b} {where} {ring}", R.placement_guest, w, b,
+                                    where, ring)
+                    place_runs[(w["name"], b, where, ring)].append(fig)
+                    if fig:
+                        log(f"  {w['name']:26} {b:7} {where:9} {ring:6} {fig['iops']:>11,.0f} "
+                            f"IOPS  p50 {fig['p50_us']:8.1f} us")
+        if hcalls:
+            hcall_host.append(R.attempt("hostbench pingpong", R.hcall_host))
+            for b in backends:
+                for p in PATHS:
+                    figs = R.attempt(f"hcbench {b} {p}", R.hcall_guest, b, p) or {}
+                    for h in hcalls_run_on(p):
+                        hcall_runs[(h["name"], b, h["path"])].append(figs.get(h["name"]))
+                    for name, fig in figs.items():
+                        log(f"  hcbench {name:8} {b:7} {p:9} p50 {fig['p50_ns'] / 1e3:8.2f} us")
+        for w in nets:
             net_host[w["name"]].append(R.attempt(f"veth {w['name']}", R.net_host, w))
             for b in backends:
                 for lay in LAYOUTS:
@@ -1088,30 +1444,48 @@ def main():
                     if fig:
                         log(f"  {w['name']:26} {b:7} {lay:6} {fig['pps']:>11,.0f} pps   "
                             f"rtt p50 {fig['rtt_p50_us']:8.1f} us")
-    if net_skip:
+    if "net" in sections and net_skip:
         log(f"network left out: {net_skip}")
+    # Then one traced run per placement cell, to count its kicks and calls.
+    place_traced = {}
+    for (name, b, where, ring) in place_runs:
+        w = next(w for w in places if w["name"] == name)
+        fig = R.attempt(f"{name} {b} {where} {ring} traced", R.placement_guest, w, b, where,
+                        ring, max(PLACEMENT_TRACED[name] // R.scale, 1))
+        place_traced[(name, b, where, ring)] = fig
+        if fig:
+            log(f"  {name:26} {b:7} {where:9} {ring:6} traced: {fig['requests']} requests, "
+                f"kicks/req {fig['kicks_per_req']:.3f}, calls/req {fig['calls_per_req']:.3f}")
+    R.stop_peers()
+    if places:
+        for where, why in placement_skip.items():
+            log(f"placement {where} left out: {why}")
     # The timed ringbench runs are short and as noisy as the rest: three
     # repeats each (one with --quick), interleaved like the VM cells.
     rb_runs = [[] for _ in RINGBENCH]
-    for _ in range(min(repeats, 3)):
+    for _ in range(min(repeats, 3) if "rings" in sections else 0):
         for i, cfg in enumerate(RINGBENCH):
             rb_runs[i].append(R.attempt(f"ringbench {cfg}", R.ringbench, cfg))
     for cfg, runs in zip(RINGBENCH, rb_runs):
         runs = [r for r in runs if r]
         if runs:
             res["ringbench"].append(merge_ringbench(cfg, runs))
-    log("ringbench done")
+    if "rings" in sections:
+        log("ringbench done")
     # Boot: /bin/true, then each backend bare and with a disk per layout,
     # round after round; a configuration that fails once is not run again.
-    boot_runs = {("host", None): []}
-    boot_runs.update({(b, lay): [] for b in backends for lay in (None,) + LAYOUTS})
-    for _ in range(5 if args.quick else BOOT_RUNS):
+    boot_runs = {}
+    if "boot" in sections:
+        boot_runs[("host", None)] = []
+        boot_runs.update({(b, lay): [] for b in backends for lay in (None,) + LAYOUTS})
+    for _ in range((5 if args.quick else BOOT_RUNS) if boot_runs else 0):
         for (b, lay), runs in boot_runs.items():
             if None in runs:
                 continue
             what = "boot /bin/true" if b == "host" else f"boot {b} {lay or 'bare'}"
             runs.append(R.attempt(what, R.boot_once, b, lay))
-    log("boot done")
+    if boot_runs:
+        log("boot done")
 
     for (name, b, lay, p), runs in block_runs.items():
         res["cells"].append(dict(kind="block", workload=name, backend=b, layout=lay, notify=p,
@@ -1127,13 +1501,30 @@ def main():
     for (name, b, p), runs in hcall_runs.items():
         res["cells"].append(dict(kind="hcall", workload=name, backend=b, layout=HCALL_RING,
                                  notify=p, runs=runs, summary=summarize(runs)))
-    res["host"]["hcall"]["pingpong"] = dict(runs=hcall_host, summary=summarize(hcall_host))
+    if hcalls:
+        res["host"]["hcall"]["pingpong"] = dict(runs=hcall_host, summary=summarize(hcall_host))
+    # Placement cells: "placement" says where blk0 ran, "traced" holds the
+    # counting run's figures, "skipped" why a cell did not run.
+    for w in places:
+        for b in backends:
+            for where, ring in PLACEMENTS:
+                key = (w["name"], b, where, ring)
+                runs = place_runs.get(key, [])
+                c = dict(kind="placement", workload=w["name"], backend=b, layout=ring,
+                         notify="ioeventfd", placement=where, runs=runs,
+                         summary=summarize(runs), traced=place_traced.get(key))
+                if where in placement_skip:
+                    c["skipped"] = placement_skip[where]
+                res["cells"].append(c)
+    for name, runs in place_host.items():
+        res["host"]["placement"][name] = dict(runs=runs, summary=summarize(runs))
     for c in res["cells"]:
         host_runs = res["host"][c["kind"]].get(
             "pingpong" if c["kind"] == "hcall" else c["workload"], {}).get("runs", [])
         c["ratio_to_host"] = paired_ratios(c["runs"], host_runs)
-    true_runs = boot_runs.pop(("host", None))
-    res["host"]["boot"]["bin-true"] = dict(runs=true_runs, summary=summarize(true_runs))
+    true_runs = boot_runs.pop(("host", None), None)
+    if true_runs is not None:
+        res["host"]["boot"]["bin-true"] = dict(runs=true_runs, summary=summarize(true_runs))
     for (b, lay), runs in boot_runs.items():
         res["boot"].append(dict(backend=b, layout=lay, runs=runs, summary=summarize(runs),
                                 ratio_to_host=paired_ratios(runs, true_runs)))

@@ -23,6 +23,9 @@
  * doing, only stops the device (host.c) and the session goes on.
  */
 #include <errno.h>
+#include <fcntl.h>
+#include <setjmp.h>
+#include <signal.h>
 #include <poll.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -111,13 +114,43 @@ static bool ring_idle(struct session *s, const char *what)
 	return true;
 }
 
+static sigjmp_buf bus_jmp;
+static volatile sig_atomic_t bus_armed;
+
+static void on_sigbus(int sig)
+{
+	if (!bus_armed) {
+		signal(sig, SIG_DFL);
+		raise(sig);
+		return;
+	}
+	siglongjmp(bus_jmp, 1);
+}
+
 /* Serve what the driver has published, as a kick would. */
 static void serve(struct session *s)
 {
 	struct device *dev = s->dev;
+	static bool installed;
 
-	if (s->ring.started && s->ring.enabled && !dev->broken)
-		dev->ops->notify(dev);
+	if (!installed) {
+		struct sigaction sa = { .sa_handler = on_sigbus };
+		sigaction(SIGBUS, &sa, NULL);
+		installed = true;
+	}
+	if (!(s->ring.started && s->ring.enabled && !dev->broken))
+		return;
+	if (sigsetjmp(bus_jmp, 1)) {
+		bus_armed = 0;
+		device_fail(
+			dev,
+			"%s: guest memory vanished under the ring (the frontend shrank its file)",
+			dev->queue_names[0]);
+		return;
+	}
+	bus_armed = 1;
+	dev->ops->notify(dev);
+	bus_armed = 0;
 }
 
 /*
@@ -181,6 +214,7 @@ static bool start_ring(struct session *s)
 			       device_has_feature(dev, VIRTIO_RING_F_INDIRECT_DESC)) ||
 	    !queue_resume(&dev->queue[0], resume_pos(dev, r->base))) {
 		device_queue_failed(dev, &dev->queue[0]);
+		queue_destroy(&dev->queue[0]);
 		return true;
 	}
 	r->started = true;
@@ -263,15 +297,19 @@ static bool set_ring_fd(struct session *s, struct vu_msg *m)
 				      index);
 		if (s->ring.started)
 			stop_ring(s); /* a new kick fd restarts the ring */
-		s->ring.kick_fd = fd;
+		replace_fd(&s->ring.kick_fd, fd);
 		/* Without protocol features a ring runs once it starts; with, once enabled. */
 		if (!s->protocol_acked)
 			s->ring.enabled = true;
 		return start_ring(s);
 	case VU_SET_VRING_CALL:
+		if (fd >= 0)
+			fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
 		replace_fd(&vbd.call_fd, fd);
 		return true;
 	default:
+		if (fd >= 0)
+			fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
 		replace_fd(&vbd.err_fd, fd);
 		return true;
 	}
@@ -407,8 +445,15 @@ static void kicked(struct session *s)
 	struct device *dev = s->dev;
 	uint64_t n;
 
-	if (read(s->ring.kick_fd, &n, sizeof(n)) != sizeof(n))
+	ssize_t got = read(s->ring.kick_fd, &n, sizeof(n));
+
+	if (got != sizeof(n)) {
+		if (got < 0 && errno == EAGAIN)
+			return;
+		device_fail(dev, "%s: the kick fd gave %s, not an eventfd count",
+			    dev->queue_names[0], got < 0 ? strerror(errno) : "no bytes");
 		return;
+	}
 	vbd.kicks += n;
 	dev->stats.notifies += n;
 	trace_event(LG_TR_KICK, dev->index, LG_TR_NO_DEV, 0, 0, 0, (uint32_t)n, 0);

@@ -1,7 +1,8 @@
 """cases_compare.py: build/lguest-compare --quick, the layouts side by side
 on every backend: it finishes, writes results.json, results.md and the
-plots, every cell of the matrix has a row with real figures, and the SVGs
-are XML."""
+plots, every cell of the matrix has a row with real figures (or, for a
+placement whose program is missing here, says why it was skipped), and the
+SVGs are XML."""
 import json
 import os
 import shutil
@@ -16,8 +17,12 @@ NET = ("udp-rtt-64", "udp-pps-64", "udp-pps-1400")
 # hcbench measures and the notify path each runs with (None: measured once).
 HCALLS = (("notify", "ioeventfd"), ("notify", "exit"), ("call", None), ("wake", "ioeventfd"),
           ("wake", "exit"))
+# Where the block device runs: the workloads, and (placement, ring) per cell.
+PLACEMENT_BLOCK = ("randread-4k-qd1", "randread-4k-qd32", "seqread-1m-qd4")
+PLACEMENTS = (("launcher", "split"), ("launcher", "packed"), ("vhost-blk", "split"),
+              ("vhost-blk", "packed"), ("qsd", "split"))
 PLOTS = ("block-iops.svg", "block-latency.svg", "latency-cdf.svg", "notify-signal.svg",
-         "hypercalls.svg")
+         "hypercalls.svg", "placement.svg")
 REPO = Path(__file__).resolve().parents[2]
 
 
@@ -113,6 +118,51 @@ def _check_hcalls(res, data, backends):
                f"hcall {c['workload']} {c['backend']}: {med}", res)
 
 
+def _check_placement(res, data, build):
+    """Every placement cell on every backend: skipped only where its program
+    is missing here, with the reason; otherwise figures, a ratio to the host,
+    kicks and calls per request from the traced run, and (but for
+    qemu-storage-daemon, which counts nothing) from the device's counters."""
+    backends = data["meta"]["backends"]
+    cells = {(c["workload"], c["backend"], c["placement"], c["layout"]): c
+             for c in data["cells"] if c["kind"] == "placement"}
+    want = {(w, b, where, ring) for w in PLACEMENT_BLOCK for b in backends
+            for where, ring in PLACEMENTS}
+    expect(set(cells) == want, f"placement cells {sorted(set(cells) ^ want)} missing or extra",
+           res)
+    missing = {}
+    if not (build / "lguest-vhost-blk").exists():
+        missing["vhost-blk"] = True
+    if not shutil.which("qemu-storage-daemon"):
+        missing["qsd"] = True
+    skipped = data["meta"]["placement_skipped"]
+    expect(set(skipped) == set(missing), f"placements skipped: {skipped}", res)
+    for (w, b, where, ring), c in cells.items():
+        what = f"placement {w} {b} {where} {ring}"
+        if where in missing:
+            expect(c.get("skipped") == skipped.get(where) and c["skipped"] and not c["runs"],
+                   f"{what}: skipped {c.get('skipped')!r} with {len(c['runs'])} runs", res)
+            continue
+        expect("skipped" not in c, f"{what}: skipped: {c.get('skipped')}", res)
+        _positive(c, ("iops", "mbps", "p50_us"), res)
+        expect(c["ratio_to_host"].get("iops", {}).get("median", 0) > 0,
+               f"{what}: no ratio to host", res)
+        t = c.get("traced") or {}
+        expect(t.get("requests", 0) > 0 and t.get("calls_per_req", 0) > 0 and
+               0 <= t.get("kicks_per_req", -1) <= 1.5,
+               f"{what}: traced counts {t}", res)
+        med = c["summary"]["median"]
+        if where == "qsd":
+            expect("stats_kicks_per_req" not in med, f"{what}: own counters from qsd?", res)
+        else:
+            expect(med.get("stats_calls_per_req", 0) > 0 and "stats_kicks_per_req" in med,
+                   f"{what}: own counters {med}", res)
+    for w in PLACEMENT_BLOCK:
+        h = data["host"]["placement"].get(w)
+        expect(h and h["summary"]["median"].get("iops", 0) > 0,
+               f"no host baseline for placement {w}", res)
+
+
 def _check_svgs(res, out, names):
     for name in names:
         path = out / name
@@ -130,8 +180,8 @@ def _check_svgs(res, out, names):
 @case("compare-quick")
 def compare_quick(t):
     """lguest-compare --quick --doc=COPY: exit 0; results.json has a row per
-    cell (block and, as root, net) with non-zero figures, 0 bounce bytes and
-    3 descriptors per read; results.md names every workload and layout;
+    cell (block, placement and, as root, net) with non-zero figures, 0 bounce
+    bytes and 3 descriptors per read; results.md names every workload and layout;
     every SVG is XML; the document copy got the new tables and plots."""
     out = t.tmp / "cmp"
     doc = t.tmp / "doc" / "COMPARISON.md"
@@ -149,9 +199,11 @@ def compare_quick(t):
     except ValueError as e:
         fail(f"results.json does not parse: {e}", res)
     _check_json(res, data, net, t.backend)
+    _check_placement(res, data, t.build)
     md = (out / "results.md").read_text()
     for needle in ("4 KiB randread, qd=1", "1 MiB seqread", "FLUSH every 32", "ringbench",
-                   "Hypercalls", "ping-pong", "/bin/true", *LAYOUTS,
+                   "Hypercalls", "ping-pong", "/bin/true", "Where the device runs",
+                   "kicks/req (trace)", "calls/req (own)", *LAYOUTS,
                    *data["meta"]["backends"]) + (("UDP round trip", "veth") if net else ()):
         expect(needle in md, f"results.md does not mention {needle!r}", res)
     plots = PLOTS + (("net.svg",) if net else ())
@@ -170,6 +222,7 @@ def compare_bad_usage(t):
     """Bad options are one line and exit non-zero, before any run."""
     for argv, needle in ((["--repeats=0"], "--repeats must be at least 1"),
                          ([f"--doc={t.tmp}/nope.md"], "no such file"),
+                         (["--only=block,nope"], "--only: no section 'nope'"),
                          ([f"--build={t.tmp}"], "is missing (run make)")):
         res = t.run([t.build / "lguest-compare", f"--out={t.tmp}/o", *argv])
         expect(res.rc != 0, f"{argv}: exit 0", res)

@@ -83,6 +83,7 @@ class Case:
     mode: NotifyMode
     param: object = None
     layout: str = None
+    native: bool = False  # boots its own guest under QEMU here (see case())
 
     @property
     def needs_kvm(self):
@@ -92,7 +93,7 @@ class Case:
 REGISTRY = []
 
 
-def case(name, boots=True, notify_modes=False, params=None, layouts=False):
+def case(name, boots=True, notify_modes=False, params=None, layouts=False, native=False):
     """Register a test.
 
     boots: the test boots a guest, so it runs once per backend (ctx.backend;
@@ -103,9 +104,15 @@ def case(name, boots=True, notify_modes=False, params=None, layouts=False):
     --ring=LAYOUT), tagged with it.  A sequence picks some layouts only.
     params: a list of (label, value) pairs: one test per pair (ctx.param),
     named NAME/label[tags].
+    native: the test boots a stock Linux under QEMU TCG itself, not our
+    guest under our launcher: it runs once, untagged, and is left out when
+    run.py is asked for one backend's tests (--backend), as it is in the
+    hardware-virtualisation tier, where that QEMU would run inside QEMU.
     """
     if layouts is True:
         layouts = LAYOUTS
+    if native:
+        boots = False  # one run: our backends play no part
     backends = BACKENDS if boots is True else tuple(boots) if boots else (None,)
 
     def register(fn):
@@ -119,7 +126,7 @@ def case(name, boots=True, notify_modes=False, params=None, layouts=False):
                                 + ([mode.name] if notify_modes else []))
                         if tags:
                             full += f"[{','.join(tags)}]"
-                        REGISTRY.append(Case(full, fn, backend, mode, value, layout))
+                        REGISTRY.append(Case(full, fn, backend, mode, value, layout, native))
         return fn
 
     return register

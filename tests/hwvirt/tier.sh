@@ -15,7 +15,8 @@
 # How (each step has its reason in init and stage2, next to this file):
 #   - the kernel: linux-image-KVER fetched with `apt-get download` and
 #     unpacked with `dpkg-deb -x` (installing it would run update-initramfs
-#     and touch the host's /boot); KVER is what linux-image-amd64 depends on;
+#     and touch the host's /boot); KVER is what linux-image-amd64 depends on
+#     (tests/tools/debian-kernel.sh, shared with tests/vhost_linux);
 #   - a busybox initramfs (init) mounts the host's root read-only over 9p
 #     under a tmpfs overlay, and this project read-write at the same path;
 #   - it switch_roots there (stage2): a real root, which the privilege tests
@@ -62,32 +63,11 @@ if [ -n "$need" ]; then
 		>/dev/null || die "cannot install$need"
 fi
 mkdir -p "$dir"
-kver=${LGUEST_TIER_KVER:-$(cat "$dir/kver" 2>/dev/null || true)}
-debian_kernel() {
-	apt-cache depends linux-image-amd64 2>/dev/null | sed -n 's/.*Depends: linux-image-//p' | head -1
-}
-if [ -z "$kver" ]; then
-	kver=$(debian_kernel)
-	if [ -z "$kver" ]; then # no package lists yet
-		apt-get update -qq >/dev/null || true
-		kver=$(debian_kernel)
-	fi
-	[ -n "$kver" ] || die "cannot tell which kernel linux-image-amd64 is (apt-get update?)"
-	echo "$kver" >"$dir/kver"
-fi
-kroot=$dir/kernel/$kver
+# The kernel: fetched once, then cached in $dir (tests/tools/debian-kernel.sh).
+kroot=$("$proj/tests/tools/debian-kernel.sh") || exit 125 # it said why
+kver=${kroot##*/}
 vmlinuz=$kroot/boot/vmlinuz-$kver
 kmods=$kroot/lib/modules/$kver
-if [ ! -f "$kmods/modules.dep" ]; then
-	say "fetching linux-image-$kver (apt-get download, dpkg-deb -x)"
-	rm -rf "$kroot" "$dir/deb"
-	mkdir -p "$dir/deb" "$kroot"
-	(cd "$dir/deb" && apt-get download -q -o APT::Sandbox::User=root "linux-image-$kver" \
-		>/dev/null) || die "apt-get download linux-image-$kver failed"
-	dpkg-deb -x "$dir"/deb/linux-image-"$kver"_*.deb "$kroot"
-	depmod -b "$kroot" "$kver"
-	rm -rf "$dir/deb"
-fi
 
 # The initramfs: busybox, init, stage2, and the modules init needs to reach
 # the shares (virtio-pci, 9p over virtio, overlayfs), dependencies first.
