@@ -121,22 +121,27 @@ def qsd_trace(t):
     fast path the backend takes it directly; nobody here sees it)."""
     img, _ = t.raw_image()
     out = t.path("t.json")
-    with StorageDaemon(t, img) as qsd:
-        res = t.boot("blkbench randread bs=4K qd=1 count=20",
-                     opts=[qsd.opt(), "--trace=blk0", f"--trace-file={out}"])
-    expect_rc(res, 0)
-    steps = [e for e in json.loads(out.read_text())["traceEvents"] if e.get("cat") == "ring"]
-    names = [e["name"] for e in steps]
-    add = next(e["ts"] for e in steps if e["name"] == "add")
+    # A call is stamped when our thread reads it, which may be after a
+    # guest that was awake anyway has reaped (or, for the last, after it
+    # exited); and a guest that reaps by polling may leave every call
+    # suppressed (EVENT_IDX).  Both are timing: boot again (up to 3 times)
+    # until some call comes after the first add.
+    for attempt in range(3):
+        with StorageDaemon(t, img) as qsd:
+            res = t.boot("blkbench randread bs=4K qd=1 count=20",
+                         opts=[qsd.opt(), "--trace=blk0", f"--trace-file={out}"])
+        expect_rc(res, 0)
+        steps = [e for e in json.loads(out.read_text())["traceEvents"] if e.get("cat") == "ring"]
+        names = [e["name"] for e in steps]
+        add = next(e["ts"] for e in steps if e["name"] == "add")
+        if any(e["name"] == "signal" and e["pid"] == 2 and add <= e["ts"] for e in steps):
+            break
+    else:
+        fail("no call from the backend after the first add, in 3 boots", res)
     expect(names.count("add") == 20 and names.count("reap") == 20 and "publish" in names,
            f"guest steps: {names.count('add')} adds, {names.count('reap')} reaps", res)
     expect(not {"pop", "used"} & set(names), "the launcher traced ring steps it does not do",
            res)
-    # A call is stamped when our thread reads it, which may be after a
-    # guest that was awake anyway has reaped (or, for the last, after it
-    # exited): over 20 requests, some call comes after the first add.
-    expect(any(e["name"] == "signal" and e["pid"] == 2 and add <= e["ts"] for e in steps),
-           "no call from the backend after the first add", res)
     sent = [e for e in steps if e["name"] == "notify" and e["args"]["sent"]]
     kicks = [e for e in steps if e["name"] == "kick"]
     if t.mode.ioeventfd:
