@@ -4,7 +4,7 @@ import json
 import os
 import re
 
-from harness import case, crc32, expect, expect_rc, expect_stdout
+from harness import case, crc32, expect, expect_rc, expect_stdout, fail
 
 # The order one buffer's steps must come in, on either side.
 DRIVER_STEPS = ["add", "reap"]
@@ -65,19 +65,25 @@ def _check_request(res, steps, flows, req, want_descs):
 
 
 def _boot_notified(t, command, **kw):
-    """Boot until the guest's first NOTIFY was sent, up to 3 times.
+    """Boot until the guest's first NOTIFY was sent and the device traced
+    its signal decision, up to 3 times.
 
     The device thread looks at the ring once at DRIVER_OK, since buffers
     may already wait.  If the host is slow to run that look, the device
     can find the first request itself, and the guest rightly skips its
     NOTIFY (the device says it is awake): correct, and seen in CI under
     load, but then there is no kick to check.  A skipped NOTIFY must say
-    so in the trace; anything else is a failure."""
+    so in the trace; anything else is a failure.  Likewise a guest that
+    reaps by polling can see the used entry, finish and exit before the
+    device thread, descheduled between publishing it and deciding on the
+    signal, traces that decision (seen under QEMU TCG)."""
     for attempt in range(3):
         res = t.boot(command, **kw)
-        if b"NOTIFY sent" in res.stderr or attempt == 2:
+        signalled = re.search(rb"device +\S+ +signal ", res.stderr) is not None
+        if (b"NOTIFY sent" in res.stderr and signalled) or attempt == 2:
             return res
-        expect(b"NOTIFY skipped" in res.stderr, "the guest neither sent nor skipped a NOTIFY", res)
+        expect(b"NOTIFY sent" in res.stderr or b"NOTIFY skipped" in res.stderr,
+               "the guest neither sent nor skipped a NOTIFY", res)
     return res
 
 
@@ -345,25 +351,33 @@ def trace_svg(t):
 
     img, _ = t.raw_image()
     out, svg = t.path("t.json"), t.path("read.svg")
-    res = t.boot("blkread 0 8", blocks=[img], opts=[f"--trace-file={out}"])
-    expect_rc(res, 0)
     nreq = len(READ_BUFFERS[t.layout])
-    draw = t.run([t.build / "lguest-trace", out, f"--svg={svg}", "--dev=blk0",
-                  f"--requests={nreq}", "--text"])
-    expect_rc(draw, 0)
+    # A guest that reaps by polling can finish and exit before the device
+    # thread traces its signal decision (seen under QEMU TCG): boot again
+    # (up to 3 times) until every request shows one.
+    for attempt in range(3):
+        res = t.boot("blkread 0 8", blocks=[img], opts=[f"--trace-file={out}"])
+        expect_rc(res, 0)
+        draw = t.run([t.build / "lguest-trace", out, f"--svg={svg}", "--dev=blk0",
+                      f"--requests={nreq}", "--text"])
+        expect_rc(draw, 0)
+        blocks = [b for b in draw.out.split("\n\n") if b.strip()]
+        expect(len(blocks) == nreq, f"{len(blocks)} requests listed, expected {nreq}", draw)
+        listed = [[ln.split()[3] for ln in b.splitlines()[1:] if "signal taken" not in ln]
+                  for b in blocks]
+        if all("signal" in words for words in listed):
+            break
+    else:
+        fail(f"no signal for some request in 3 boots: {listed}", draw)
     try:
         root = ET.parse(svg).getroot()
     except ET.ParseError as e:
         expect(False, f"the SVG does not parse: {e}", draw)
     expect(root.tag == "{http://www.w3.org/2000/svg}svg", f"root element {root.tag}", draw)
-    blocks = [b for b in draw.out.split("\n\n") if b.strip()]
-    expect(len(blocks) == nreq, f"{len(blocks)} requests listed, expected {nreq}", draw)
-    for block in blocks:
-        words = [ln.split()[3] for ln in block.splitlines()[1:] if "signal taken" not in ln]
+    for words in listed:
         steps = [w for w in words if w in ("add", "publish", "pop", "used", "reap")]
         expect(steps == ["add", "publish", "pop", "used", "reap"], f"steps {steps}", draw)
-        expect("NOTIFY" in words and "signal" in words, f"no NOTIFY or signal in {words}",
-               draw)
+        expect("NOTIFY" in words, f"no NOTIFY in {words}", draw)
 
 
 # walkthrough.py runs lguest as `make docs` does, on the backend lguest picks.
