@@ -36,6 +36,12 @@ struct guest_mem {
 	int fd;	       /* the memfd behind it (guest_ram.c), or -1 */
 	const struct guest_mem_region *regions;
 	unsigned int nregions;
+	/*
+	 * host-module/ only: set when reading or writing guest memory
+	 * faulted (ring/guest_access.h).  NULL in the launcher, where RAM
+	 * is our own mapping and cannot.
+	 */
+	bool *fault;
 };
 
 /*

@@ -55,18 +55,12 @@
 #include <string.h>
 
 #include "draft3_dev.h"
+#include "guest_access.h"
 
 #define NDESCS	   ((uint32_t)D3_NUM_DESCS)
 #define PAGE_SHIFT 12
 
 _Static_assert(D3_PAGE_SIZE == 1 << PAGE_SHIFT, "draft-III pages are 4096 bytes");
-
-/*
- * Read something the guest may be changing under us, exactly once.  A
- * relaxed atomic load does not order anything; it only promises a single,
- * untorn read that the compiler will not repeat.
- */
-#define READ_GUEST(x) __atomic_load_n(&(x), __ATOMIC_RELAXED)
 
 /* Record the first rule the guest broke; later ones are consequences. */
 __attribute__((format(printf, 3, 4))) static void
@@ -143,7 +137,7 @@ static int take_head(struct d3_dev *d, struct d3_dev_queue *q, uint32_t *head)
 	 * (the ring entries, the descriptors, F_HEAD) is visible to the reads
 	 * below.  We read the index once and keep the copy.
 	 */
-	avail_idx = __atomic_load_n(&q->avail->idx, __ATOMIC_ACQUIRE);
+	avail_idx = GUEST_READ_ACQUIRE(d->mem, q->avail->idx);
 
 	/*
 	 * The guest can have at most 170 heads outstanding (each takes at
@@ -159,12 +153,12 @@ static int take_head(struct d3_dev *d, struct d3_dev_queue *q, uint32_t *head)
 	if (avail_idx == q->last_avail)
 		return 0;
 
-	h = READ_GUEST(q->avail->ring[q->last_avail % NDESCS]);
+	h = GUEST_READ(d->mem, q->avail->ring[q->last_avail % NDESCS]);
 	if (h >= NDESCS) {
 		fail(d, q, "head %u out of range (%u)", h, NDESCS);
 		return -1;
 	}
-	flags = READ_GUEST(q->desc[h].flags);
+	flags = GUEST_READ(d->mem, q->desc[h].flags);
 	if (!(flags & D3_DESC_F_HEAD)) {
 		fail(d, q, "head %u is not marked F_HEAD", h);
 		return -1;
@@ -181,15 +175,15 @@ static int take_head(struct d3_dev *d, struct d3_dev_queue *q, uint32_t *head)
 }
 
 /* Copy descriptor @i out of guest memory, each field read exactly once. */
-static struct d3_desc read_desc(const struct d3_dev_queue *q, uint32_t i)
+static struct d3_desc read_desc(const struct d3_dev *d, const struct d3_dev_queue *q, uint32_t i)
 {
-	const struct d3_desc *g = &q->desc[i];
+	const struct d3_desc __guest *g = &q->desc[i];
 	struct d3_desc l = {
-		.pfn = READ_GUEST(g->pfn),
-		.len = READ_GUEST(g->len),
-		.offset = READ_GUEST(g->offset),
-		.flags = READ_GUEST(g->flags),
-		.next = READ_GUEST(g->next),
+		.pfn = GUEST_READ(d->mem, g->pfn),
+		.len = GUEST_READ(d->mem, g->len),
+		.offset = GUEST_READ(d->mem, g->offset),
+		.flags = GUEST_READ(d->mem, g->flags),
+		.next = GUEST_READ(d->mem, g->next),
 	};
 
 	return l;
@@ -222,7 +216,7 @@ static int walk_chain(struct d3_dev *d, struct d3_dev_queue *q, uint32_t head, s
 			     NDESCS);
 			return -1;
 		}
-		desc = read_desc(q, i);
+		desc = read_desc(d, q, i);
 		ndesc++;
 
 		/*
@@ -425,7 +419,7 @@ static bool can_push(struct d3_dev *d, struct d3_dev_queue *q, uint32_t head)
 		return false;
 	}
 	/* Only we write used->idx; the guest only reads it. */
-	seen = READ_GUEST(q->used->idx);
+	seen = GUEST_READ(d->mem, q->used->idx);
 	if (seen != q->used_idx) {
 		fail(d, q, "guest wrote to the used index (expected %u, found %u)", q->used_idx,
 		     seen);
@@ -434,19 +428,19 @@ static bool can_push(struct d3_dev *d, struct d3_dev_queue *q, uint32_t head)
 	return true;
 }
 
-static void put_used(struct d3_dev_queue *q, uint32_t head, uint32_t len)
+static void put_used(struct d3_dev *d, struct d3_dev_queue *q, uint32_t head, uint32_t len)
 {
-	struct d3_used_elem *e = &q->used->ring[q->used_idx % NDESCS];
+	struct d3_used_elem __guest *e = &q->used->ring[q->used_idx % NDESCS];
 
-	__atomic_store_n(&e->id, head, __ATOMIC_RELAXED);
-	__atomic_store_n(&e->len, len, __ATOMIC_RELAXED);
+	GUEST_WRITE(d->mem, e->id, head);
+	GUEST_WRITE(d->mem, e->len, len);
 	/*
 	 * Release: pairs with the acquire load of used->idx in
 	 * d3_drv_get_used().  The entry above, and every byte the device
 	 * model wrote into the buffer before calling d3_dev_push(), are
 	 * visible to the guest before it sees the new index.
 	 */
-	__atomic_store_n(&q->used->idx, ++q->used_idx, __ATOMIC_RELEASE);
+	GUEST_WRITE_RELEASE(d->mem, q->used->idx, ++q->used_idx);
 	q->in_flight[head] = 0;
 }
 
@@ -470,11 +464,11 @@ bool d3_dev_push(struct d3_dev *d, struct chain *c, uint32_t written)
 	 * have the guest read past its data; cap it.
 	 */
 	if (out)
-		put_used(&d->out, c->id, 0);
+		put_used(d, &d->out, c->id, 0);
 	if (in) {
 		if (written > c->write_len)
 			written = (uint32_t)c->write_len;
-		put_used(&d->in, c->in_id, written);
+		put_used(d, &d->in, c->in_id, written);
 	}
 	return true;
 }
@@ -490,13 +484,11 @@ static void set_running(struct d3_dev *d, bool running)
 {
 	/* The flags word is ours; atomic RMW only to leave other bits be. */
 	if (running) {
-		__atomic_fetch_or(&d->in.used->flags, D3_USED_F_NO_NOTIFY, __ATOMIC_RELAXED);
-		__atomic_fetch_or(&d->out.used->flags, D3_USED_F_NO_NOTIFY, __ATOMIC_RELAXED);
+		GUEST_SET_BITS(d->mem, d->in.used->flags, D3_USED_F_NO_NOTIFY);
+		GUEST_SET_BITS(d->mem, d->out.used->flags, D3_USED_F_NO_NOTIFY);
 	} else {
-		__atomic_fetch_and(&d->in.used->flags, ~(uint32_t)D3_USED_F_NO_NOTIFY,
-				   __ATOMIC_RELAXED);
-		__atomic_fetch_and(&d->out.used->flags, ~(uint32_t)D3_USED_F_NO_NOTIFY,
-				   __ATOMIC_RELAXED);
+		GUEST_CLEAR_BITS(d->mem, d->in.used->flags, (uint32_t)D3_USED_F_NO_NOTIFY);
+		GUEST_CLEAR_BITS(d->mem, d->out.used->flags, (uint32_t)D3_USED_F_NO_NOTIFY);
 	}
 }
 
@@ -523,7 +515,7 @@ bool d3_dev_stop_running(struct d3_dev *d)
 	 * us sees the other's store: either the guest sees NO_NOTIFY clear
 	 * and notifies, or we see its new avail->idx here.
 	 */
-	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	guest_fence();
 	return d3_dev_has_avail(d);
 }
 
@@ -547,9 +539,9 @@ bool d3_dev_signal_suppressed(const struct d3_dev *d)
 	 * checking for used buffers: either we see the flag clear and
 	 * signal, or the guest sees our used entries.
 	 */
-	__atomic_thread_fence(__ATOMIC_SEQ_CST);
-	in_flags = READ_GUEST(d->in.avail->flags);
-	out_flags = READ_GUEST(d->out.avail->flags);
+	guest_fence();
+	in_flags = GUEST_READ(d->mem, d->in.avail->flags);
+	out_flags = GUEST_READ(d->mem, d->out.avail->flags);
 	return in_flags & out_flags & D3_AVAIL_F_NO_SIGNAL;
 }
 
@@ -563,8 +555,8 @@ bool d3_dev_has_avail(const struct d3_dev *d)
 	if (d->broken)
 		return false;
 	/* Acquire, like take_head(): a caller that sees true goes on to pop. */
-	return __atomic_load_n(&d->in.avail->idx, __ATOMIC_ACQUIRE) != d->in.last_avail ||
-	       __atomic_load_n(&d->out.avail->idx, __ATOMIC_ACQUIRE) != d->out.last_avail;
+	return GUEST_READ_ACQUIRE(d->mem, d->in.avail->idx) != d->in.last_avail ||
+	       GUEST_READ_ACQUIRE(d->mem, d->out.avail->idx) != d->out.last_avail;
 }
 
 bool d3_dev_queue_has_avail(const struct d3_dev *d, bool in)
@@ -573,13 +565,12 @@ bool d3_dev_queue_has_avail(const struct d3_dev *d, bool in)
 
 	if (d->broken)
 		return false;
-	return __atomic_load_n(&q->avail->idx, __ATOMIC_ACQUIRE) != q->last_avail;
+	return GUEST_READ_ACQUIRE(d->mem, q->avail->idx) != q->last_avail;
 }
 
 bool d3_dev_in_available(const struct d3_dev *d)
 {
 	if (d->broken)
 		return false;
-	return d->nposted ||
-	       __atomic_load_n(&d->in.avail->idx, __ATOMIC_ACQUIRE) != d->in.last_avail;
+	return d->nposted || GUEST_READ_ACQUIRE(d->mem, d->in.avail->idx) != d->in.last_avail;
 }

@@ -18,13 +18,14 @@
 
 #include "chain.h"
 #include "draft3.h"
+#include "guest_access.h"
 #include "guest_mem.h"
 
 struct d3_dev_queue {
-	const char *name;     /* "in" or "out", for messages */
-	struct d3_desc *desc; /* host pointers into guest RAM */
-	struct d3_avail *avail;
-	struct d3_used *used;
+	const char *name;	      /* "in" or "out", for messages */
+	struct d3_desc __guest *desc; /* host pointers into guest RAM */
+	struct d3_avail __guest *avail;
+	struct d3_used __guest *used;
 	uint32_t last_avail;		 /* next avail index to consume */
 	uint32_t used_idx;		 /* what we last stored in used->idx */
 	uint8_t in_flight[D3_NUM_DESCS]; /* head popped, not yet used */

@@ -67,6 +67,7 @@
 #include <string.h>
 
 #include "ring/packed_dev.h"
+#include "ring/guest_access.h"
 
 _Static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__,
 	       "virtio rings are little-endian; we use the fields as they are");
@@ -83,7 +84,6 @@ _Static_assert(sizeof(struct vring_packed_desc) == 16, "descriptors are 16 bytes
  * relaxed atomic load orders nothing, but it is one untorn read that the
  * compiler may not repeat.
  */
-#define READ_GUEST(x) __atomic_load_n(&(x), __ATOMIC_RELAXED)
 
 /* Record the first rule broken; later ones are its consequences. */
 __attribute__((format(printf, 2, 3))) static void fail(struct packed_dev *q, const char *fmt, ...)
@@ -361,7 +361,7 @@ static int add_indirect(struct packed_dev *q, struct walk *w, uint16_t slot, uin
 	w->c->indirect_from = w->c->nread + w->c->nwrite; /* for the trace */
 	for (uint32_t i = 0; i < len / sizeof(*table); i++) {
 		const struct vring_packed_desc *g = &table[i];
-		uint16_t eflags = READ_GUEST(g->flags);
+		uint16_t eflags = GUEST_READ(q->mem, g->flags);
 
 		at.entry = (int)i;
 		/* Only WRITE means anything here; NEXT, id and the rest are ignored. */
@@ -369,7 +369,8 @@ static int add_indirect(struct packed_dev *q, struct walk *w, uint16_t slot, uin
 			fail(q, "slot %u indirect entry %u: nested INDIRECT", slot, i);
 			return -1;
 		}
-		if (add_segment(q, w, at, eflags, READ_GUEST(g->addr), READ_GUEST(g->len)) < 0)
+		if (add_segment(q, w, at, eflags, GUEST_READ(q->mem, g->addr),
+				GUEST_READ(q->mem, g->len)) < 0)
 			return -1;
 		w->c->ndesc++;
 	}
@@ -414,7 +415,7 @@ static int take_chain(struct packed_dev *q, struct chain *c, uint16_t head_flags
 		 * end) means the driver's wrap counters make no sense.
 		 */
 		if (nslots > 0) {
-			flags = READ_GUEST(g->flags);
+			flags = GUEST_READ(q->mem, g->flags);
 			if (!is_avail(flags, wrap)) {
 				fail(q,
 				     "chain from slot %u continues into slot %u, which is not available (flags %#x, wrap counter %u)",
@@ -422,9 +423,9 @@ static int take_chain(struct packed_dev *q, struct chain *c, uint16_t head_flags
 				return -1;
 			}
 		}
-		addr = READ_GUEST(g->addr);
-		len = READ_GUEST(g->len);
-		id = READ_GUEST(g->id); /* only the last one's counts */
+		addr = GUEST_READ(q->mem, g->addr);
+		len = GUEST_READ(q->mem, g->len);
+		id = GUEST_READ(q->mem, g->id); /* only the last one's counts */
 		nslots++;
 		c->ndesc++;
 
@@ -485,7 +486,7 @@ int packed_dev_pop(struct packed_dev *q, struct chain *c)
 	 * head's own addr/len/id, and the data in readable buffers) is
 	 * visible to the reads that follow.
 	 */
-	flags = __atomic_load_n(&q->ring[q->next_avail].flags, __ATOMIC_ACQUIRE);
+	flags = GUEST_READ_ACQUIRE(q->mem, q->ring[q->next_avail].flags);
 	if (!!(flags & F_AVAIL) != q->avail_wrap)
 		return 0;
 	/*
@@ -531,15 +532,15 @@ bool packed_dev_push(struct packed_dev *q, const struct chain *c, uint32_t writt
 	flags = q->used_wrap ? F_AVAIL | F_USED : 0;
 	if (written)
 		flags |= VRING_DESC_F_WRITE;
-	__atomic_store_n(&d->id, (uint16_t)c->id, __ATOMIC_RELAXED);
-	__atomic_store_n(&d->len, written, __ATOMIC_RELAXED);
+	GUEST_WRITE(q->mem, d->id, (uint16_t)c->id);
+	GUEST_WRITE(q->mem, d->len, written);
 	/*
 	 * Release, and last: pairs with the acquire load of the flags in
 	 * packed_drv_get_used() (and packed_drv_has_used()).  The id and len
 	 * above, and every byte the device model wrote into the buffer
 	 * before calling us, are visible before the driver sees it used.
 	 */
-	__atomic_store_n(&d->flags, flags, __ATOMIC_RELEASE);
+	GUEST_WRITE_RELEASE(q->mem, d->flags, flags);
 
 	n = q->slots[c->id];
 	q->slots[c->id] = 0;
@@ -571,7 +572,7 @@ void packed_dev_disable_notify(struct packed_dev *q)
 	 * No ordering needed: a driver that sees this late only sends a
 	 * NOTIFY we did not need.
 	 */
-	__atomic_store_n(&q->device->flags, VRING_PACKED_EVENT_FLAG_DISABLE, __ATOMIC_RELAXED);
+	GUEST_WRITE(q->mem, q->device->flags, VRING_PACKED_EVENT_FLAG_DISABLE);
 }
 
 bool packed_dev_enable_notify(struct packed_dev *q)
@@ -588,11 +589,10 @@ bool packed_dev_enable_notify(struct packed_dev *q)
 		 */
 		off_wrap =
 			q->next_avail | (uint16_t)(q->avail_wrap << VRING_PACKED_EVENT_F_WRAP_CTR);
-		__atomic_store_n(&q->device->off_wrap, off_wrap, __ATOMIC_RELAXED);
-		__atomic_store_n(&q->device->flags, VRING_PACKED_EVENT_FLAG_DESC, __ATOMIC_RELAXED);
+		GUEST_WRITE(q->mem, q->device->off_wrap, off_wrap);
+		GUEST_WRITE(q->mem, q->device->flags, VRING_PACKED_EVENT_FLAG_DESC);
 	} else {
-		__atomic_store_n(&q->device->flags, VRING_PACKED_EVENT_FLAG_ENABLE,
-				 __ATOMIC_RELAXED);
+		GUEST_WRITE(q->mem, q->device->flags, VRING_PACKED_EVENT_FLAG_ENABLE);
 	}
 	/*
 	 * Full fence: orders the device-area stores above before the load of
@@ -603,7 +603,7 @@ bool packed_dev_enable_notify(struct packed_dev *q)
 	 * either the driver sees us asking and notifies, or we see its new
 	 * buffer here and the caller pops it instead of sleeping.
 	 */
-	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	guest_fence();
 	return packed_dev_has_avail(q);
 }
 
@@ -624,8 +624,8 @@ bool packed_dev_should_signal(struct packed_dev *q)
 	 * asked for and signal, or it sees our used descriptor and does not
 	 * sleep.
 	 */
-	__atomic_thread_fence(__ATOMIC_SEQ_CST);
-	flags = READ_GUEST(q->driver->flags);
+	guest_fence();
+	flags = GUEST_READ(q->mem, q->driver->flags);
 
 	/* This decision covers the window (last decision, next_used]. */
 	old = ring_pos(q, q->signalled_used, q->signalled_wrap);
@@ -651,7 +651,7 @@ bool packed_dev_should_signal(struct packed_dev *q)
 		return false;
 	}
 
-	off_wrap = READ_GUEST(q->driver->off_wrap);
+	off_wrap = GUEST_READ(q->mem, q->driver->off_wrap);
 	off = off_wrap & OFF_MASK;
 	if (off >= q->size) {
 		fail(q, "driver area event offset %u out of range (%u)", off, q->size);
@@ -681,6 +681,6 @@ bool packed_dev_has_avail(const struct packed_dev *q)
 	 * pop.  AVAIL alone decides; a head whose USED bit disagrees counts
 	 * as available, so that the pop finds the fault and reports it.
 	 */
-	flags = __atomic_load_n(&q->ring[q->next_avail].flags, __ATOMIC_ACQUIRE);
+	flags = GUEST_READ_ACQUIRE(q->mem, q->ring[q->next_avail].flags);
 	return !!(flags & F_AVAIL) == q->avail_wrap;
 }

@@ -25,6 +25,7 @@
 #include <linux/virtio_ring.h>
 
 #include "chain.h"
+#include "guest_access.h"
 #include "guest_mem.h"
 
 #define PACKED_MAX_SIZE 32768 /* 2^15: ring offsets carry a wrap bit on top */
@@ -35,9 +36,9 @@ struct packed_dev {
 	uint16_t size;	/* descriptors: a power of two, 1..PACKED_MAX_SIZE */
 	bool event_idx; /* VIRTIO_F_RING_EVENT_IDX: VRING_PACKED_EVENT_FLAG_DESC allowed */
 	bool indirect;	/* VIRTIO_F_INDIRECT_DESC negotiated */
-	struct vring_packed_desc *ring;		/* host pointers, checked at init */
-	struct vring_packed_desc_event *driver; /* driver area: the guest writes */
-	struct vring_packed_desc_event *device; /* device area: we write */
+	struct vring_packed_desc __guest *ring;		/* host pointers, checked at init */
+	struct vring_packed_desc_event __guest *driver; /* driver area: the guest writes */
+	struct vring_packed_desc_event __guest *device; /* device area: we write */
 	uint16_t next_avail;	 /* ring slot where the next available buffer starts */
 	bool avail_wrap;	 /* driver wrap counter we expect there (starts 1) */
 	uint16_t next_used;	 /* ring slot where the next used descriptor goes */

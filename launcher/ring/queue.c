@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "ring/guest_access.h"
 #include "ring/queue.h"
 #include "trace.h"
 
@@ -249,12 +250,12 @@ int queue_depth(const struct queue *q)
 	case LG_RING_DRAFT3: {
 		const struct d3_dev_queue *d = q->d3.in ? &q->d3.dev->in : &q->d3.dev->out;
 
-		depth = __atomic_load_n(&d->avail->idx, __ATOMIC_RELAXED) - d->used_idx;
+		depth = GUEST_READ(q->d3.dev->mem, d->avail->idx) - d->used_idx;
 		max = D3_NUM_DESCS;
 		break;
 	}
 	case LG_RING_SPLIT:
-		depth = (uint16_t)(__atomic_load_n(&q->split.avail->idx, __ATOMIC_RELAXED) -
+		depth = (uint16_t)(GUEST_READ(q->split.mem, q->split.avail->idx) -
 				   q->split.used_idx);
 		max = q->split.size;
 		break;

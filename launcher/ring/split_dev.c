@@ -61,18 +61,12 @@
 #include <string.h>
 
 #include "split_dev.h"
+#include "guest_access.h"
 
 #define DESC_BYTES sizeof(struct vring_desc) /* 16, in every table */
 
 _Static_assert(sizeof(struct vring_desc) == 16, "virtio descriptors are 16 bytes");
 _Static_assert(sizeof(struct vring_used_elem) == 8, "virtio used elements are 8 bytes");
-
-/*
- * Read something the guest may be changing under us, exactly once.  A
- * relaxed atomic load does not order anything; it only promises a single,
- * untorn read that the compiler will not repeat.
- */
-#define READ_GUEST(x) __atomic_load_n(&(x), __ATOMIC_RELAXED)
 
 /* Record the first rule the guest broke; later ones are consequences. */
 __attribute__((format(printf, 2, 3))) static void fail(struct split_dev *q, const char *fmt, ...)
@@ -188,10 +182,10 @@ static struct vring_desc read_desc(const struct split_dev *q, uint32_t i)
 {
 	const struct vring_desc *g = &q->desc[i];
 	struct vring_desc l = {
-		.addr = READ_GUEST(g->addr),
-		.len = READ_GUEST(g->len),
-		.flags = READ_GUEST(g->flags),
-		.next = READ_GUEST(g->next),
+		.addr = GUEST_READ(q->mem, g->addr),
+		.len = GUEST_READ(q->mem, g->len),
+		.flags = GUEST_READ(q->mem, g->flags),
+		.next = GUEST_READ(q->mem, g->next),
 	};
 
 	return l;
@@ -199,19 +193,15 @@ static struct vring_desc read_desc(const struct split_dev *q, uint32_t i)
 
 /*
  * Copy entry @i of an indirect table.  The spec asks no alignment of these
- * tables, so a field may straddle its natural boundary and an atomic load
- * of it would be undefined: copy the bytes instead.  The compiler barrier
- * then tells the compiler the guest's bytes may have changed since, so it
- * cannot replace a use of our copy with a second read of the table: the
- * copy is, as everywhere else, the one value we check and use.  (A guest
- * changing the entry during the copy gets a mixture, which we check too.)
+ * tables, so the entry is copied as bytes (GUEST_COPY, guest_access.h);
+ * the copy is, as everywhere else, the one value we check and use.
  */
-static struct vring_desc read_indirect(const uint8_t *table, uint32_t i)
+static struct vring_desc read_indirect(const struct split_dev *q, const uint8_t __guest *table,
+				       uint32_t i)
 {
 	struct vring_desc l;
 
-	memcpy(&l, table + (size_t)i * DESC_BYTES, sizeof(l));
-	__asm__ __volatile__("" ::: "memory");
+	GUEST_COPY(q->mem, &l, table + (size_t)i * DESC_BYTES, sizeof(l));
 	return l;
 }
 
@@ -295,7 +285,7 @@ static int walk_chain(struct split_dev *q, uint32_t head, struct chain *c)
 				     w.entries);
 			return -1;
 		}
-		d = w.table ? read_indirect(w.table, i) : read_desc(q, i);
+		d = w.table ? read_indirect(q, w.table, i) : read_desc(q, i);
 		count++;
 		c->ndesc++;
 
@@ -386,7 +376,7 @@ int split_dev_pop(struct split_dev *q, struct chain *c)
 	 * wrote before publishing are visible to the reads below.  We read
 	 * the index once and keep the copy.
 	 */
-	avail_idx = __atomic_load_n(&q->avail->idx, __ATOMIC_ACQUIRE);
+	avail_idx = GUEST_READ_ACQUIRE(q->mem, q->avail->idx);
 
 	/*
 	 * The guest can have at most size buffers outstanding (each takes at
@@ -402,7 +392,7 @@ int split_dev_pop(struct split_dev *q, struct chain *c)
 	if (avail_idx == q->last_avail)
 		return 0;
 
-	head = READ_GUEST(q->avail->ring[q->last_avail & (q->size - 1)]);
+	head = GUEST_READ(q->mem, q->avail->ring[q->last_avail & (q->size - 1)]);
 	if (head >= q->size) {
 		fail(q, "head descriptor %u out of range (%u)", head, q->size);
 		return -1;
@@ -434,7 +424,7 @@ bool split_dev_push(struct split_dev *q, const struct chain *c, uint32_t written
 		return false;
 	}
 	/* Only we write used->idx; the guest only reads it. */
-	seen = READ_GUEST(q->used->idx);
+	seen = GUEST_READ(q->mem, q->used->idx);
 	if (seen != q->used_idx) {
 		fail(q, "guest wrote to the used index (expected %u, found %u)", q->used_idx, seen);
 		return false;
@@ -444,15 +434,15 @@ bool split_dev_push(struct split_dev *q, const struct chain *c, uint32_t written
 		written = (uint32_t)c->write_len;
 
 	e = &q->used->ring[q->used_idx & (q->size - 1)];
-	__atomic_store_n(&e->id, c->id, __ATOMIC_RELAXED);
-	__atomic_store_n(&e->len, written, __ATOMIC_RELAXED);
+	GUEST_WRITE(q->mem, e->id, c->id);
+	GUEST_WRITE(q->mem, e->len, written);
 	/*
 	 * Release: pairs with the acquire load of used->idx in
 	 * split_drv_get_used().  The entry above, and every byte the device
 	 * model wrote into the buffer before calling us, are visible to the
 	 * guest before it sees the new index.
 	 */
-	__atomic_store_n(&q->used->idx, ++q->used_idx, __ATOMIC_RELEASE);
+	GUEST_WRITE_RELEASE(q->mem, q->used->idx, ++q->used_idx);
 	q->in_flight[c->id] = 0;
 
 	/*
@@ -477,7 +467,7 @@ void split_dev_disable_notify(struct split_dev *q)
 	 * the change late merely notifies when it need not have.
 	 */
 	if (!q->event_idx)
-		__atomic_store_n(&q->used->flags, VRING_USED_F_NO_NOTIFY, __ATOMIC_RELAXED);
+		GUEST_WRITE(q->mem, q->used->flags, VRING_USED_F_NO_NOTIFY);
 }
 
 bool split_dev_enable_notify(struct split_dev *q)
@@ -491,9 +481,9 @@ bool split_dev_enable_notify(struct split_dev *q)
 	 * very next buffer.
 	 */
 	if (q->event_idx)
-		__atomic_store_n(avail_event(q), q->last_avail, __ATOMIC_RELAXED);
+		GUEST_WRITE(q->mem, *avail_event(q), q->last_avail);
 	else
-		__atomic_store_n(&q->used->flags, 0, __ATOMIC_RELAXED);
+		GUEST_WRITE(q->mem, q->used->flags, 0);
 	/*
 	 * Full fence: orders the store above before the avail->idx load in
 	 * split_dev_has_avail().  It pairs with the full fence in
@@ -504,7 +494,7 @@ bool split_dev_enable_notify(struct split_dev *q)
 	 * again.  Without it both could read the old values, and a buffer
 	 * would wait with both sides asleep.
 	 */
-	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	guest_fence();
 	return split_dev_has_avail(q);
 }
 
@@ -523,7 +513,7 @@ bool split_dev_should_signal(struct split_dev *q)
 	 * used_event and its load of used->idx: either we see the request
 	 * and signal, or the guest sees our used entries when it looks.
 	 */
-	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	guest_fence();
 
 	old = q->signalled_used;
 	valid = q->signalled_valid;
@@ -532,9 +522,9 @@ bool split_dev_should_signal(struct split_dev *q)
 
 	/* With EVENT_IDX the device must ignore the flags. */
 	if (!q->event_idx)
-		return !(READ_GUEST(q->avail->flags) & VRING_AVAIL_F_NO_INTERRUPT);
+		return !(GUEST_READ(q->mem, q->avail->flags) & VRING_AVAIL_F_NO_INTERRUPT);
 
-	event = READ_GUEST(*used_event(q));
+	event = GUEST_READ(q->mem, *used_event(q));
 	/*
 	 * Did used->idx pass used_event + 1 since the last decision, i.e. is
 	 * used_event in [old, used_idx)?  Before any decision we do not know
@@ -551,5 +541,5 @@ bool split_dev_has_avail(const struct split_dev *q)
 	if (q->broken)
 		return false;
 	/* Acquire, like split_dev_pop(): a caller that sees true goes on to pop. */
-	return __atomic_load_n(&q->avail->idx, __ATOMIC_ACQUIRE) != q->last_avail;
+	return GUEST_READ_ACQUIRE(q->mem, q->avail->idx) != q->last_avail;
 }

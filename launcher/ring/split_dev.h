@@ -20,6 +20,7 @@
 #include <linux/virtio_ring.h>
 
 #include "chain.h"
+#include "guest_access.h"
 #include "guest_mem.h"
 
 #define SPLIT_MAX_SIZE 32768 /* the largest queue size virtio allows */
@@ -27,12 +28,12 @@
 struct split_dev {
 	const char *name; /* "requestq", "rx", ...: first word of every error */
 	const struct guest_mem *mem;
-	uint16_t size;		 /* entries: a power of two, 1..SPLIT_MAX_SIZE */
-	bool event_idx;		 /* VIRTIO_F_RING_EVENT_IDX negotiated */
-	bool indirect;		 /* VIRTIO_F_INDIRECT_DESC negotiated */
-	struct vring_desc *desc; /* host pointers into guest RAM, checked at init */
-	struct vring_avail *avail;
-	struct vring_used *used;
+	uint16_t size;			 /* entries: a power of two, 1..SPLIT_MAX_SIZE */
+	bool event_idx;			 /* VIRTIO_F_RING_EVENT_IDX negotiated */
+	bool indirect;			 /* VIRTIO_F_INDIRECT_DESC negotiated */
+	struct vring_desc __guest *desc; /* host pointers into guest RAM, checked at init */
+	struct vring_avail __guest *avail;
+	struct vring_used __guest *used;
 	uint16_t last_avail;	 /* next avail->ring slot to consume (free running) */
 	uint16_t used_idx;	 /* what we last stored in used->idx */
 	uint16_t signalled_used; /* used_idx when we last decided about a signal */
