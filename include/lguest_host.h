@@ -53,19 +53,24 @@ struct lgh_draft3 {
 
 #define LGH_BACKEND_RO (1U << 0) /* refuse writes (VIRTIO_BLK_S_IOERR) */
 
-/* The disk image, opened by the launcher; fd -1 stops the device. */
+/*
+ * The disk image, opened by the launcher; fd -1 stops the device.  @serial
+ * is what VIRTIO_BLK_T_GET_ID answers (NUL-padded, as the launcher's own).
+ */
 struct lgh_backend {
 	__s32 fd;
 	__u32 flags; /* LGH_BACKEND_* */
+	__u8 serial[20];
+	__u8 reserved[4]; /* zero */
 };
 
 /* What the device did, since VHOST_SET_OWNER. */
 struct lgh_stats {
-	__u64 requests; /* chains served */
-	__u64 descs;	/* descriptors walked to find them */
-	__u64 kicks;	/* kick eventfd reads that found it signalled */
-	__u64 signals;	/* call eventfd writes */
-	__u64 suppressed; /* completions the guest asked not to hear about */
+	__u64 requests;		       /* chains served */
+	__u64 descs;		       /* descriptors walked to find them */
+	__u64 kicks;		       /* kick eventfd reads that found it signalled */
+	__u64 signals;		       /* call eventfd writes */
+	__u64 suppressed;	       /* completions the guest asked not to hear about */
 	__u64 read_bytes, write_bytes; /* between the image and guest pages */
 	__u64 bounce_bytes;	       /* through a kernel buffer: always 0 */
 	__u64 flushes;

@@ -53,18 +53,18 @@ static inline void guest_faulted(const struct guest_mem *m)
 
 #define GUEST_READ(m, x)                            \
 	({                                          \
-		__typeof__(x) v_;                   \
+		__unqual_scalar_typeof(x) v_;       \
 		if (unlikely(get_user(v_, &(x)))) { \
 			guest_faulted(m);           \
 			v_ = 0;                     \
 		}                                   \
 		v_;                                 \
 	})
-#define GUEST_READ_ACQUIRE(m, x)                     \
-	({                                           \
-		__typeof__(x) a_ = GUEST_READ(m, x); \
-		smp_rmb();                           \
-		a_;                                  \
+#define GUEST_READ_ACQUIRE(m, x)                                 \
+	({                                                       \
+		__unqual_scalar_typeof(x) a_ = GUEST_READ(m, x); \
+		smp_rmb();                                       \
+		a_;                                              \
 	})
 #define GUEST_WRITE(m, x, v)                                      \
 	do {                                                      \
