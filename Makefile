@@ -6,6 +6,8 @@
 #   make check-asan   the same suite with the launcher under ASan + UBSan
 #   make check-hwvirt the end-to-end suite on KVM on (emulated) AMD SVM, in
 #                     QEMU: tests/hwvirt/ (root; any machine)
+#   make check-module host-module/lguest_host.ko built, loaded and tested in
+#                     Debian's kernel under QEMU: tests/host_module/ (root)
 #   make compare      draft3, split and packed side by side: build/compare/
 #   make format       clang-format every C file in place
 
@@ -191,6 +193,11 @@ check-hwvirt: deps
 	$(Q)$(MAKE) --no-print-directory all
 	$(Q)tests/hwvirt/check.sh $(BUILD)
 
+# The kernel device, in the same tier: our own kernel cannot load modules.
+check-module: deps
+	$(Q)$(MAKE) --no-print-directory all
+	$(Q)tests/host_module/check.sh $(BUILD)
+
 # Install missing Debian build packages when we can (root), else just say.
 deps:
 	$(Q)sh tests/deps.sh
@@ -201,7 +208,7 @@ format:
 clean:
 	rm -rf build build-asan
 
-.PHONY: all run check check-asan check-hwvirt deps format clean bench compare compare-doc docs
+.PHONY: all run check check-asan check-hwvirt check-module deps format clean bench compare compare-doc docs
 
 # "The life of one 4 KiB read" from real runs: build/docs/, and its text in docs/.
 docs: all

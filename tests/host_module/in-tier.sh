@@ -1,0 +1,50 @@
+#!/bin/sh
+# in-tier.sh BUILD SUMMARY: run by check.sh inside the tier, as root, with
+# host-module/lguest_host.ko built.  Each step prints "ok NAME" or "FAIL
+# NAME"; the e2e suite's own cases are counted from its summary.  SUMMARY
+# gets "passed failed skipped".
+set -u
+build=$1
+summary=$2
+passed=0 failed=0 skipped=0
+ok() {
+	echo "ok   module/$1"
+	passed=$((passed + 1))
+}
+bad() {
+	echo "FAIL module/$1"
+	failed=$((failed + 1))
+}
+step() {
+	name=$1
+	shift
+	if "$@"; then ok "$name"; else bad "$name"; fi
+}
+finish() {
+	echo "$passed $failed $skipped" >"$summary"
+	echo "module: $passed passed, $failed failed, $skipped skipped"
+	exit 0
+}
+
+dmesg -C
+if ! insmod host-module/lguest_host.ko; then
+	bad load
+	finish
+fi
+step load test -c /dev/lguest-host
+step smoke python3 tests/host_module/smoke.py
+step unload rmmod lguest_host
+step reload insmod host-module/lguest_host.ko
+
+# The kernel must have said nothing but the taint lines of an unsigned,
+# out-of-tree module.
+rmmod lguest_host 2>/dev/null
+noise=$(dmesg | grep -v -e 'loading out-of-tree module taints kernel' \
+	-e 'module verification failed')
+if [ -z "$noise" ]; then
+	ok dmesg-clean
+else
+	echo "$noise" | tail -40
+	bad dmesg-clean
+fi
+finish
