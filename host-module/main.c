@@ -222,6 +222,25 @@ out:
 	return ret;
 }
 
+/* The calls that would change the device under a running worker. */
+static bool changes_device(unsigned int cmd)
+{
+	switch (cmd) {
+	case VHOST_SET_FEATURES:
+	case VHOST_SET_MEM_TABLE:
+	case LGH_SET_DRAFT3:
+	case VHOST_SET_VRING_NUM:
+	case VHOST_SET_VRING_ADDR:
+	case VHOST_SET_VRING_BASE:
+	case VHOST_GET_VRING_BASE: /* the base is known once stopped */
+	case VHOST_SET_VRING_KICK:
+	case VHOST_SET_VRING_CALL:
+	case VHOST_SET_VRING_ERR:
+		return true;
+	}
+	return false;
+}
+
 static long lgh_ioctl(struct file *f, unsigned int cmd, unsigned long arg)
 {
 	struct lgh_dev *d = f->private_data;
@@ -243,10 +262,8 @@ static long lgh_ioctl(struct file *f, unsigned int cmd, unsigned long arg)
 	ret = -EPERM;
 	if (!d->mm || d->mm != current->mm)
 		goto out;
-	/* Read-only calls work while the device runs; the rest would change it under the worker. */
 	ret = -EBUSY;
-	if (d->worker && cmd != LGH_GET_STATS && cmd != LGH_GET_ERROR && cmd != LGH_SET_BACKEND &&
-	    cmd != VHOST_GET_FEATURES)
+	if (d->worker && changes_device(cmd))
 		goto out;
 	switch (cmd) {
 	case VHOST_GET_FEATURES:

@@ -10,6 +10,7 @@ loaded (the hwvirt tier); prints "ok ..." lines and exits non-zero on the
 first failure.
 """
 import ctypes
+import errno
 import fcntl
 import mmap
 import os
@@ -58,7 +59,10 @@ class Device:
         mfd = os.memfd_create("guest-ram")
         os.ftruncate(mfd, RAM)
         self.ram = mmap.mmap(mfd, RAM)
-        self.base = ctypes.addressof(ctypes.c_char.from_buffer(self.ram))
+        # Only the address: holding the ctypes view would keep the mapping alive.
+        view = ctypes.c_char.from_buffer(self.ram)
+        self.base = ctypes.addressof(view)
+        del view
         self.kick, self.call, self.err = (os.eventfd(0, os.EFD_NONBLOCK) for _ in range(3))
         self.image = image
         self.avail_idx = 0
@@ -154,8 +158,107 @@ def main():
         print(f"ok   broken rule reported: {dev.error()}")
         dev.ioctl(LGH_SET_BACKEND, struct.pack("iI20s4x", -1, 0, b""))
         base = struct.unpack("II", fcntl.ioctl(dev.fd, GET_VRING_BASE, bytes(8)))[1]
+        if base != 3:
+            fail(f"stopped at base {base}, expected 3 (the broken head was not taken)")
         print(f"ok   stopped at base {base}")
         os.close(dev.fd)
+        refusals(img.name)
+        unmapped(img.name)
+
+
+def expect_errno(what, errno_name, fn):
+    try:
+        fn()
+    except OSError as e:
+        if e.errno != getattr(errno, errno_name):
+            fail(f"{what}: {errno.errorcode.get(e.errno)}, expected {errno_name}")
+        print(f"ok   refused: {what} ({errno_name})")
+        return
+    fail(f"{what}: accepted, expected {errno_name}")
+
+
+def region(gpa, size, uaddr):
+    return struct.pack("QQQQ", gpa, size, uaddr, 0)
+
+
+def refusals(image):
+    """What a launcher can get wrong is refused, with an errno, never used."""
+    dev = Device(image)
+    expect_errno("a call before SET_OWNER", "EPERM",
+                 lambda: dev.ioctl(SET_FEATURES, struct.pack("Q", VERSION_1)))
+    dev.ioctl(SET_OWNER)
+    expect_errno("SET_OWNER twice", "EBUSY", lambda: dev.ioctl(SET_OWNER))
+    expect_errno("a feature it cannot serve", "EOPNOTSUPP",
+                 lambda: dev.ioctl(SET_FEATURES, struct.pack("Q", 1 << 40)))
+    tables = {
+        "a memory table of 17 regions": (17, b"", "E2BIG"),
+        "an empty region": (1, region(0, 0, dev.base), "EINVAL"),
+        "a region that wraps": (1, region(1 << 63, 1 << 63, dev.base), "EINVAL"),
+        "a region outside user space": (1, region(0, RAM, 0xFFFF_8000_0000_0000), "EINVAL"),
+        "overlapping regions": (2, region(0, RAM, dev.base) + region(RAM - 4096, 4096, dev.base),
+                                "EINVAL"),
+    }
+    for what, (n, regions, err) in tables.items():
+        buf = bytearray(struct.pack("II", n, 0) + regions)
+        expect_errno(what, err, lambda: fcntl.ioctl(dev.fd, SET_MEM_TABLE, buf))
+    fcntl.ioctl(dev.fd, SET_MEM_TABLE, bytearray(struct.pack("II", 1, 0) +
+                                                 region(0, RAM, dev.base)))
+    expect_errno("ring index 1", "ENOBUFS",
+                 lambda: dev.ioctl(SET_VRING_NUM, struct.pack("II", 1, QSIZE)))
+    expect_errno("ring size 0", "EINVAL",
+                 lambda: dev.ioctl(SET_VRING_NUM, struct.pack("II", 0, 0)))
+    expect_errno("ring size 65536", "EINVAL",
+                 lambda: dev.ioctl(SET_VRING_NUM, struct.pack("II", 0, 65536)))
+    expect_errno("a ring outside the memory table", "EFAULT",
+                 lambda: dev.ioctl(SET_VRING_ADDR, struct.pack("IIQQQQ", 0, 0, dev.base + RAM,
+                                                               dev.base, dev.base, 0)))
+    expect_errno("a kick that is not an eventfd", "EINVAL",
+                 lambda: dev.ioctl(SET_VRING_KICK, struct.pack("Ii", 0, dev.fd)))
+    expect_errno("starting with no ring", "EINVAL",
+                 lambda: dev.ioctl(LGH_SET_BACKEND, struct.pack("iI20s4x", os.open(image, os.O_RDWR),
+                                                                0, b"")))
+    dev.ioctl(SET_VRING_NUM, struct.pack("II", 0, QSIZE))
+    dev.ioctl(SET_VRING_ADDR, struct.pack("IIQQQQ", 0, 0, dev.base + DESC, dev.base + USED,
+                                          dev.base + AVAIL, 0))
+    for req, fd in ((SET_VRING_KICK, dev.kick), (SET_VRING_CALL, dev.call)):
+        dev.ioctl(req, struct.pack("Ii", 0, fd))
+    rdonly = os.open(image, os.O_RDONLY)
+    expect_errno("a read-only image for a writable disk", "EBADF",
+                 lambda: dev.ioctl(LGH_SET_BACKEND, struct.pack("iI20s4x", rdonly, 0, b"")))
+    expect_errno("a directory as the image", "EINVAL",
+                 lambda: dev.ioctl(LGH_SET_BACKEND,
+                                   struct.pack("iI20s4x", os.open("/", os.O_RDONLY), 1, b"")))
+    expect_errno("reserved bytes set", "EINVAL",
+                 lambda: dev.ioctl(LGH_SET_BACKEND, struct.pack("iI20s4B", rdonly, 1, b"", 0, 0, 0, 1)))
+    dev.ioctl(LGH_SET_BACKEND, struct.pack("iI20s4x", rdonly, 1, b""))  # read-only: fine
+    expect_errno("changing the ring while it runs", "EBUSY",
+                 lambda: dev.ioctl(SET_VRING_NUM, struct.pack("II", 0, QSIZE)))
+    expect_errno("an ioctl it does not know", "ENOTTY", lambda: dev.ioctl(_ioc(0, LGH, 0x7F, 0)))
+    pid = os.fork()
+    if pid == 0:  # not the owner (another mm): may not touch the device
+        try:
+            dev.ioctl(LGH_SET_BACKEND, struct.pack("iI20s4x", -1, 0, b""))
+            os._exit(1)
+        except OSError as e:
+            os._exit(0 if e.errno == errno.EPERM else 2)
+    if os.waitpid(pid, 0)[1] != 0:
+        fail("a process other than the owner could stop the device")
+    print("ok   refused: a process other than the owner (EPERM)")
+    os.close(dev.fd)
+
+
+def unmapped(image):
+    """Guest RAM unmapped under a running device: it stops, and says so."""
+    dev = Device(image)
+    dev.start()
+    dev.ram.close()  # munmap
+    os.eventfd_write(dev.kick, 1)
+    dev.wait(dev.err, "err")
+    want = "guest RAM is not mapped where the memory table says"
+    if dev.error() != want:
+        fail(f"error {dev.error()!r}, expected {want!r}")
+    print(f"ok   unmapped guest RAM: {dev.error()}")
+    os.close(dev.fd)
 
 
 main()
