@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * devices/vhost_blk.c: a virtio-blk device whose queue another process
- * serves, over vhost-user (vhost_user/client.h): qemu-storage-daemon, say.
+ * serves, over vhost-user (vhost/vhost.h's sequence on its vhost-user
+ * transport): qemu-storage-daemon, say.
  *
  * To the guest it is a block device like --block's, on a split or packed
  * ring; what it offers is what the backend offers that we also speak, and
@@ -36,7 +37,7 @@
 #include "devices/blk.h"
 #include "log.h"
 #include "trace.h"
-#include "vhost_user/client.h"
+#include "vhost/vhost.h"
 
 /* The config bytes qemu-storage-daemon answers (it returns nothing for more). */
 #define CONFIG_BYTES 60
@@ -47,7 +48,7 @@
 	 1ULL << VIRTIO_BLK_F_FLUSH | 1ULL << VIRTIO_BLK_F_RO)
 
 struct vhost_blk {
-	struct vu_client client;
+	struct vhost_dev vhost;
 	int call_fd, err_fd;
 	int events; /* epoll over both: the device thread watches one fd */
 	uint64_t calls;
@@ -73,7 +74,7 @@ static void vhost_blk_events(struct device *dev)
 
 	if (read(vb->err_fd, &n, sizeof(n)) == sizeof(n) && vb->started)
 		device_fail(dev, "vhost-user backend %s: %s broke (the backend's log says how)",
-			    vb->client.path, dev->queue_names[0]);
+			    vb->vhost.path, dev->queue_names[0]);
 	if (read(vb->call_fd, &n, sizeof(n)) != sizeof(n))
 		return;
 	vb->calls += n;
@@ -87,7 +88,7 @@ static int vhost_blk_peer_fd(struct device *dev)
 {
 	struct vhost_blk *vb = dev->priv;
 
-	return vb->client.sock;
+	return vb->vhost.fd;
 }
 
 /*
@@ -100,25 +101,25 @@ static void vhost_blk_peer_ready(struct device *dev)
 {
 	struct vhost_blk *vb = dev->priv;
 	char byte;
-	ssize_t n = recv(vb->client.sock, &byte, 1, MSG_PEEK | MSG_DONTWAIT);
+	ssize_t n = recv(vb->vhost.fd, &byte, 1, MSG_PEEK | MSG_DONTWAIT);
 
 	if (n < 0 && (errno == EAGAIN || errno == EINTR))
 		return; /* an answer the vCPU thread has taken since */
-	device_fail(dev, "vhost-user backend %s %s", vb->client.path,
+	device_fail(dev, "vhost-user backend %s %s", vb->vhost.path,
 		    n == 0  ? "closed the connection"
 		    : n > 0 ? "sent a message we did not ask for"
 			    : strerror(errno));
 	vb->started = false;
-	vu_client_close(&vb->client);
+	vhost_close(&vb->vhost);
 }
 
 static bool vhost_blk_start(struct device *dev)
 {
 	struct vhost_blk *vb = dev->priv;
-	struct vu_ring ring = {
+	struct vhost_ring ring = {
 		.index = 0,
+		.layout = dev->ring.layout,
 		.num = dev->qaddr[0].size,
-		.packed = dev->ring.layout == LG_RING_PACKED,
 		.desc = dev->qaddr[0].desc,
 		.driver = dev->qaddr[0].driver,
 		.device = dev->qaddr[0].device,
@@ -127,12 +128,12 @@ static bool vhost_blk_start(struct device *dev)
 		.err_fd = vb->err_fd,
 	};
 
-	if (!vu_client_start(&vb->client, dev->features, dev->mem, &ring, 1)) {
-		device_fail(dev, "vhost-user backend %s: %s", vb->client.path, vb->client.why);
+	if (!vhost_start(&vb->vhost, dev->features, dev->mem, &ring, 1, NULL)) {
+		device_fail(dev, "vhost-user backend %s: %s", vb->vhost.path, vb->vhost.why);
 		return false;
 	}
 	vb->started = true;
-	verbose("%s: the vhost-user backend at %s serves the ring", dev->name, vb->client.path);
+	verbose("%s: the vhost-user backend at %s serves the ring", dev->name, vb->vhost.path);
 	return true;
 }
 
@@ -143,9 +144,8 @@ static void vhost_blk_stop(struct device *dev)
 	if (!vb->started)
 		return;
 	vb->started = false;
-	if (!vu_client_stop(&vb->client, 0))
-		warnx_lg("%s: vhost-user backend %s: %s", dev->name, vb->client.path,
-			 vb->client.why);
+	if (!vhost_stop(&vb->vhost))
+		warnx_lg("%s: vhost-user backend %s: %s", dev->name, vb->vhost.path, vb->vhost.why);
 }
 
 static void vhost_blk_print_stats(struct device *dev)
@@ -153,7 +153,7 @@ static void vhost_blk_print_stats(struct device *dev)
 	struct vhost_blk *vb = dev->priv;
 
 	fprintf(stderr, "%-8s vhost-user %s: calls %lu (NOTIFYs go to the backend)\n", dev->name,
-		vb->client.path, (unsigned long)vb->calls);
+		vb->vhost.path, (unsigned long)vb->calls);
 }
 
 static const struct device_ops vhost_blk_ops = {
@@ -187,17 +187,17 @@ void vhost_blk_add(const char *socket, const struct ring_opt *ring)
 
 	if (!vb)
 		die("out of memory");
-	if (!vu_client_connect(&vb->client, socket))
-		die("--vhost-user-blk=%s: %s", socket, vb->client.why);
-	offered = vb->client.features;
+	if (!vhost_connect(&vb->vhost, &vhost_user_ops, socket))
+		die("--vhost-user-blk=%s: %s", socket, vb->vhost.why);
+	offered = vb->vhost.features;
 	if (!(offered & (1ULL << VIRTIO_F_VERSION_1)))
 		die("--vhost-user-blk=%s: the backend does not offer VIRTIO_F_VERSION_1", socket);
 	if (ring->layout == LG_RING_PACKED && !(offered & (1ULL << VIRTIO_F_RING_PACKED)))
 		die("--vhost-user-blk=%s: the backend does not offer packed rings "
 		    "(VIRTIO_F_RING_PACKED): use ring=split",
 		    socket);
-	if (!vu_client_get_config(&vb->client, config, sizeof(config)))
-		die("--vhost-user-blk=%s: %s", socket, vb->client.why);
+	if (!vhost_get_config(&vb->vhost, config, sizeof(config)))
+		die("--vhost-user-blk=%s: %s", socket, vb->vhost.why);
 	vb->call_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	vb->err_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	vb->events = epoll_create1(EPOLL_CLOEXEC);
