@@ -309,6 +309,12 @@ void device_kick(struct device *dev)
 		warnx_lg("%s: kick: %s", dev->name, strerror(errno));
 }
 
+/* An external device's connection to whoever serves it, if it has one (the kernel: none). */
+static int peer_fd(struct device *dev)
+{
+	return dev->ops->peer_fd ? dev->ops->peer_fd(dev) : -1;
+}
+
 /*
  * The device thread.  It holds dev->lock except while it sleeps in poll(),
  * so a status change from the vCPU thread (device_status.c) never finds
@@ -322,7 +328,7 @@ static void *device_thread(void *arg)
 	for (;;) {
 		/* An external device's NOTIFYs are not ours: watch its peer instead. */
 		struct pollfd fds[3] = {
-			{ dev->external ? dev->ops->peer_fd(dev) : dev->notify_fd, POLLIN, 0 },
+			{ dev->external ? peer_fd(dev) : dev->notify_fd, POLLIN, 0 },
 			{ stop_fd, POLLIN, 0 },
 			{ -1, POLLIN, 0 },
 		};
@@ -439,9 +445,11 @@ void devices_stop(void)
 
 		if (dev->active && !dev->broken && dev->ops->notify)
 			dev->ops->notify(dev);
-		/* A vhost-user backend stops using guest RAM before we go. */
+		/* A vhost-user backend, or the kernel, stops using guest RAM before we go. */
 		if (dev->active && !dev->broken && dev->ops->stop)
 			dev->ops->stop(dev);
+		if (dev->ops->sync_stats)
+			dev->ops->sync_stats(dev);
 	}
 }
 

@@ -46,6 +46,11 @@ struct device_ops {
 	/* Optional: print the device's own counters (--verbose). */
 	void (*print_stats)(struct device *dev);
 	/*
+	 * Optional: at exit, once the device stopped, bring dev->stats up to
+	 * date from counters kept elsewhere (a device the kernel serves).
+	 */
+	void (*sync_stats)(struct device *dev);
+	/*
 	 * Optional, modern devices: the driver set DRIVER_OK and every queue
 	 * checked out (dev->qaddr); false after device_fail().  And the
 	 * device was reset (or stops at exit) after a start.
@@ -54,8 +59,9 @@ struct device_ops {
 	void (*stop)(struct device *dev);
 	/*
 	 * External devices (below) only: the connection to the process that
-	 * serves the queues (-1: none now), and what to do when it is
-	 * readable or hung up, with dev->lock held.
+	 * serves the queues (-1: none now; no peer_fd: none ever, as when the
+	 * kernel serves them), and what to do when it is readable or hung
+	 * up, with dev->lock held.
 	 */
 	int (*peer_fd)(struct device *dev);
 	void (*peer_ready)(struct device *dev);
@@ -95,8 +101,9 @@ struct device {
 		uint64_t desc, driver, device;
 	} qaddr[LG_VIRTIO_MAX_QUEUES]; /* what the guest set up, as checked at DRIVER_OK */
 	/*
-	 * Another process serves the queues (vhost-user): NOTIFYs go straight
-	 * to it through notify_fd, and the device thread must not read it.
+	 * Another process (vhost-user) or the kernel serves the queues:
+	 * NOTIFYs go straight to it through notify_fd, and the device thread
+	 * must not read it.
 	 */
 	bool external;
 	uint8_t status; /* what we last accepted */

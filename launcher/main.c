@@ -162,12 +162,16 @@ int main(int argc, char **argv)
 	guest_mem_create(&vm.mem, opts.mem_size);
 	devices_init(&vm.mem, vm.mem.size);
 	console_add(interactive, &opts.console_ring);
-	for (int i = 0; i < opts.nblocks; i++)
-		if (opts.blocks[i].vhost_user)
-			vhost_blk_add(opts.blocks[i].path, &opts.blocks[i].ring);
+	for (int i = 0; i < opts.nblocks; i++) {
+		const struct block_opt *b = &opts.blocks[i];
+
+		if (b->vhost_user)
+			vhost_blk_add(b->path, &b->ring);
+		else if (b->in_kernel)
+			kernel_blk_add(b->path, b->read_only, &b->ring, b->arg);
 		else
-			blk_add(opts.blocks[i].path, opts.blocks[i].read_only,
-				&opts.blocks[i].ring);
+			blk_add(b->path, b->read_only, &b->ring);
+	}
 	for (int i = 0; i < opts.nnets; i++)
 		net_add(&opts.nets[i]);
 	trace_gpa = trace_setup(&(struct trace_opts){ opts.trace_filter, opts.trace,

@@ -31,8 +31,10 @@ static const char usage_text[] =
 	"commands from stdin (interactively on a terminal: ^A x kills the VM).\n"
 	"\n"
 	"  --mem=SIZE           guest RAM, e.g. 64M or 1G (default 128M)\n"
-	"  --block=PATH[,ro][,RING]\n"
-	"                       a disk image as the next block device (repeatable)\n"
+	"  --block=PATH[,ro][,RING][,device=WHERE]\n"
+	"                       a disk image as the next block device (repeatable);\n"
+	"                       WHERE serves it: launcher (default), or kernel (the\n"
+	"                       lguest_host module, /dev/lguest-host)\n"
 	"  --vhost-user-blk=SOCKET[,RING]\n"
 	"                       the next block device, served by a vhost-user backend\n"
 	"                       (e.g. qemu-storage-daemon) on SOCKET; split or packed\n"
@@ -199,37 +201,56 @@ static void resolve_ring(struct ring_opt *r, const struct ring_opt *def, const c
 		die("%s: indirect descriptors need a split or packed ring", ctx);
 }
 
+/* --block's device=WHERE: who serves the disk. */
+static void parse_block_device(const char *where, struct block_opt *b)
+{
+	if (!strcmp(where, "launcher"))
+		b->in_kernel = false;
+	else if (!strcmp(where, "kernel"))
+		b->in_kernel = true;
+	else
+		die("%s: device=%s: unknown (launcher or kernel)", b->arg, where);
+}
+
 /*
- * --block=PATH[,ro][,RING], or with @vhost_user --vhost-user-blk=SOCKET[,RING]
- * (a block device another process serves): the next block device.
+ * --block=PATH[,ro][,RING][,device=WHERE], or with @vhost_user
+ * --vhost-user-blk=SOCKET[,RING] (a block device another process serves):
+ * the next block device.
  */
 static void parse_block(const char *arg, struct options *o, bool vhost_user)
 {
 	const char *name = vhost_user ? "--vhost-user-blk" : "--block";
 	struct block_opt *b;
-	char *copy, *opt;
+	char *copy, *opt, *given;
 
 	if (o->nblocks == MAX_BLOCKS)
 		die("%s: at most %d block devices", name, MAX_BLOCKS);
 	copy = strdup(arg);
-	if (!copy)
+	if (!copy || asprintf(&given, "%s=%s", name, arg) < 0)
 		die("out of memory");
 	b = &o->blocks[o->nblocks++];
+	b->arg = given;
 	b->ring = ring_unset;
 	b->vhost_user = vhost_user;
 	b->path = strtok(copy, ",");
 	if (!b->path || !*b->path)
-		die("%s",
-		    vhost_user ? "--vhost-user-blk needs a socket: "
-				 "--vhost-user-blk=SOCKET[,ring=split|packed][,qsize=N]"
-			       : "--block needs a path: --block=PATH[,ro][,ring=LAYOUT][,qsize=N]");
+		die("%s", vhost_user ? "--vhost-user-blk needs a socket: "
+				       "--vhost-user-blk=SOCKET[,ring=split|packed][,qsize=N]"
+				     : "--block needs a path: "
+				       "--block=PATH[,ro][,ring=LAYOUT][,qsize=N][,device=kernel]");
 	while ((opt = strtok(NULL, ","))) {
 		if (!vhost_user && !strcmp(opt, "ro"))
 			b->read_only = true;
+		else if (!strncmp(opt, "device=", 7) && !vhost_user)
+			parse_block_device(opt + 7, b);
+		else if (!strncmp(opt, "device=", 7))
+			die("%s: device= is --block's (a --vhost-user-blk device runs in its "
+			    "backend)",
+			    b->arg);
 		else if (!parse_ring_setting(opt, &b->ring, name))
-			die("%s=%s: unknown option '%s' (known: %sring=, qsize=, indirect=, "
-			    "event_idx=)",
-			    name, arg, opt, vhost_user ? "" : "ro, ");
+			die("%s: unknown option '%s' (known: %sring=, qsize=, indirect=, "
+			    "event_idx=%s)",
+			    b->arg, opt, vhost_user ? "" : "ro, ", vhost_user ? "" : ", device=");
 	}
 }
 

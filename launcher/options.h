@@ -40,8 +40,10 @@ struct net_opt {
 
 struct block_opt {
 	const char *path; /* the image, or with vhost_user the backend's socket */
+	const char *arg;  /* the option as given ("--block=IMG,..."), for messages */
 	bool read_only;
 	bool vhost_user; /* --vhost-user-blk: served by another process */
+	bool in_kernel;	 /* --block=...,device=kernel: served by lguest_host.ko */
 	struct ring_opt ring;
 };
 

@@ -44,11 +44,7 @@
 #define BLK_SEG_MAX (CHAIN_MAX_SEGS - 2)
 
 struct blk {
-	const char *path;
-	int fd;
-	bool read_only;
-	uint64_t capacity; /* sectors */
-	char serial[VIRTIO_BLK_ID_BYTES];
+	struct blk_image img;
 	struct chain chain;
 	uint64_t reads, writes, flushes, errors, unsupported;
 };
@@ -72,7 +68,8 @@ _Static_assert(D3_BLK_S_OK == VIRTIO_BLK_S_OK && D3_BLK_S_IOERR == VIRTIO_BLK_S_
 static bool image_io(struct blk *b, bool write, struct iovec *iov, int n, off_t off)
 {
 	while (n > 0) {
-		ssize_t done = write ? pwritev(b->fd, iov, n, off) : preadv(b->fd, iov, n, off);
+		ssize_t done =
+			write ? pwritev(b->img.fd, iov, n, off) : preadv(b->img.fd, iov, n, off);
 
 		if (done < 0 && errno == EINTR)
 			continue;
@@ -86,8 +83,8 @@ static bool image_io(struct blk *b, bool write, struct iovec *iov, int n, off_t 
 
 static bool in_range(struct blk *b, uint64_t sector, uint64_t bytes)
 {
-	return bytes % LG_SECTOR_SIZE == 0 && sector <= b->capacity &&
-	       bytes / LG_SECTOR_SIZE <= b->capacity - sector;
+	return bytes % LG_SECTOR_SIZE == 0 && sector <= b->img.capacity &&
+	       bytes / LG_SECTOR_SIZE <= b->img.capacity - sector;
 }
 
 /* Do one request; returns the status byte and sets *written (payload bytes). */
@@ -106,7 +103,7 @@ static uint8_t blk_serve(struct device *dev, struct blk *b, const struct blk_op 
 		*written = op->len;
 		break;
 	case OP_WRITE:
-		if (op->ndata < 0 || b->read_only || !in_range(b, op->sector, op->len))
+		if (op->ndata < 0 || b->img.read_only || !in_range(b, op->sector, op->len))
 			return VIRTIO_BLK_S_IOERR;
 		b->writes++;
 		if (!image_io(b, true, op->data, op->ndata, op->sector * LG_SECTOR_SIZE))
@@ -117,8 +114,9 @@ static uint8_t blk_serve(struct device *dev, struct blk *b, const struct blk_op 
 		break; /* the fdatasync below */
 	case OP_GET_ID:
 		/* The serial, NUL-padded, cut to what the guest gave us. */
-		*written = iov_from_buf(op->data, op->ndata, 0, b->serial,
-					op->len < sizeof(b->serial) ? op->len : sizeof(b->serial),
+		*written = iov_from_buf(op->data, op->ndata, 0, b->img.serial,
+					op->len < sizeof(b->img.serial) ? op->len
+									: sizeof(b->img.serial),
 					&dev->stats.header_bytes);
 		return VIRTIO_BLK_S_OK;
 	default:
@@ -126,9 +124,9 @@ static uint8_t blk_serve(struct device *dev, struct blk *b, const struct blk_op 
 		return VIRTIO_BLK_S_UNSUPP;
 	}
 	/* Durable before we say it is done: FLUSH, and draft3 requests marked BARRIER. */
-	if ((op->kind == OP_FLUSH || op->barrier) && !b->read_only) {
+	if ((op->kind == OP_FLUSH || op->barrier) && !b->img.read_only) {
 		b->flushes++;
-		if (fdatasync(b->fd) < 0)
+		if (fdatasync(b->img.fd) < 0)
 			return VIRTIO_BLK_S_IOERR;
 	}
 	return VIRTIO_BLK_S_OK;
@@ -318,23 +316,23 @@ static const struct device_ops blk_ops = {
 static const char *const blk_queue_names[] = { "requestq" };
 
 /* What the guest learns about the disk, in each generation's own place. */
-static void blk_configure(struct device *dev, struct blk *b)
+void blk_configure(struct device *dev, const struct blk_image *img)
 {
 	struct virtio_blk_config *cfg;
 
 	if (dev->ring.layout == LG_RING_DRAFT3) {
-		dev->desc->config[LG_BLK_CFG_CAPACITY] = b->capacity;
-		if (b->read_only)
+		dev->desc->config[LG_BLK_CFG_CAPACITY] = img->capacity;
+		if (img->read_only)
 			dev->desc->features |= LG_BLK_F_RO;
 		return;
 	}
 	cfg = device_config_space(dev, sizeof(*cfg));
-	cfg->capacity = b->capacity;
+	cfg->capacity = img->capacity;
 	cfg->seg_max = BLK_SEG_MAX;
 	cfg->blk_size = LG_SECTOR_SIZE;
 	device_offer(dev, 1ULL << VIRTIO_BLK_F_SEG_MAX | 1ULL << VIRTIO_BLK_F_BLK_SIZE |
 				  1ULL << VIRTIO_BLK_F_FLUSH |
-				  (b->read_only ? 1ULL << VIRTIO_BLK_F_RO : 0));
+				  (img->read_only ? 1ULL << VIRTIO_BLK_F_RO : 0));
 }
 
 void blk_next_name(char *name, unsigned long size)
@@ -344,44 +342,49 @@ void blk_next_name(char *name, unsigned long size)
 	snprintf(name, size, "blk%d", nblk++);
 }
 
-void blk_add(const char *path, bool read_only, const struct ring_opt *ring)
+void blk_image_open(struct blk_image *img, const char *path, bool read_only, const char *name)
 {
-	struct blk *b = calloc(1, sizeof(*b));
-	struct device *dev;
 	struct stat st;
 	uint64_t bytes;
-	char name[16], id[48];
+	char id[48];
 
-	if (!b)
-		die("out of memory");
-	b->path = path;
-	b->read_only = read_only;
-	b->fd = open(path, (read_only ? O_RDONLY : O_RDWR) | O_CLOEXEC);
-	if (b->fd < 0)
+	*img = (struct blk_image){ .path = path, .read_only = read_only };
+	img->fd = open(path, (read_only ? O_RDONLY : O_RDWR) | O_CLOEXEC);
+	if (img->fd < 0)
 		die_errno("cannot open disk image %s", path);
-	if (fstat(b->fd, &st) < 0)
+	if (fstat(img->fd, &st) < 0)
 		die_errno("%s", path);
 	if (S_ISBLK(st.st_mode)) {
-		if (ioctl(b->fd, BLKGETSIZE64, &bytes) < 0)
+		if (ioctl(img->fd, BLKGETSIZE64, &bytes) < 0)
 			die_errno("%s: BLKGETSIZE64", path);
 	} else if (S_ISREG(st.st_mode)) {
 		bytes = st.st_size;
 	} else {
 		die("%s: not a regular file or block device", path);
 	}
-	b->capacity = bytes / LG_SECTOR_SIZE;
-	if (!b->capacity)
+	img->capacity = bytes / LG_SECTOR_SIZE;
+	if (!img->capacity)
 		die("%s: disk image is smaller than one sector", path);
 	if (bytes % LG_SECTOR_SIZE)
 		warnx_lg("%s: ignoring the last %lu bytes (not a whole sector)", path,
 			 (unsigned long)(bytes % LG_SECTOR_SIZE));
-
-	blk_next_name(name, sizeof(name));
 	/* GET_ID's answer (NUL-padded, not terminated): name and inode, unique enough. */
 	snprintf(id, sizeof(id), "lguest-%s-%lx", name, (unsigned long)st.st_ino);
-	memcpy(b->serial, id, strnlen(id, sizeof(b->serial)));
+	memcpy(img->serial, id, strnlen(id, sizeof(img->serial)));
+}
+
+void blk_add(const char *path, bool read_only, const struct ring_opt *ring)
+{
+	struct blk *b = calloc(1, sizeof(*b));
+	struct device *dev;
+	char name[16];
+
+	if (!b)
+		die("out of memory");
+	blk_next_name(name, sizeof(name));
+	blk_image_open(&b->img, path, read_only, name);
 	dev = device_add(name, LG_DEV_BLOCK, &blk_ops, b, ring, 1, blk_queue_names);
-	blk_configure(dev, b);
-	verbose("%s: %s, %lu sectors%s", name, path, (unsigned long)b->capacity,
+	blk_configure(dev, &b->img);
+	verbose("%s: %s, %lu sectors%s", name, path, (unsigned long)b->img.capacity,
 		read_only ? ", read-only" : "");
 }
