@@ -35,6 +35,8 @@ step load test -c /dev/lguest-host
 step smoke python3 tests/host_module/smoke.py
 step unload rmmod lguest_host
 step reload insmod host-module/lguest_host.ko
+# kill -9 mid-write, 20 times: no task in D state, rmmod (and insmod again) after each.
+step kill-9 python3 tests/host_module/kill.py "$build" 20
 
 # The kernel must have said nothing but the taint lines of an unsigned,
 # out-of-tree module.
