@@ -211,9 +211,10 @@ static const struct device_ops vhost_blk_ops = {
 /*
  * The kernel's counters become the device's own, so --stats, -v and
  * --stats-json show them in the same columns as for a device the launcher
- * serves: its kicks are the NOTIFYs (it sees those of either path), its
- * chains, descriptors, bytes and signals are what it served and sent.
- * What only the launcher sees (NOTIFYs by exit, wakeups) stays ours.
+ * serves: its kicks are the NOTIFYs (it sees those of either path), less
+ * our own device_kick()s (after DRIVER_OK, which it saw too); its chains,
+ * descriptors, bytes and signals are what it served and sent.  What only
+ * the launcher sees (NOTIFYs by exit, wakeups) stays ours.
  */
 static void kernel_blk_sync_stats(struct device *dev)
 {
@@ -225,7 +226,7 @@ static void kernel_blk_sync_stats(struct device *dev)
 		warnx_lg("%s: %s: %s", dev->name, vb->who, vb->vhost.why);
 		return;
 	}
-	s->notifies = k->kicks;
+	s->notifies = k->kicks > dev->self_kicks ? k->kicks - dev->self_kicks : 0;
 	s->chains = k->requests;
 	s->descs = k->descs;
 	s->bytes_read = k->write_bytes; /* from guest pages to the image */
