@@ -63,7 +63,7 @@ test_net_SRCS := guest/net/checksum.c guest/net/addr.c guest/net/iface.c guest/n
 UNIT_TESTS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(wildcard tests/unit/test_*.c))
 
 all: $(BUILD)/lguest $(BUILD)/lguest-vhost-blk $(BUILD)/lguest-stub $(BUILD)/guest.elf $(BUILD)/hostbench $(BUILD)/netbench $(BUILD)/ringbench \
-	$(BUILD)/lguest-trace $(BUILD)/lguest-compare $(UNIT_TESTS)
+	$(BUILD)/lguest-trace $(BUILD)/lguest-compare $(BUILD)/lguest-host-fake.so $(UNIT_TESTS)
 
 # The trace drawing tool and the layout comparison are Python scripts
 # (standard library only; the comparison draws its plots with gnuplot).
@@ -87,6 +87,21 @@ VHOST_BLK_SRCS := $(wildcard vhost-blk/*.c) launcher/devices/blk.c $(wildcard la
 $(BUILD)/lguest-vhost-blk: $(VHOST_BLK_SRCS:%.c=$(BUILD)/host/%.o)
 	@echo "  LD      $@"
 	$(Q)$(CC) $(HOST_CFLAGS) -o $@ $^ $(HOST_LDLIBS)
+
+# A stand-in for lguest_host.ko in the launcher's own process (LD_PRELOAD), so
+# that the launcher's side of --block=...,device=kernel runs where no module
+# can be loaded (tests/fake_host_module/).  Its copies of the block model and
+# ring code are hidden: they never meet the launcher's.
+FAKE_HOST_SRCS := tests/fake_host_module/fake_lguest_host.c launcher/devices/blk.c \
+	$(wildcard launcher/ring/*.c) launcher/guest_mem.c launcher/iov.c launcher/log.c
+$(BUILD)/lguest-host-fake.so: $(FAKE_HOST_SRCS:%.c=$(BUILD)/pic/%.o)
+	@echo "  LD      $@"
+	$(Q)$(CC) $(HOST_CFLAGS) -shared -Wl,-z,defs -o $@ $^ -ldl
+
+$(BUILD)/pic/%.o: %.c
+	@mkdir -p $(dir $@)
+	@echo "  CC [so] $<"
+	$(Q)$(CC) $(HOST_CFLAGS) -fPIC -fvisibility=hidden -MMD -MP -c -o $@ $<
 
 # The host baseline for blkbench (lguest-compare).
 $(BUILD)/hostbench: $(BUILD)/host/tests/bench/hostbench.o $(BUILD)/host/launcher/options.o \
