@@ -45,6 +45,12 @@ class Skip(Exception):
     """The test cannot run here (and that is allowed: not under CI=true)."""
 
 
+class NotHere(Skip):
+    """The test does not apply where its block devices run now (it reads a
+    counter the kernel device does not keep, say): skipped, with the
+    reason, even under CI=true."""
+
+
 # ---------------------------------------------------------------------------
 # Registration
 
@@ -84,6 +90,7 @@ class Case:
     param: object = None
     layout: str = None
     native: bool = False  # boots its own guest under QEMU here (see case())
+    kernel: str = None  # its disks run in the kernel: "module" or "fake" (see case())
 
     @property
     def needs_kvm(self):
@@ -93,7 +100,8 @@ class Case:
 REGISTRY = []
 
 
-def case(name, boots=True, notify_modes=False, params=None, layouts=False, native=False):
+def case(name, boots=True, notify_modes=False, params=None, layouts=False, native=False,
+         kernel=None):
     """Register a test.
 
     boots: the test boots a guest, so it runs once per backend (ctx.backend;
@@ -108,6 +116,10 @@ def case(name, boots=True, notify_modes=False, params=None, layouts=False, nativ
     guest under our launcher: it runs once, untagged, and is left out when
     run.py is asked for one backend's tests (--backend), as it is in the
     hardware-virtualisation tier, where that QEMU would run inside QEMU.
+    kernel: every --block the test boots with is served in the host kernel
+    (device=kernel): "module" needs /dev/lguest-host (run.py skips the test,
+    with the reason, where it is missing), "fake" loads the launcher with
+    build/lguest-host-fake.so instead (tests/fake_host_module/).
     """
     if layouts is True:
         layouts = LAYOUTS
@@ -126,7 +138,8 @@ def case(name, boots=True, notify_modes=False, params=None, layouts=False, nativ
                                 + ([mode.name] if notify_modes else []))
                         if tags:
                             full += f"[{','.join(tags)}]"
-                        REGISTRY.append(Case(full, fn, backend, mode, value, layout, native))
+                        REGISTRY.append(Case(full, fn, backend, mode, value, layout, native,
+                                             kernel))
         return fn
 
     return register
@@ -255,15 +268,31 @@ _DEVROW_RE = re.compile(r"^(console|blk\d+)\s+(draft3|split|packed)" + r"\s+(\d+
 _BLKROW_RE = re.compile(
     r"^(blk\d+)\s+reads (\d+), writes (\d+), flushes \(fdatasync\) (\d+), errors (\d+), "
     r"unsupported (\d+), header bytes (\d+)$")
+# A device the kernel serves (--block=...,device=kernel): LGH_GET_STATS's
+# counters, in place of the launcher's block model's.
+_KERNELROW_RE = re.compile(
+    r"^(blk\d+)\s+kernel: requests (\d+), kicks (\d+), signals (\d+), suppressed (\d+), "
+    r"flushes \(vfs_fsync\) (\d+), calls (\d+)$")
 _VCPU_RE = re.compile(
     r"^vcpu\s+exits (\d+): notify (\d+), console (\d+), wait (\d+), status (\d+), other (\d+); "
     r"wall \d+\.\d{3} s$")
 
 
+class KernelCounters(dict):
+    """The counters of a block device the kernel serves: asking for one its
+    LGH_GET_STATS does not keep (reads, errors, max-out ...) makes the test
+    NotHere rather than wrong."""
+
+    def __missing__(self, key):
+        raise NotHere(f"the kernel device does not count {key!r} (LGH_GET_STATS has no "
+                      "such counter)")
+
+
 @dataclasses.dataclass
 class Stats:
     devices: dict  # name -> {column: int}
-    blk: dict  # name -> {reads, writes, flushes, errors, unsupported, header}
+    blk: dict  # name -> {reads, writes, flushes, errors, unsupported, header}; the kernel's:
+    #            {requests, kicks, signals, suppressed, flushes, calls} (KernelCounters)
     vcpu: dict  # exits, notify, console, wait, status, other
     messages: list  # the "lguest: " lines
 
@@ -286,6 +315,9 @@ def parse_stats(res):
         elif m := _BLKROW_RE.match(line):
             blk[m[1]] = dict(zip(("reads", "writes", "flushes", "errors", "unsupported",
                                   "header"), map(int, m.groups()[1:])))
+        elif m := _KERNELROW_RE.match(line):
+            blk[m[1]] = KernelCounters(zip(("requests", "kicks", "signals", "suppressed",
+                                            "flushes", "calls"), map(int, m.groups()[1:])))
         elif m := _VCPU_RE.match(line):
             expect(vcpu is None, "vcpu line printed twice", res)
             vcpu = dict(zip(("exits", "notify", "console", "wait", "status", "other"),
@@ -297,6 +329,11 @@ def parse_stats(res):
     expect("console" in devices, "no console row in the statistics", res)
     expect(set(blk) == {d for d in devices if d.startswith("blk")},
            "block devices and their detail rows do not match", res)
+    for name, counters in blk.items():
+        if isinstance(counters, KernelCounters):
+            # The table's max-out is the launcher's view, which a kernel device has not.
+            devices[name] = KernelCounters((k, v) for k, v in devices[name].items()
+                                           if k != "max-out")
     return Stats(devices, blk, vcpu, messages)
 
 
@@ -308,10 +345,15 @@ class Ctx:
     """What a test works with: a private temp dir, the binaries, its notify
     mode and parameter, and helpers to run the launcher."""
 
-    def __init__(self, build, tmp, mode, param, name, layout=None, backend=None):
+    def __init__(self, build, tmp, mode, param, name, layout=None, backend=None,
+                 kernel_device=None):
         self.build = Path(build)
         self.layout = layout
         self.backend = backend
+        # Disks in the kernel (Case.kernel): every --block gets device=kernel,
+        # and with the fake module every launcher run preloads it.
+        self.blk_device = "kernel" if kernel_device else None
+        self.preload = self.build / FAKE_MODULE if kernel_device == "fake" else None
         self.lguest_bin = self.build / "lguest"
         self.kernel = self.build / "guest.elf"
         self.tmp = Path(tmp)
@@ -327,6 +369,11 @@ class Ctx:
         It gets its own process group, so a timeout kills everything it
         started (strace's tracee, say), not just the first process."""
         argv = [str(a) for a in argv]
+        if self.preload and str(self.lguest_bin) in argv:
+            env = dict(os.environ if env is None else env, LD_PRELOAD=str(self.preload))
+            # An ASan launcher wants its runtime first; the fake comes first here.
+            asan = env.get("ASAN_OPTIONS")
+            env["ASAN_OPTIONS"] = (asan + ":" if asan else "") + "verify_asan_link_order=0"
         p = subprocess.Popen(argv, stdin=subprocess.PIPE if input is not None
                              else subprocess.DEVNULL, stdout=subprocess.PIPE,
                              stderr=subprocess.PIPE, env=env, cwd=self.tmp,
@@ -358,13 +405,21 @@ class Ctx:
         if self.layout:
             argv.append(f"--ring={self.layout}")
         argv += [*opts]
-        argv += [f"--block={b}" for b in blocks]
+        argv += [f"--block={self.placed(b)}" for b in blocks]
         if verbose:
             argv.append("-v")
         argv.append(kernel or self.kernel)
         if cmd is not None:
             argv += ["--", cmd]
         return argv
+
+    def placed(self, block):
+        """A --block value, with device=kernel if this test's disks run there
+        (and it does not say where itself)."""
+        block = str(block)
+        if self.blk_device and "device=" not in block:
+            block += f",device={self.blk_device}"
+        return block
 
     def boot(self, cmd=None, blocks=(), opts=(), kernel=None, verbose=False, input=None,
              env=None):
@@ -468,6 +523,26 @@ class Ctx:
 
 def crc32(data):
     return zlib.crc32(data) & 0xFFFFFFFF
+
+
+# ---------------------------------------------------------------------------
+# The kernel device (--block=...,device=kernel): host-module/'s lguest_host.ko
+
+
+LGH_DEVICE = "/dev/lguest-host"
+NO_MODULE = "no /dev/lguest-host (the lguest_host module is not loaded)"
+# The stand-in for it in the launcher's own process (tests/fake_host_module/).
+FAKE_MODULE = "lguest-host-fake.so"
+
+# The suites whose disks run run.py --blk-device=kernel puts in the kernel:
+# those about the block device and its rules as the guest sees them (not the
+# trace, whose device-side steps the kernel does not record).
+BLK_DEVICE_MODULES = ("cases_guest", "cases_block", "cases_errors")
+
+
+def module_problem():
+    """None if the kernel device can be asked for here, else why not."""
+    return None if os.path.exists(LGH_DEVICE) else NO_MODULE
 
 
 # ---------------------------------------------------------------------------

@@ -5,6 +5,7 @@ exit status, disk images, terminal settings.
 
     python3 tests/e2e/run.py --build build [--summary FILE] [-k SUBSTR] [-j N]
                              [--backend=kvm|process] [--no-kvm]
+                             [--blk-device=launcher|kernel|fake-kernel]
 
 Prints one line per test ("ok   NAME", "FAIL NAME: why" followed by indented
 details, or "skip NAME: why"), writes "PASSED FAILED SKIPPED" to the summary
@@ -18,6 +19,18 @@ machines exist (PLATFORM.md), but not under LGUEST_TEST_REQUIRE_KVM=1
 (tests/hwvirt sets it: there every skip is a failure).  Under CI=true any other skip is a failure: a
 /dev/kvm that exists but does not work, a missing tool, a process-backend
 case that cannot run.
+
+Block devices run in the launcher unless a test says otherwise.  The
+kernel-device tests (cases_kernel_device.py) put theirs in the host kernel
+(--block=...,device=kernel) and need /dev/lguest-host: where it is missing
+they are skipped with the reason, under CI=true too (these machines cannot
+load modules), but not under LGUEST_TEST_REQUIRE_MODULE=1.  Their
+kernel-device-fake/ twins run everywhere, against a stand-in for the module
+(tests/fake_host_module/).  --blk-device=kernel (or
+LGUEST_TEST_BLK_DEVICE=kernel) puts the disks of the guest, block and
+misbehaving-guest suites in the kernel as well, on the same terms;
+--blk-device=fake-kernel does so against the stand-in.  A test that reads a
+counter the kernel does not keep is then skipped (harness.NotHere).
 
 A few tests boot Debian's stock kernel under QEMU TCG instead (harness.case's
 native=True: cases_vhost_linux.py).  They run once, and only when no single
@@ -49,20 +62,40 @@ import cases_isolation  # noqa: E402,F401
 import cases_vhost_user  # noqa: E402,F401
 import cases_vhost_backend  # noqa: E402,F401
 import cases_vhost_linux  # noqa: E402,F401
+import cases_kernel_device  # noqa: E402,F401
 
 
-def run_case(c, build, kvm_problem, kvm_absent, ci):
+def kernel_device(c, blk_device):
+    """Where C's disks run: its own say (Case.kernel), else --blk-device's
+    for the suites it applies to, else None (in the launcher)."""
+    if c.kernel:
+        return c.kernel
+    if blk_device != "launcher" and c.backend and c.fn.__module__ in harness.BLK_DEVICE_MODULES:
+        return "fake" if blk_device == "fake-kernel" else "module"
+    return None
+
+
+def run_case(c, build, kvm_problem, kvm_absent, ci, blk_device, require_module):
     """Run one test; returns (status, message) with status ok/FAIL/skip."""
+    kernel = kernel_device(c, blk_device)
     try:
         if c.needs_kvm and kvm_problem:
             if ci and not kvm_absent:
                 return "FAIL", f"cannot run under CI=true: {kvm_problem}"
             return "skip", kvm_problem
+        if kernel == "module" and harness.module_problem():
+            if require_module:
+                return "FAIL", f"LGUEST_TEST_REQUIRE_MODULE=1: {harness.module_problem()}"
+            return "skip", harness.module_problem()
+        if kernel == "fake" and not (build / harness.FAKE_MODULE).is_file():
+            raise harness.Skip(f"no {build / harness.FAKE_MODULE} (build it: make)")
         with tempfile.TemporaryDirectory(prefix="lguest-e2e-") as tmp:
-            c.fn(harness.Ctx(build, tmp, c.mode, c.param, c.name, c.layout, c.backend))
+            c.fn(harness.Ctx(build, tmp, c.mode, c.param, c.name, c.layout, c.backend, kernel))
         return "ok", ""
     except harness.Fail as e:
         return "FAIL", str(e)
+    except harness.NotHere as e:
+        return "skip", str(e)
     except harness.Skip as e:
         if ci:
             return "FAIL", f"cannot run under CI=true: {e}"
@@ -86,6 +119,11 @@ def main():
     ap.add_argument("--no-kvm", action="store_true",
                     help="hide /dev/kvm: rehearse a machine without it "
                     "(also LGUEST_TEST_NO_KVM=1)")
+    ap.add_argument("--blk-device", choices=("launcher", "kernel", "fake-kernel"),
+                    default=os.environ.get("LGUEST_TEST_BLK_DEVICE", "launcher"),
+                    help="where the guest, block and misbehaving-guest suites' disks run: "
+                    "in the launcher (default), in the kernel (/dev/lguest-host), or in "
+                    "the kernel's stand-in (also LGUEST_TEST_BLK_DEVICE=...)")
     args = ap.parse_args()
 
     cases = [c for c in harness.REGISTRY
@@ -126,10 +164,17 @@ def main():
         print(f"# {kvm_problem}: "
               + ("KVM tests FAIL (CI=true)" if ci and not kvm_absent else "KVM tests are skipped"))
 
+    if args.blk_device != "launcher":
+        print(f"# --blk-device={args.blk_device}: the disks of "
+              f"{', '.join(harness.BLK_DEVICE_MODULES)} run in the "
+              + ("kernel's stand-in" if args.blk_device == "fake-kernel" else "kernel"))
+
     start = time.monotonic()
     counts = {"ok": 0, "FAIL": 0, "skip": 0}
     with concurrent.futures.ThreadPoolExecutor(max_workers=max(1, args.jobs)) as pool:
-        futures = [pool.submit(run_case, c, build, kvm_problem, kvm_absent, ci) for c in cases]
+        futures = [pool.submit(run_case, c, build, kvm_problem, kvm_absent, ci, args.blk_device,
+                               os.environ.get("LGUEST_TEST_REQUIRE_MODULE") == "1")
+                   for c in cases]
         for c, fut in zip(cases, futures):
             status, msg = fut.result()
             counts[status] += 1
