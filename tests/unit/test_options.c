@@ -1,0 +1,155 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * test_options.c: unit tests for launcher/options.c's block devices: where
+ * each one runs (--block's device=launcher|kernel, --vhost-user-blk), with
+ * its ring settings, and the one line a bad one dies with.
+ *
+ * parse_options() dies (exit 1) on bad input, so those cases run in a
+ * child whose stderr comes back through a pipe.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include "lguest_abi.h"
+#include "options.h"
+
+#define ARGV(...)  ((char *[]){ "lguest", __VA_ARGS__, NULL })
+#define ARGC(argv) ((int)(sizeof(argv) / sizeof((argv)[0])) - 1)
+
+static struct options parse(int argc, char **argv)
+{
+	struct options o;
+
+	parse_options(argc, argv, &o);
+	return o;
+}
+
+#define PARSE(...) parse(ARGC(ARGV(__VA_ARGS__)), ARGV(__VA_ARGS__))
+
+/* Parse in a child; its exit status, and its stderr in @err. */
+static int parse_in_child(int argc, char **argv, char *err, size_t size)
+{
+	int fds[2], status;
+	ssize_t n, got = 0;
+	pid_t pid;
+
+	assert_int_equal(pipe(fds), 0);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		struct options o;
+
+		dup2(fds[1], STDERR_FILENO);
+		parse_options(argc, argv, &o);
+		_exit(0);
+	}
+	close(fds[1]);
+	while ((n = read(fds[0], err + got, size - 1 - got)) > 0)
+		got += n;
+	err[got] = '\0';
+	close(fds[0]);
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+/* ARGV must die with exactly the line @want. */
+#define DIES(want, ...)                                                                    \
+	do {                                                                               \
+		char err_[512];                                                            \
+		int rc_ = parse_in_child(ARGC(ARGV(__VA_ARGS__)), ARGV(__VA_ARGS__), err_, \
+					 sizeof(err_));                                    \
+		assert_int_equal(rc_, 1);                                                  \
+		assert_string_equal(err_, want);                                           \
+	} while (0)
+
+static void block_in_the_launcher_by_default(void **state)
+{
+	struct options o = PARSE("--block=a.img", "guest.elf");
+
+	(void)state;
+	assert_int_equal(o.nblocks, 1);
+	assert_string_equal(o.blocks[0].path, "a.img");
+	assert_string_equal(o.blocks[0].arg, "--block=a.img");
+	assert_false(o.blocks[0].in_kernel);
+	assert_false(o.blocks[0].vhost_user);
+	assert_false(o.blocks[0].read_only);
+	assert_int_equal(o.blocks[0].ring.layout, LG_RING_DRAFT3);
+}
+
+static void block_in_the_kernel(void **state)
+{
+	struct options o =
+		PARSE("--ring=packed", "--block=a.img,ro,device=kernel,qsize=64",
+		      "--block=b.img,ring=draft3,device=kernel", "--block=c.img", "guest.elf");
+
+	(void)state;
+	assert_int_equal(o.nblocks, 3);
+	assert_true(o.blocks[0].in_kernel);
+	assert_true(o.blocks[0].read_only);
+	assert_int_equal(o.blocks[0].ring.layout, LG_RING_PACKED);
+	assert_int_equal(o.blocks[0].ring.qsize, 64);
+	assert_string_equal(o.blocks[0].arg, "--block=a.img,ro,device=kernel,qsize=64");
+	/* Draft III too: the kernel serves its six pages. */
+	assert_true(o.blocks[1].in_kernel);
+	assert_int_equal(o.blocks[1].ring.layout, LG_RING_DRAFT3);
+	assert_false(o.blocks[2].in_kernel);
+	assert_int_equal(o.blocks[2].ring.layout, LG_RING_PACKED);
+}
+
+static void device_launcher_is_the_default_said_aloud(void **state)
+{
+	struct options o = PARSE("--block=a.img,device=launcher",
+				 "--block=b.img,device=kernel,device=launcher", "guest.elf");
+
+	(void)state;
+	assert_false(o.blocks[0].in_kernel);
+	assert_false(o.blocks[1].in_kernel); /* the last one said wins */
+}
+
+static void vhost_user_is_neither(void **state)
+{
+	struct options o = PARSE("--vhost-user-blk=/tmp/s.sock", "guest.elf");
+
+	(void)state;
+	assert_true(o.blocks[0].vhost_user);
+	assert_false(o.blocks[0].in_kernel);
+	assert_string_equal(o.blocks[0].arg, "--vhost-user-blk=/tmp/s.sock");
+	assert_int_equal(o.blocks[0].ring.layout, LG_RING_SPLIT);
+}
+
+static void bad_places_die_in_one_line(void **state)
+{
+	(void)state;
+	DIES("lguest: --block=a.img,device=kern: device=kern: unknown (launcher or kernel)\n",
+	     "--block=a.img,device=kern", "guest.elf");
+	DIES("lguest: --block=a.img,device=: device=: unknown (launcher or kernel)\n",
+	     "--block=a.img,device=", "guest.elf");
+	DIES("lguest: --vhost-user-blk=s.sock,device=kernel: device= is --block's (a "
+	     "--vhost-user-blk device runs in its backend)\n",
+	     "--vhost-user-blk=s.sock,device=kernel", "guest.elf");
+	DIES("lguest: --block=a.img,kernel: unknown option 'kernel' (known: ro, ring=, qsize=, "
+	     "indirect=, event_idx=, device=)\n",
+	     "--block=a.img,kernel", "guest.elf");
+	DIES("lguest: --block: qsize applies to split and packed rings (draft3 queues hold 170)\n",
+	     "--block=a.img,device=kernel,ring=draft3,qsize=64", "guest.elf");
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(block_in_the_launcher_by_default),
+		cmocka_unit_test(block_in_the_kernel),
+		cmocka_unit_test(device_launcher_is_the_default_said_aloud),
+		cmocka_unit_test(vhost_user_is_neither),
+		cmocka_unit_test(bad_places_die_in_one_line),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
