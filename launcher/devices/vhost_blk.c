@@ -76,6 +76,8 @@ static int vhost_blk_events_fd(struct device *dev)
 	return vb->events;
 }
 
+static void vhost_blk_stop(struct device *dev);
+
 /* The server says the ring broke: in its words if it can give them. */
 static void vhost_blk_broke(struct device *dev, struct vhost_blk *vb)
 {
@@ -87,6 +89,14 @@ static void vhost_blk_broke(struct device *dev, struct vhost_blk *vb)
 		device_fail(dev, "%s: %s broke (%s)", vb->who, dev->queue_names[0],
 			    vb->vhost.ops->get_error ? vb->vhost.why
 						     : "the backend's log says how");
+	/*
+	 * A server we handed the image to is ours to stop: the kernel's
+	 * worker serves the ring no more, but keeps the image and our memory
+	 * until told, as our own device would not.  (A vhost-user backend
+	 * stops its ring itself and waits for the frontend.)
+	 */
+	if (vb->img.fd >= 0)
+		vhost_blk_stop(dev);
 }
 
 /*
@@ -222,6 +232,13 @@ static void kernel_blk_sync_stats(struct device *dev)
 	struct lgh_stats *k = &vb->kstats;
 	struct device_stats *s = &dev->stats;
 
+	/*
+	 * devices_stop() leaves a failed device alone; one the launcher failed
+	 * itself (the guest set FAILED, say) still has the kernel's worker:
+	 * withdraw the image now, so the kernel lets go of our memory before
+	 * we read its final counts.
+	 */
+	vhost_blk_stop(dev);
 	if (!vhost_get_stats(&vb->vhost, k)) {
 		warnx_lg("%s: %s: %s", dev->name, vb->who, vb->vhost.why);
 		return;
