@@ -23,12 +23,19 @@
 #define ARGV(...)  ((char *[]){ "lguest", __VA_ARGS__, NULL })
 #define ARGC(argv) ((int)(sizeof(argv) / sizeof((argv)[0])) - 1)
 
+/*
+ * What parse_options() allocates lives as long as the process, as in the
+ * launcher: keep each result where LeakSanitizer can see it.
+ */
+static struct options results[8];
+static unsigned int nresults;
+
 static struct options parse(int argc, char **argv)
 {
-	struct options o;
+	struct options *o = &results[nresults++ % 8];
 
-	parse_options(argc, argv, &o);
-	return o;
+	parse_options(argc, argv, o);
+	return *o;
 }
 
 #define PARSE(...) parse(ARGC(ARGV(__VA_ARGS__)), ARGV(__VA_ARGS__))
