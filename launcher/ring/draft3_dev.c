@@ -102,7 +102,7 @@ bool d3_dev_init(struct d3_dev *d, const struct guest_mem *mem, uint64_t key)
 	if (!pages) {
 		d->broken = true;
 		snprintf(d->error, sizeof(d->error),
-			 "device pages at pfn %#llx are outside guest RAM",
+			 "device pages at pfn 0x%llx are outside guest RAM",
 			 (unsigned long long)key);
 		return false;
 	}
@@ -257,7 +257,7 @@ static int walk_chain(struct d3_dev *d, struct d3_dev_queue *q, uint32_t head, s
 		if (desc.pfn > UINT64_MAX >> PAGE_SHIFT ||
 		    !guest_iov(d->mem, (desc.pfn << PAGE_SHIFT) + desc.offset, desc.len, &iov)) {
 			fail(d, q,
-			     "descriptor %u: pfn %#llx offset %u len %llu is outside guest RAM", i,
+			     "descriptor %u: pfn 0x%llx offset %u len %llu is outside guest RAM", i,
 			     (unsigned long long)desc.pfn, desc.offset,
 			     (unsigned long long)desc.len);
 			return -1;

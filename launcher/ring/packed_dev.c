@@ -155,34 +155,34 @@ bool packed_dev_init(struct packed_dev *q, const struct guest_mem *mem, const ch
 	}
 	/* The alignments the spec's table asks of the driver. */
 	if (ring_gpa % 16) {
-		fail(q, "ring address %#llx is not 16-byte aligned", (unsigned long long)ring_gpa);
+		fail(q, "ring address 0x%llx is not 16-byte aligned", (unsigned long long)ring_gpa);
 		return false;
 	}
 	if (driver_gpa % 4) {
-		fail(q, "driver area address %#llx is not 4-byte aligned",
+		fail(q, "driver area address 0x%llx is not 4-byte aligned",
 		     (unsigned long long)driver_gpa);
 		return false;
 	}
 	if (device_gpa % 4) {
-		fail(q, "device area address %#llx is not 4-byte aligned",
+		fail(q, "device area address 0x%llx is not 4-byte aligned",
 		     (unsigned long long)device_gpa);
 		return false;
 	}
 	q->ring = guest_ptr(mem, ring_gpa, (uint64_t)size * sizeof(*q->ring));
 	if (!q->ring) {
-		fail(q, "ring at %#llx (%u bytes) is outside guest RAM",
+		fail(q, "ring at 0x%llx (%u bytes) is outside guest RAM",
 		     (unsigned long long)ring_gpa, size * 16u);
 		return false;
 	}
 	q->driver = guest_ptr(mem, driver_gpa, sizeof(*q->driver));
 	if (!q->driver) {
-		fail(q, "driver area at %#llx is outside guest RAM",
+		fail(q, "driver area at 0x%llx is outside guest RAM",
 		     (unsigned long long)driver_gpa);
 		return false;
 	}
 	q->device = guest_ptr(mem, device_gpa, sizeof(*q->device));
 	if (!q->device) {
-		fail(q, "device area at %#llx is outside guest RAM",
+		fail(q, "device area at 0x%llx is outside guest RAM",
 		     (unsigned long long)device_gpa);
 		return false;
 	}
@@ -273,7 +273,7 @@ static int add_segment(struct packed_dev *q, struct walk *w, struct desc_at at, 
 		return -1;
 	}
 	if (!guest_iov(q->mem, addr, len, &c->seg[nseg])) {
-		fail(q, "%s: addr %#llx len %u is outside guest RAM", where(at, buf, sizeof(buf)),
+		fail(q, "%s: addr 0x%llx len %u is outside guest RAM", where(at, buf, sizeof(buf)),
 		     (unsigned long long)addr, len);
 		return -1;
 	}
@@ -341,13 +341,13 @@ static int add_indirect(struct packed_dev *q, struct walk *w, uint16_t slot, uin
 	 * real driver allocates tables with at least that.
 	 */
 	if (addr % _Alignof(struct vring_packed_desc)) {
-		fail(q, "slot %u: indirect table at %#llx is not 8-byte aligned", slot,
+		fail(q, "slot %u: indirect table at 0x%llx is not 8-byte aligned", slot,
 		     (unsigned long long)addr);
 		return -1;
 	}
 	table = guest_ptr(q->mem, addr, len);
 	if (!table) {
-		fail(q, "slot %u: indirect table at %#llx len %u is outside guest RAM", slot,
+		fail(q, "slot %u: indirect table at 0x%llx len %u is outside guest RAM", slot,
 		     (unsigned long long)addr, len);
 		return -1;
 	}
@@ -418,7 +418,7 @@ static int take_chain(struct packed_dev *q, struct chain *c, uint16_t head_flags
 			flags = GUEST_READ(q->mem, g->flags);
 			if (!is_avail(flags, wrap)) {
 				fail(q,
-				     "chain from slot %u continues into slot %u, which is not available (flags %#x, wrap counter %u)",
+				     "chain from slot %u continues into slot %u, which is not available (flags 0x%x, wrap counter %u)",
 				     w.head, slot, flags, wrap);
 				return -1;
 			}
@@ -495,7 +495,7 @@ int packed_dev_pop(struct packed_dev *q, struct chain *c)
 	 * here on this lap (next_used is never ahead of next_avail).
 	 */
 	if (!is_avail(flags, q->avail_wrap)) {
-		fail(q, "slot %u: flags %#x are neither available nor used (wrap counter %u)",
+		fail(q, "slot %u: flags 0x%x are neither available nor used (wrap counter %u)",
 		     q->next_avail, flags, q->avail_wrap);
 		return -1;
 	}
@@ -647,7 +647,7 @@ bool packed_dev_should_signal(struct packed_dev *q)
 		}
 		break;
 	default:
-		fail(q, "driver area flags %#x are reserved", flags);
+		fail(q, "driver area flags 0x%x are reserved", flags);
 		return false;
 	}
 

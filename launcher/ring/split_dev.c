@@ -111,12 +111,13 @@ static void *ring_part(struct split_dev *q, const char *what, uint64_t gpa, uint
 	void *p;
 
 	if (gpa % align) {
-		fail(q, "%s at %#llx is not %u-byte aligned", what, (unsigned long long)gpa, align);
+		fail(q, "%s at 0x%llx is not %u-byte aligned", what, (unsigned long long)gpa,
+		     align);
 		return NULL;
 	}
 	p = guest_ptr(q->mem, gpa, bytes);
 	if (!p)
-		fail(q, "%s at %#llx (%llu bytes) is outside guest RAM", what,
+		fail(q, "%s at 0x%llx (%llu bytes) is outside guest RAM", what,
 		     (unsigned long long)gpa, (unsigned long long)bytes);
 	return p;
 }
@@ -246,7 +247,7 @@ static bool enter_indirect(struct split_dev *q, struct walk *w, uint32_t i,
 	}
 	table = guest_ptr(q->mem, d->addr, d->len);
 	if (!table) {
-		fail(q, "descriptor %u: indirect table at %#llx len %u is outside guest RAM", i,
+		fail(q, "descriptor %u: indirect table at 0x%llx len %u is outside guest RAM", i,
 		     (unsigned long long)d->addr, d->len);
 		return false;
 	}
@@ -329,7 +330,7 @@ static int walk_chain(struct split_dev *q, uint32_t head, struct chain *c)
 		iov = &c->seg[nseg];
 		/* guest_iov() checks addr + len without letting it wrap. */
 		if (!guest_iov(q->mem, d.addr, d.len, iov)) {
-			fail(q, "%s %u: addr %#llx len %u is outside guest RAM", w.what, i,
+			fail(q, "%s %u: addr 0x%llx len %u is outside guest RAM", w.what, i,
 			     (unsigned long long)d.addr, d.len);
 			return -1;
 		}

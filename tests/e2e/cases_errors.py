@@ -97,7 +97,7 @@ MODERN_RULES = [
      [r"requestq: guest wrote to the used index \(expected 0, found 5\)"]),
     ("not-available", ("packed",), "",
      [r"requestq: chain from slot 0 continues into slot 1, which is not available "
-      r"\(flags 0, wrap counter 1\)"]),
+      r"\(flags 0x0, wrap counter 1\)"]),
     ("id-range", ("packed",), "", [r"requestq: buffer id 261 out of range \(256\)"]),
     ("event-reserved", ("packed",), "", [r"requestq: driver area flags 0x3 are reserved"]),
     ("event-desc-noidx", ("packed",), ",event_idx=off",

@@ -105,12 +105,18 @@ def run_case(c, build, kvm_problem, kvm_absent, ci, blk_device, require_module):
             "    " + line for line in traceback.format_exc().splitlines(True))
 
 
+def _selects(select, name):
+    """-k SELECT: a part of the name, or with a leading ^ its start."""
+    return name.startswith(select[1:]) if select.startswith("^") else select in name
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--build", default="build", help="build directory (default: build)")
     ap.add_argument("--summary", help='write "PASSED FAILED" here')
     ap.add_argument("-k", dest="select", action="append",
-                    help="run only tests whose name contains this (repeatable: any)")
+                    help="run only tests whose name contains this, or with ^NAME starts "
+                    "with it (repeatable: any)")
     ap.add_argument("-j", dest="jobs", type=int, default=2, help="tests in parallel (2)")
     ap.add_argument("--list", action="store_true", help="list the tests and exit")
     ap.add_argument("--backend", choices=harness.BACKENDS,
@@ -127,7 +133,7 @@ def main():
     args = ap.parse_args()
 
     cases = [c for c in harness.REGISTRY
-             if (not args.select or any(s in c.name for s in args.select))
+             if (not args.select or any(_selects(s, c.name) for s in args.select))
              and (not args.backend or (c.backend in (None, args.backend) and not c.native))]
     if args.list:
         for c in cases:

@@ -1376,7 +1376,7 @@ static void bad_range(struct fx *f, enum which w, uint64_t pfn, uint16_t offset,
 	snapshot(f);
 	assert_int_equal(pop(f, w, &f->c), -1);
 	assert_brokenf(f, qprefix(w),
-		       "descriptor %d: pfn %#llx offset %u len %llu is outside guest RAM", h,
+		       "descriptor %d: pfn 0x%llx offset %u len %llu is outside guest RAM", h,
 		       (unsigned long long)pfn, offset, (unsigned long long)len);
 }
 

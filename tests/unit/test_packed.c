@@ -1407,7 +1407,7 @@ static void test_bad_chain_not_available(void **state)
 	fx_init(f, 8, false, false);
 	put_desc(f, 0, DATA, 8, 0, F_AVAIL | NEXT);
 	pop_broken(f, "chain from slot 0 continues into slot 1, which is not available "
-		      "(flags 0, wrap counter 1)");
+		      "(flags 0x0, wrap counter 1)");
 
 	/* The second descriptor marked used. */
 	fx_init(f, 8, false, false);
@@ -1549,7 +1549,7 @@ static void bad_range(struct fx *f, uint64_t addr, uint32_t len)
 
 	fx_init(f, 8, false, false);
 	put_desc(f, 0, addr, len, 0, F_AVAIL);
-	snprintf(msg, sizeof(msg), "slot 0: addr %#llx len %u is outside guest RAM",
+	snprintf(msg, sizeof(msg), "slot 0: addr 0x%llx len %u is outside guest RAM",
 		 (unsigned long long)addr, len);
 	pop_broken(f, msg);
 }

@@ -1543,7 +1543,7 @@ static void bad_range(struct fx *f, bool indirect, uint64_t addr, uint32_t len)
 		set_desc(f, 5, addr, len, F_WRITE, 0);
 	}
 	raw_publish(f, 4);
-	snprintf(msg, sizeof(msg), "%s: addr %#llx len %u is outside guest RAM",
+	snprintf(msg, sizeof(msg), "%s: addr 0x%llx len %u is outside guest RAM",
 		 indirect ? "indirect descriptor 1" : "descriptor 5", (unsigned long long)addr,
 		 len);
 	pop_fails(f, msg);
