@@ -8,6 +8,7 @@
 #                     QEMU: tests/hwvirt/ (root; any machine)
 #   make check-module host-module/lguest_host.ko built, loaded and tested in
 #                     Debian's kernel under QEMU: tests/host_module/ (root)
+#   make bench-module the kernel device against the launcher's, there
 #   make compare      draft3, split and packed side by side: build/compare/
 #   make format       clang-format every C file in place
 
@@ -213,6 +214,10 @@ check-module: deps
 	$(Q)$(MAKE) --no-print-directory all
 	$(Q)tests/host_module/check.sh $(BUILD)
 
+bench-module: deps
+	$(Q)$(MAKE) --no-print-directory all
+	$(Q)tests/host_module/check.sh $(BUILD) bench
+
 # Install missing Debian build packages when we can (root), else just say.
 deps:
 	$(Q)sh tests/deps.sh
@@ -223,7 +228,7 @@ format:
 clean:
 	rm -rf build build-asan
 
-.PHONY: all run check check-asan check-hwvirt check-module deps format clean bench compare compare-doc docs
+.PHONY: all run check check-asan check-hwvirt check-module bench-module deps format clean bench compare compare-doc docs
 
 # "The life of one 4 KiB read" from real runs: build/docs/, and its text in docs/.
 docs: all

@@ -1,6 +1,8 @@
 #!/bin/sh
 # check.sh BUILD: host-module/ in the hardware-virtualisation tier, ending
 # with the usual "N passed, N failed, N skipped".  `make check-module`.
+# check.sh BUILD bench: the same build, then bench.py there instead of the
+# tests (kernel device against the launcher's).  `make bench-module`.
 #
 # Our machines cannot load modules, but Debian's kernel under QEMU (the tier
 # of tests/hwvirt) can.  Here, on the host: lguest_host.ko is built against
@@ -10,6 +12,7 @@
 set -u
 cd "$(dirname "$0")/../.."
 build=${1:-build}
+job=${2:-check}
 summary=$build/module-summary
 rm -f "$summary"
 say() { echo "check-module: $*"; }
@@ -37,6 +40,11 @@ if grep -i 'warning' "$log"; then
 	failed "lguest_host.ko builds with warnings against $kdir"
 fi
 say "lguest_host.ko built against $kver with no warnings"
+
+if [ "$job" = bench ]; then
+	exec tests/hwvirt/tier.sh -t "${LGUEST_TIER_LIMIT:-1800}" -- \
+		"insmod host-module/lguest_host.ko && python3 tests/host_module/bench.py --build $build"
+fi
 
 tests/hwvirt/tier.sh -t "${LGUEST_TIER_LIMIT:-1200}" \
 	-e LGUEST_TEST_TIME_SCALE="${LGUEST_TEST_TIME_SCALE:-10}" -e CI="${CI:-}" \
