@@ -22,6 +22,8 @@ import statistics
 import sys
 import tempfile
 
+sys.dont_write_bytecode = True  # no __pycache__ next to tools/lguest-compare.py
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 _loader = importlib.machinery.SourceFileLoader(
     "lguest_compare", os.path.join(HERE, "..", "..", "tools", "lguest-compare.py"))
