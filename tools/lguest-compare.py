@@ -38,7 +38,8 @@ The matrix:
   placement  where the block device runs: backend x {in the launcher
           (`--block`) on split and packed, our `lguest-vhost-blk` in another
           process over vhost-user on split and packed, qemu-storage-daemon
-          (split: it offers no packed)} x {4 KiB randread qd=1 and qd=32,
+          (split: it offers no packed), the host kernel's lguest_host.ko
+          (`device=kernel`, split and packed)} x {4 KiB randread qd=1 and qd=32,
           1 MiB seqread qd=4}, against host `hostbench`; kicks and calls per
           request from one traced run per cell (`--trace-file`, counted the
           same way for all three) and from each side's own counters.  A
@@ -120,11 +121,13 @@ BOOT_RUNS = 20          # --quick: 5
 
 # Where the block device runs: in the launcher's device thread (`--block`),
 # in our own backend in another process (`lguest-vhost-blk`, vhost-user), or
-# in qemu-storage-daemon (vhost-user, split only).  The BLOCK workloads
+# in qemu-storage-daemon (vhost-user, split only), or in the host kernel
+# (`--block=IMG,device=kernel`, host-module/lguest_host.ko, where loaded).  The BLOCK workloads
 # named here, each also run once per cell with --trace-file and
 # PLACEMENT_TRACED requests (--quick: a tenth) to count kicks and calls.
 PLACEMENTS = [("launcher", "split"), ("launcher", "packed"), ("vhost-blk", "split"),
-              ("vhost-blk", "packed"), ("qsd", "split")]
+              ("vhost-blk", "packed"), ("qsd", "split"), ("kernel", "split"),
+              ("kernel", "packed")]
 PLACEMENT_BLOCK = ("randread-4k-qd1", "randread-4k-qd32", "seqread-1m-qd4")
 PLACEMENT_TRACED = {"randread-4k-qd1": 2000, "randread-4k-qd32": 5000, "seqread-1m-qd4": 1000}
 SECTIONS = ("block", "net", "hcall", "rings", "boot", "placement")
@@ -456,9 +459,11 @@ class Runner:
         shorter run of that many requests with --trace-file, counted."""
         what = f"{w['name']} {backend} {where} {ring}"
         stats = os.path.join(self.tmp, "stats.json")
-        peer = None if where == "launcher" else self.peer(where)
+        peer = None if where in ("launcher", "kernel") else self.peer(where)
         dev = (f"--block={self.image},ring={ring}" if peer is None else
                f"--vhost-user-blk={peer.sock},ring={ring}")
+        if where == "kernel":
+            dev += ",device=kernel"
         sessions = len(parse_sessions(peer.log_text())) if where == "vhost-blk" else 0
         argv = self.lguest_argv(backend, ring, stats, dev, f"--mem={GUEST_MEM}")
         trace = os.path.join(self.tmp, "trace.json")
@@ -474,8 +479,9 @@ class Runner:
         if traced:
             fig.update(count_trace(trace))
             os.unlink(trace)
-        elif where == "launcher":
-            # Its own counters: NOTIFYs that reached the device, interrupts sent.
+        elif where in ("launcher", "kernel"):
+            # Its own counters (the kernel's, through LGH_GET_STATS): NOTIFYs
+            # that reached the device, interrupts sent.
             fig.update(stats_kicks_per_req=blk0["notifies"] / blk0["chains"],
                        stats_calls_per_req=blk0["signals"] / blk0["chains"])
         elif where == "vhost-blk":
@@ -903,15 +909,19 @@ def markdown_placement(res):
     works = [w for w in BLOCK if w["name"] in PLACEMENT_BLOCK]
     traced = ", ".join(f"{PLACEMENT_TRACED[w['name']] // scale:,} ({w['title']})"
                        for w in works)
-    md = ["## Where the device runs: the launcher, `lguest-vhost-blk`, qemu-storage-daemon", "",
+    md = ["## Where the device runs: the launcher, `lguest-vhost-blk`, qemu-storage-daemon, "
+          "the kernel", "",
           "The same disk served from three places, on each backend, NOTIFY by the fast path "
           "throughout. *launcher*: `--block=IMG,ring=R`, the launcher's device thread, as in "
           "the block tables. *vhost-blk*: our `lguest-vhost-blk --stats IMG` in another "
           "process, the launcher's block model and ring code behind vhost-user "
           "(`--vhost-user-blk=SOCK,ring=R`). *qsd*: Debian's qemu-storage-daemon exporting the "
-          "same image as vhost-user-blk (split only: it does not offer packed). Over "
-          "vhost-user the guest's NOTIFY writes the backend's kick eventfd itself (KVM's "
-          "ioeventfd, or the process backend's stub), and the backend's call comes back "
+          "same image as vhost-user-blk (split only: it does not offer packed). *kernel*: "
+          "`--block=IMG,ring=R,device=kernel`, served by host-module/lguest_host.ko "
+          "(docs/host-module.md), which runs the launcher's ring code in a kernel thread. "
+          "Over vhost-user and for the kernel device the guest's NOTIFY writes the backend's "
+          "kick eventfd itself (KVM's ioeventfd, or the process backend's stub), and the "
+          "backend's call comes back "
           "through a launcher thread that sets the guest's pending bit and wakes it. One "
           "backend process of each kind serves every run, one frontend at a time. Host: "
           "`hostbench` pread of the same image, measured in each repeat just before these "
@@ -1368,6 +1378,9 @@ def main():
     if not shutil.which("qemu-storage-daemon"):
         placement_skip["qsd"] = ("qemu-storage-daemon is not installed (Debian: "
                                  "qemu-system-common)")
+    if not os.path.exists("/dev/lguest-host"):
+        placement_skip["kernel"] = ("no /dev/lguest-host: the lguest_host module is not loaded "
+                                    "(docs/host-module.md; make bench-module measures it)")
     res = dict(meta=dict(tool=PROG, format=2,
                          date=datetime.datetime.now(datetime.timezone.utc).isoformat(
                              timespec="seconds"),
