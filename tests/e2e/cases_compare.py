@@ -20,7 +20,8 @@ HCALLS = (("notify", "ioeventfd"), ("notify", "exit"), ("call", None), ("wake", 
 # Where the block device runs: the workloads, and (placement, ring) per cell.
 PLACEMENT_BLOCK = ("randread-4k-qd1", "randread-4k-qd32", "seqread-1m-qd4")
 PLACEMENTS = (("launcher", "split"), ("launcher", "packed"), ("vhost-blk", "split"),
-              ("vhost-blk", "packed"), ("qsd", "split"))
+              ("vhost-blk", "packed"), ("qsd", "split"), ("kernel", "split"),
+              ("kernel", "packed"))
 PLOTS = ("block-iops.svg", "block-latency.svg", "latency-cdf.svg", "notify-signal.svg",
          "hypercalls.svg", "placement.svg")
 REPO = Path(__file__).resolve().parents[2]
@@ -135,6 +136,8 @@ def _check_placement(res, data, build):
         missing["vhost-blk"] = True
     if not shutil.which("qemu-storage-daemon"):
         missing["qsd"] = True
+    if not os.path.exists("/dev/lguest-host"):
+        missing["kernel"] = True
     skipped = data["meta"]["placement_skipped"]
     expect(set(skipped) == set(missing), f"placements skipped: {skipped}", res)
     for (w, b, where, ring), c in cells.items():
