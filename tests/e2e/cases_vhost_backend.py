@@ -31,7 +31,7 @@ from pathlib import Path
 
 import vu_frontend as vu
 from harness import (Result, Skip, case, crc32, expect, expect_no_sanitizer_report, expect_rc,
-                     expect_stdout, fail, kill_group, limit)
+                     expect_stdout, fail, kill_group, limit, start_server)
 
 SECTOR = vu.SECTOR
 PREFIX = "lguest-vhost-blk: blk0: "
@@ -52,15 +52,7 @@ class Backend:
                      str(img)]
 
     def __enter__(self):
-        with open(self.log, "wb") as log:
-            self.proc = subprocess.Popen(self.argv, stdin=subprocess.DEVNULL, stdout=log,
-                                         stderr=log, start_new_session=True)
-        deadline = time.monotonic() + limit(10)
-        while not self.sock.exists():
-            if self.proc.poll() is not None or time.monotonic() > deadline:
-                kill_group(self.proc)
-                fail("lguest-vhost-blk did not create its socket", self.result())
-            time.sleep(0.01)
+        self.proc = start_server(self.argv, self.sock, self.log, "lguest-vhost-blk")
         return self
 
     def __exit__(self, *exc):
@@ -494,31 +486,23 @@ def good_qsd(t):
     argv = [exe, "--blockdev", f"driver=file,filename={img},node-name=f", "--export",
             f"type=vhost-user-blk,id=e,node-name=f,addr.type=unix,addr.path={sock},"
             "writable=on"]
-    with open(log, "wb") as out:
-        proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=out, stderr=out,
-                                start_new_session=True)
+    proc = start_server(argv, sock, log, "qemu-storage-daemon")
     res = lambda: Result(argv, proc.poll(), b"", log.read_bytes())  # noqa: E731
     try:
-        deadline = time.monotonic() + limit(10)
-        while not sock.exists():
-            if proc.poll() is not None or time.monotonic() > deadline:
-                fail("qemu-storage-daemon did not create its socket", res())
-            time.sleep(0.02)
-        try:
-            vu.good_session(sock, data, timeout=limit(3))
-            with vu.Frontend(sock, timeout=limit(3)) as f:
-                s = vu.Session(f)
-                s.setup("start")
-                req = s.read(100, 8)
-                expect(req.status == vu.S_OK and
-                       req.read_data() == data[100 * SECTOR:108 * SECTOR],
-                       f"read of 8 at 100: status {req.status}", res())
-                req = s.write(50, new)
-                expect(req.status == vu.S_OK, f"write: status {req.status}", res())
-                base = f.get_vring_base(0)
-                expect(base == 2, f"GET_VRING_BASE says {base}, expected 2", res())
-        except PEER_ERRORS as e:
-            fail(f"{type(e).__name__}: {e}", res())
+        vu.good_session(sock, data, timeout=limit(3))
+        with vu.Frontend(sock, timeout=limit(3)) as f:
+            s = vu.Session(f)
+            s.setup("start")
+            req = s.read(100, 8)
+            expect(req.status == vu.S_OK and
+                   req.read_data() == data[100 * SECTOR:108 * SECTOR],
+                   f"read of 8 at 100: status {req.status}", res())
+            req = s.write(50, new)
+            expect(req.status == vu.S_OK, f"write: status {req.status}", res())
+            base = f.get_vring_base(0)
+            expect(base == 2, f"GET_VRING_BASE says {base}, expected 2", res())
+    except PEER_ERRORS as e:
+        fail(f"{type(e).__name__}: {e}", res())
     finally:
         kill_group(proc)
     expect(img.read_bytes() == data[:50 * SECTOR] + new + data[52 * SECTOR:],

@@ -13,12 +13,11 @@ import shutil
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 from cases_errors import MODERN_RULES
 from harness import (Result, Skip, case, crc32, expect, expect_rc, expect_setup_error,
-                     expect_stdout, fail, kill_group, limit)
+                     expect_stdout, fail, kill_group, limit, start_server)
 
 SECTOR = 512
 
@@ -38,16 +37,7 @@ class StorageDaemon:
                      f"addr.path={self.sock},writable=on"]
 
     def __enter__(self):
-        with open(self.log, "wb") as log:
-            self.proc = subprocess.Popen(self.argv, stdin=subprocess.DEVNULL, stdout=log,
-                                         stderr=log, start_new_session=True)
-        deadline = time.monotonic() + limit(10)
-        while not self.sock.exists():
-            if self.proc.poll() is not None or time.monotonic() > deadline:
-                kill_group(self.proc)
-                fail("qemu-storage-daemon did not create its socket",
-                     Result(self.argv, self.proc.returncode, b"", self.log.read_bytes()))
-            time.sleep(0.02)
+        self.proc = start_server(self.argv, self.sock, self.log, "qemu-storage-daemon")
         return self
 
     def __exit__(self, *exc):

@@ -18,6 +18,7 @@ import shlex
 import shutil
 import signal
 import subprocess
+import time
 import zlib
 from pathlib import Path
 
@@ -189,6 +190,24 @@ def kill_group(proc):
     except ProcessLookupError:
         pass
     proc.wait()
+
+
+def start_server(argv, sock, log, name):
+    """Start ARGV, a server that creates the UNIX socket SOCK once it
+    listens, in a process group of its own with its output in LOG, and
+    wait for the socket.  If it exits first, or takes longer than 10 s
+    (stretched), kill it and fail, showing its log.  Returns the Popen."""
+    with open(log, "wb") as out:
+        proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=out, stderr=out,
+                                start_new_session=True)
+    deadline = time.monotonic() + limit(10)
+    while not Path(sock).exists():
+        if proc.poll() is not None or time.monotonic() > deadline:
+            kill_group(proc)
+            fail(f"{name} did not create its socket",
+                 Result(argv, proc.returncode, b"", Path(log).read_bytes()))
+        time.sleep(0.01)
+    return proc
 
 
 _SANITIZER_RE = re.compile(rb"==\d+==ERROR: \w+Sanitizer|runtime error: |^SUMMARY: \w+Sanitizer",
