@@ -181,6 +181,8 @@ $(BUILD)/guest/%.o: %.S | $(BUILD)/uapi/.stamp
 	$(Q)$(CC) $(GUEST_CFLAGS) -MMD -MP -c -o $@ $<
 
 .SECONDEXPANSION:
+include tests/fuzz/fuzz.mk
+
 $(BUILD)/tests/%: tests/unit/%.c $$(patsubst %.c,$(BUILD)/host/%.o,$$($$*_SRCS))
 	@mkdir -p $(dir $@)
 	@echo "  TEST    $@"

@@ -176,6 +176,23 @@ static bool parse_ring_setting(char *opt, struct ring_opt *r, const char *ctx)
 	return true;
 }
 
+/*
+ * The next comma-separated item of *@rest, or NULL after the last.  An
+ * empty item ("disk.img,,ro", a trailing comma) is refused, naming @arg:
+ * it is a typo, and strtok() would step over it in silence.
+ */
+static char *next_item(char **rest, const char *arg)
+{
+	char *item;
+
+	if (!*rest)
+		return NULL;
+	item = strsep(rest, ",");
+	if (!*item)
+		die("%s: empty item between commas", arg);
+	return item;
+}
+
 static const struct ring_opt ring_unset = { LAYOUT_DEFAULT, 0, -1, -1 };
 
 /*
@@ -201,6 +218,26 @@ static void resolve_ring(struct ring_opt *r, const struct ring_opt *def, const c
 		die("%s: indirect descriptors need a split or packed ring", ctx);
 }
 
+/*
+ * --qsize sets the size of split and packed queues only.  Given where
+ * every device is draft III (the default layout), it would change
+ * nothing: say so rather than take it in silence.
+ */
+static void check_default_qsize(const struct options *o)
+{
+	if (!o->ring.qsize || o->console_ring.layout != LG_RING_DRAFT3)
+		return;
+	for (int i = 0; i < o->nblocks; i++)
+		if (o->blocks[i].ring.layout != LG_RING_DRAFT3)
+			return;
+	for (int i = 0; i < o->nnets; i++)
+		if (o->nets[i].ring.layout != LG_RING_DRAFT3)
+			return;
+	die("--qsize=%u: applies to split and packed rings, and every device here is draft3 "
+	    "(whose queues hold %d); add --ring=split or --ring=packed",
+	    (unsigned int)o->ring.qsize, (int)D3_NUM_DESCS);
+}
+
 /* --block's device=WHERE: who serves the disk. */
 static void parse_block_device(const char *where, struct block_opt *b)
 {
@@ -221,7 +258,7 @@ static void parse_block(const char *arg, struct options *o, bool vhost_user)
 {
 	const char *name = vhost_user ? "--vhost-user-blk" : "--block";
 	struct block_opt *b;
-	char *copy, *opt, *given;
+	char *copy, *rest, *opt, *given;
 
 	if (o->nblocks == MAX_BLOCKS)
 		die("%s: at most %d block devices", name, MAX_BLOCKS);
@@ -232,13 +269,14 @@ static void parse_block(const char *arg, struct options *o, bool vhost_user)
 	b->arg = given;
 	b->ring = ring_unset;
 	b->vhost_user = vhost_user;
-	b->path = strtok(copy, ",");
-	if (!b->path || !*b->path)
+	rest = copy;
+	b->path = strsep(&rest, ",");
+	if (!*b->path)
 		die("%s", vhost_user ? "--vhost-user-blk needs a socket: "
 				       "--vhost-user-blk=SOCKET[,ring=split|packed][,qsize=N]"
 				     : "--block needs a path: "
 				       "--block=PATH[,ro][,ring=LAYOUT][,qsize=N][,device=kernel]");
-	while ((opt = strtok(NULL, ","))) {
+	while ((opt = next_item(&rest, b->arg))) {
 		if (!vhost_user && !strcmp(opt, "ro"))
 			b->read_only = true;
 		else if (!strncmp(opt, "device=", 7) && !vhost_user)
@@ -247,7 +285,7 @@ static void parse_block(const char *arg, struct options *o, bool vhost_user)
 			die("%s: device= is --block's (a --vhost-user-blk device runs in its "
 			    "backend)",
 			    b->arg);
-		else if (!parse_ring_setting(opt, &b->ring, name))
+		else if (!parse_ring_setting(opt, &b->ring, b->arg))
 			die("%s: unknown option '%s' (known: %sring=, qsize=, indirect=, "
 			    "event_idx=%s)",
 			    b->arg, opt, vhost_user ? "" : "ro, ", vhost_user ? "" : ", device=");
@@ -295,17 +333,18 @@ static bool parse_ipv4(const char *s, uint32_t *ip, unsigned int *prefix)
 static void parse_net(const char *arg, struct options *o, bool tap)
 {
 	const char *opt_name = tap ? "--tap" : "--tunnet";
-	char *copy = strdup(arg), *first, *opt;
+	char *copy = strdup(arg), *rest = copy, *first, *opt, *given;
 	struct net_opt *n;
 
-	if (!copy)
+	if (!copy || asprintf(&given, "%s=%s", opt_name, arg) < 0)
 		die("out of memory");
 	if (o->nnets == MAX_NETS)
 		die("%s: at most %d network devices", opt_name, MAX_NETS);
 	n = &o->nets[o->nnets++];
+	n->arg = given;
 	n->ring = ring_unset;
-	first = strtok(copy, ",");
-	if (!first)
+	first = strsep(&rest, ",");
+	if (!*first)
 		die("%s needs a value (see --help)", opt_name);
 	if (tap) {
 		n->kind = NET_TAP;
@@ -323,33 +362,34 @@ static void parse_net(const char *arg, struct options *o, bool tap)
 			die("--tunnet=%s: not an IPv4 address with an optional /PREFIX (1..30)",
 			    first);
 	}
-	while ((opt = strtok(NULL, ","))) {
+	while ((opt = next_item(&rest, given))) {
 		if (!strncmp(opt, "mac=", 4)) {
 			if (!parse_mac(opt + 4, n->mac))
 				die("%s: %s: not a unicast MAC address like 52:54:00:12:34:56",
 				    opt_name, opt);
 			n->has_mac = true;
-		} else if (!parse_ring_setting(opt, &n->ring, opt_name)) {
-			die("%s=%s: unknown option '%s' (known: mac=, ring=, qsize=, indirect=, "
+		} else if (!parse_ring_setting(opt, &n->ring, given)) {
+			die("%s: unknown option '%s' (known: mac=, ring=, qsize=, indirect=, "
 			    "event_idx=)",
-			    opt_name, arg, opt);
+			    given, opt);
 		}
 	}
 }
 
 static void parse_console(const char *arg, struct options *o)
 {
-	char *copy = strdup(arg), *opt;
+	char *copy = strdup(arg), *rest = copy, *opt, *given;
 
-	if (!copy)
+	if (!copy || asprintf(&given, "--console=%s", arg) < 0)
 		die("out of memory");
-	for (opt = strtok(copy, ","); opt; opt = strtok(NULL, ",")) {
-		if (!parse_ring_setting(opt, &o->console_ring, "--console"))
+	while ((opt = next_item(&rest, given))) {
+		if (!parse_ring_setting(opt, &o->console_ring, given))
 			die("--console=%s: unknown option '%s' (known: ring=, qsize=, indirect=, "
 			    "event_idx=)",
 			    arg, opt);
 	}
 	free(copy);
+	free(given);
 }
 
 static char *join_args(int argc, char **argv)
@@ -522,7 +562,7 @@ void parse_options(int argc, char **argv, struct options *o)
 		struct block_opt *b = &o->blocks[i];
 
 		if (!b->vhost_user) {
-			resolve_ring(&b->ring, &o->ring, "--block");
+			resolve_ring(&b->ring, &o->ring, b->arg);
 			continue;
 		}
 		/*
@@ -531,12 +571,13 @@ void parse_options(int argc, char **argv, struct options *o)
 		 */
 		if (b->ring.layout == LAYOUT_DEFAULT && o->ring.layout == LAYOUT_DEFAULT)
 			b->ring.layout = LG_RING_SPLIT;
-		resolve_ring(&b->ring, &o->ring, "--vhost-user-blk");
+		resolve_ring(&b->ring, &o->ring, b->arg);
 		if (b->ring.layout == LG_RING_DRAFT3)
 			die("--vhost-user-blk=%s: draft III queues cannot be served over vhost-user "
 			    "(it carries virtio 1.x rings): use ring=split or ring=packed",
 			    b->path);
 	}
 	for (int i = 0; i < o->nnets; i++)
-		resolve_ring(&o->nets[i].ring, &o->ring, "--tunnet/--tap");
+		resolve_ring(&o->nets[i].ring, &o->ring, o->nets[i].arg);
+	check_default_qsize(o);
 }

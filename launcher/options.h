@@ -30,6 +30,7 @@ struct ring_opt {
 /* --tunnet=IP[/PREFIX] | --tunnet=bridge:NAME | --tap=NAME, each [,mac=MAC][,RING] */
 struct net_opt {
 	enum { NET_TUNNET_IP, NET_TUNNET_BRIDGE, NET_TAP } kind;
+	const char *arg;  /* the option as given ("--tap=NAME,..."), for messages */
 	const char *name; /* bridge or tap name */
 	uint32_t ip;	  /* host address, network byte order (NET_TUNNET_IP) */
 	unsigned int prefix;

@@ -349,7 +349,13 @@ void blk_image_open(struct blk_image *img, const char *path, bool read_only, con
 	char id[48];
 
 	*img = (struct blk_image){ .path = path, .read_only = read_only };
-	img->fd = open(path, (read_only ? O_RDONLY : O_RDWR) | O_CLOEXEC);
+	/*
+	 * O_NONBLOCK: opening a FIFO read-only would wait for a writer, for
+	 * ever, before we could look at what the path is.  Then the flag
+	 * goes: it means nothing to files and block devices, and the host
+	 * kernel's device (--block=...,device=kernel) gets this fd too.
+	 */
+	img->fd = open(path, (read_only ? O_RDONLY : O_RDWR) | O_CLOEXEC | O_NONBLOCK);
 	if (img->fd < 0)
 		die_errno("cannot open disk image %s", path);
 	if (fstat(img->fd, &st) < 0)
@@ -362,6 +368,8 @@ void blk_image_open(struct blk_image *img, const char *path, bool read_only, con
 	} else {
 		die("%s: not a regular file or block device", path);
 	}
+	if (fcntl(img->fd, F_SETFL, 0) < 0)
+		die_errno("%s: cannot clear O_NONBLOCK", path);
 	img->capacity = bytes / LG_SECTOR_SIZE;
 	if (!img->capacity)
 		die("%s: disk image is smaller than one sector", path);

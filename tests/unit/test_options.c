@@ -144,8 +144,53 @@ static void bad_places_die_in_one_line(void **state)
 	DIES("lguest: --block=a.img,kernel: unknown option 'kernel' (known: ro, ring=, qsize=, "
 	     "indirect=, event_idx=, device=)\n",
 	     "--block=a.img,kernel", "guest.elf");
-	DIES("lguest: --block: qsize applies to split and packed rings (draft3 queues hold 170)\n",
+	DIES("lguest: --block=a.img,device=kernel,ring=draft3,qsize=64: qsize applies to split "
+	     "and packed rings (draft3 queues hold 170)\n",
 	     "--block=a.img,device=kernel,ring=draft3,qsize=64", "guest.elf");
+}
+
+/*
+ * Small slips a user makes, each refused in one line naming what was
+ * given, rather than taken in silence (issue 15).
+ */
+static void slips_are_refused(void **state)
+{
+	(void)state;
+	DIES("lguest: --block=disk.img,,: empty item between commas\n", "--block=disk.img,,",
+	     "guest.elf");
+	DIES("lguest: --block=disk.img,,ro: empty item between commas\n",
+	     "--block=disk.img,,ro", "guest.elf");
+	DIES("lguest: --block=disk.img,: empty item between commas\n", "--block=disk.img,",
+	     "guest.elf");
+	DIES("lguest: --tap=tap0,: empty item between commas\n", "--tap=tap0,", "guest.elf");
+	DIES("lguest: --console=ring=split,: empty item between commas\n",
+	     "--console=ring=split,", "guest.elf");
+	/* The disk is named, not just "--block". */
+	DIES("lguest: --block=disk.img,ring=foo: ring=foo: unknown layout (draft3, split or "
+	     "packed)\n",
+	     "--block=disk.img,ring=foo", "guest.elf");
+	DIES("lguest: --block=b.img,qsize=7: qsize=7: must be a power of two from 4 to 32768\n",
+	     "--block=a.img", "--block=b.img,qsize=7", "guest.elf");
+	/* --qsize where every device is draft III would change nothing. */
+	DIES("lguest: --qsize=8: applies to split and packed rings, and every device here is "
+	     "draft3 (whose queues hold 170); add --ring=split or --ring=packed\n",
+	     "--qsize=8", "guest.elf");
+	DIES("lguest: --qsize=8: applies to split and packed rings, and every device here is "
+	     "draft3 (whose queues hold 170); add --ring=split or --ring=packed\n",
+	     "--qsize=8", "--block=a.img", "guest.elf");
+}
+
+/* ... but --qsize is fine as soon as one device uses a modern ring. */
+static void qsize_with_a_modern_device(void **state)
+{
+	struct options o = PARSE("--qsize=8", "--block=a.img,ring=split", "guest.elf");
+
+	(void)state;
+	assert_int_equal(o.blocks[0].ring.layout, LG_RING_SPLIT);
+	assert_int_equal(o.blocks[0].ring.qsize, 8);
+	assert_int_equal(o.console_ring.layout, LG_RING_DRAFT3);
+	o = PARSE("--qsize=16", "--ring=packed", "guest.elf");
+	assert_int_equal(o.console_ring.qsize, 16);
 }
 
 int main(void)
@@ -156,6 +201,8 @@ int main(void)
 		cmocka_unit_test(device_launcher_is_the_default_said_aloud),
 		cmocka_unit_test(vhost_user_is_neither),
 		cmocka_unit_test(bad_places_die_in_one_line),
+		cmocka_unit_test(slips_are_refused),
+		cmocka_unit_test(qsize_with_a_modern_device),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
