@@ -342,6 +342,25 @@ void blk_next_name(char *name, unsigned long size)
 	snprintf(name, size, "blk%d", nblk++);
 }
 
+/*
+ * Two machines writing one disk soon have a corrupt disk, so, like QEMU,
+ * we lock the image: shared to read it, exclusive to write it.  An open
+ * file description lock, so that it belongs to this open and goes away
+ * with it, also when we are killed; and one that QEMU's own byte-range
+ * locks conflict with, so neither of us writes under the other.
+ */
+static void image_lock(int fd, const char *path, bool read_only)
+{
+	struct flock fl = { .l_type = read_only ? F_RDLCK : F_WRLCK, .l_whence = SEEK_SET };
+
+	if (fcntl(fd, F_OFD_SETLK, &fl) == 0)
+		return;
+	if (errno == EAGAIN || errno == EACCES)
+		die("%s: in use: open %selsewhere (another --block, another lguest, or QEMU?)",
+		    path, read_only ? "for writing " : "");
+	die_errno("%s: cannot lock", path);
+}
+
 void blk_image_open(struct blk_image *img, const char *path, bool read_only, const char *name)
 {
 	struct stat st;
@@ -370,6 +389,7 @@ void blk_image_open(struct blk_image *img, const char *path, bool read_only, con
 	}
 	if (fcntl(img->fd, F_SETFL, 0) < 0)
 		die_errno("%s: cannot clear O_NONBLOCK", path);
+	image_lock(img->fd, path, read_only);
 	img->capacity = bytes / LG_SECTOR_SIZE;
 	if (!img->capacity)
 		die("%s: disk image is smaller than one sector", path);

@@ -3,9 +3,12 @@ reads and writes against what the image file holds."""
 import os
 import re
 import shutil
+import subprocess
+import time
+from pathlib import Path
 
 from harness import (NotHere, Skip, case, crc32, expect, expect_no_stderr, expect_rc,
-                     expect_stdout, fail, parse_stats)
+                     expect_setup_error, expect_stdout, fail, parse_stats)
 
 SECTOR = 512
 
@@ -122,6 +125,46 @@ def blkread_straddle(t):
 
 # ---------------------------------------------------------------------------
 # 5. Read-only disks
+
+
+@case("image-lock")
+def image_lock(t):
+    """A disk image in use by a running lguest is locked like QEMU locks
+    it: a second lguest that would write it is refused in one line (exit 1,
+    no VM), while any number may share it read-only; the lock goes with
+    the process that held it."""
+    img, orig = t.raw_image()
+    first = subprocess.Popen([str(a) for a in t.boot_argv("sleep 3", blocks=[f"{img},ro"])],
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=t.tmp,
+                             start_new_session=True)
+    try:
+        # The lock is taken at setup, before the guest boots: wait for its banner.
+        deadline = time.monotonic() + 10
+        while not _holds_lock(first.pid, img) and time.monotonic() < deadline:
+            time.sleep(0.02)
+        expect(_holds_lock(first.pid, img), "the first lguest never locked the image")
+        res = t.boot("exit 0", blocks=[img])
+        expect_setup_error(res, str(img), "in use: open elsewhere")
+        res = t.boot("blkread 0 8", blocks=[f"{img},ro"])
+        expect_rc(res, 0)
+        expect_stdout(res, f"crc32={crc32(orig[:8 * SECTOR]):08x}\n")
+    finally:
+        first.wait(timeout=30)
+    expect(first.returncode == 0, f"the first lguest exited {first.returncode}")
+    res = t.boot("blkwrite 0 1 0x5a", blocks=[img])
+    expect_rc(res, 0)
+
+
+def _holds_lock(pid, img):
+    """Whether PID holds an OFD lock on IMG (/proc/locks names the inode)."""
+    ino = os.stat(img).st_ino
+    try:
+        locks = Path("/proc/locks").read_text()
+    except OSError:
+        return False
+    return any(line.split()[1] == "OFDLCK" and line.split()[5].endswith(f":{ino}")
+               for line in locks.splitlines() if len(line.split()) > 5) and \
+        Path(f"/proc/{pid}").exists()
 
 
 @case("read-only", notify_modes=True, layouts=True)
