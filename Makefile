@@ -220,6 +220,12 @@ bench-module: deps
 	$(Q)$(MAKE) --no-print-directory all
 	$(Q)tests/host_module/check.sh $(BUILD) bench
 
+# Crash consistency: kill the launcher (or the guest's process) at random
+# moments during write + FLUSH, KILLS times, and check every flushed write.
+crash-bench: deps
+	$(Q)$(MAKE) --no-print-directory all
+	$(Q)python3 tests/crash/crashbench.py --build $(BUILD) --count $(or $(KILLS),100)
+
 # Install missing Debian build packages when we can (root), else just say.
 deps:
 	$(Q)sh tests/deps.sh
@@ -230,7 +236,7 @@ format:
 clean:
 	rm -rf build build-asan
 
-.PHONY: all run check check-asan check-hwvirt check-module bench-module deps format clean bench compare compare-doc docs
+.PHONY: all run check check-asan check-hwvirt check-module bench-module crash-bench deps format clean bench compare compare-doc docs
 
 # "The life of one 4 KiB read" from real runs: build/docs/, and its text in docs/.
 docs: all

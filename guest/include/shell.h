@@ -27,6 +27,7 @@ int cmd_stat(int argc, char **argv);
 int cmd_blkread(int argc, char **argv);
 int cmd_blkwrite(int argc, char **argv);
 int cmd_blkinfo(int argc, char **argv);
+int cmd_flushlog(int argc, char **argv);
 int cmd_sleep(int argc, char **argv);
 int cmd_ip(int argc, char **argv);
 int cmd_ping(int argc, char **argv);

@@ -27,6 +27,8 @@ static const struct command commands[] = {
 	  cmd_blkread },
 	{ "blkwrite", "blkwrite SECTOR COUNT BYTE [dev=N]", "fill sectors with BYTE, then flush",
 	  cmd_blkwrite },
+	{ "flushlog", "flushlog SECTOR COUNT [qd=N] [secs=N] [dev=N]",
+	  "(testing) write + FLUSH for ever, printing each flushed write", cmd_flushlog },
 	{ "blkinfo", "blkinfo [dev=N]", "a disk's ring layout, size and (split/packed) id",
 	  cmd_blkinfo },
 	{ "blkbench",

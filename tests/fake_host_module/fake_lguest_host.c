@@ -300,6 +300,12 @@ static int start(struct fake *f, const struct lgh_backend *b)
 	if (fcntl(b->fd, F_GETFD) < 0)
 		return -EBADF;
 	snprintf(path, sizeof(path), "/proc/self/fd/%d", b->fd);
+	/*
+	 * The module serves the launcher's own open file, which holds the
+	 * image's lock (blk.c's image_lock()); our reopen is a new open
+	 * file and would find it taken.  Hand the lock over to it.
+	 */
+	fcntl(b->fd, F_OFD_SETLK, &(struct flock){ .l_type = F_UNLCK, .l_whence = SEEK_SET });
 	adding = f;
 	blk_add(path, b->flags & LGH_BACKEND_RO, &ring);
 	dev = f->dev;
