@@ -24,7 +24,6 @@ static FILE *json; /* --trace-file, opened at setup: a --chroot may follow */
 static struct trace_store *const store = &trace_events;
 
 static struct lg_trace_ring *guest_ring;
-static struct lg_trace_event *guest_ev;
 static uint32_t guest_size;
 static pthread_t drain_thread;
 static const struct timebase *guest_tsc;
@@ -33,7 +32,7 @@ static bool draining;
 uint64_t trace_setup(const struct trace_opts *o, const struct guest_mem *mem)
 {
 	uint32_t entries = o->guest_entries ? o->guest_entries : TRACE_GUEST_ENTRIES;
-	uint64_t bytes = LG_TRACE_RING_OFFSET + (uint64_t)entries * sizeof(*guest_ev);
+	uint64_t bytes = LG_TRACE_RING_OFFSET + (uint64_t)entries * sizeof(struct lg_trace_event);
 	uint64_t gpa;
 
 	if (!o->text && !o->file)
@@ -46,7 +45,6 @@ uint64_t trace_setup(const struct trace_opts *o, const struct guest_mem *mem)
 	guest_ring = guest_ptr(mem, gpa, bytes);
 	if (!guest_ring)
 		die("trace ring: outside guest RAM");
-	guest_ev = (struct lg_trace_event *)((uint8_t *)guest_ring + LG_TRACE_RING_OFFSET);
 	guest_size = entries;
 	guest_ring->size = guest_size;
 	verbose("trace ring for the guest: %u events at %#lx", guest_size, (unsigned long)gpa);
@@ -54,17 +52,19 @@ uint64_t trace_setup(const struct trace_opts *o, const struct guest_mem *mem)
 }
 
 /* Copy what the guest wrote since last time.  Guest values: checked once. */
-static void drain_guest(void)
+void trace_drain_ring(struct lg_trace_ring *ring, uint32_t size, const struct timebase *tb)
 {
-	uint64_t head = __atomic_load_n(&guest_ring->head, __ATOMIC_ACQUIRE);
-	uint64_t tail = guest_ring->tail;
+	struct lg_trace_event *ev =
+		(struct lg_trace_event *)((uint8_t *)ring + LG_TRACE_RING_OFFSET);
+	uint64_t head = __atomic_load_n(&ring->head, __ATOMIC_ACQUIRE);
+	uint64_t tail = ring->tail;
 
 	if (store->guest_ring_broken)
 		return;
-	if (head - tail > guest_size) {
+	if (head - tail > size) {
 		warnx_lg("trace ring: the guest's head (%lu) ran more than %u ahead of %lu; "
 			 "guest tracing stopped",
-			 (unsigned long)head, guest_size, (unsigned long)tail);
+			 (unsigned long)head, size, (unsigned long)tail);
 		store->guest_ring_broken = true;
 		return;
 	}
@@ -72,16 +72,21 @@ static void drain_guest(void)
 	for (; tail != head; tail++) {
 		struct lg_trace_event e;
 
-		memcpy(&e, &guest_ev[tail % guest_size], sizeof(e));
+		memcpy(&e, &ev[tail % size], sizeof(e));
 		/* Onto the host's timeline (timebase.h), durations too. */
-		e.tsc = timebase_to_host(guest_tsc, e.tsc);
+		e.tsc = timebase_to_host(tb, e.tsc);
 		if (e.type == LG_TR_REAP || e.type == LG_TR_WAKE)
-			e.addr = timebase_span_to_host(guest_tsc, e.addr);
+			e.addr = timebase_span_to_host(tb, e.addr);
 		trace_append(&e);
 	}
 	pthread_mutex_unlock(&trace_lock);
 	/* Release: the slots are free again only after we copied them. */
-	__atomic_store_n(&guest_ring->tail, tail, __ATOMIC_RELEASE);
+	__atomic_store_n(&ring->tail, tail, __ATOMIC_RELEASE);
+}
+
+static void drain_guest(void)
+{
+	trace_drain_ring(guest_ring, guest_size, guest_tsc);
 }
 
 static void *drain_main(void *arg)

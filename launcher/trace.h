@@ -50,6 +50,15 @@ uint64_t trace_setup(const struct trace_opts *o, const struct guest_mem *mem);
 void trace_start(const struct timebase *guest_tsc);
 /* Stop, drain what is left, merge, and write the outputs. */
 void trace_finish(void);
+/*
+ * One drain of the guest's ring: copy the events added to @ring (@size
+ * entries: ours, never the guest's copy of it) since the last drain into
+ * the store, stamps mapped through @tb, and move its tail on.  A head
+ * more than @size ahead of the tail stops guest tracing
+ * (trace_events.guest_ring_broken).  The drain thread calls it every
+ * millisecond; tests/fuzz/fuzz_trace_drain.c calls it directly.
+ */
+void trace_drain_ring(struct lg_trace_ring *ring, uint32_t size, const struct timebase *tb);
 
 void trace_record(uint8_t type, uint8_t dev, uint8_t queue, uint8_t flags, uint32_t id,
 		  uint32_t idx, uint32_t len, uint64_t addr);

@@ -90,6 +90,9 @@ __attribute__((format(printf, 2, 3))) static bool queue_fail(struct queue *q, co
 
 bool queue_resume(struct queue *q, uint32_t pos)
 {
+	/* Broken (at init, say): stay so, and keep the first rule's message. */
+	if (queue_broken(q))
+		return false;
 	if (q->layout == LG_RING_SPLIT) {
 		if (pos > UINT16_MAX)
 			return queue_fail(q, "resumes at %u, which is no 16-bit index", pos);
@@ -246,6 +249,9 @@ int queue_depth(const struct queue *q)
 {
 	uint32_t depth, max;
 
+	/* A broken queue reads no guest memory (nor, failed at init, has any to read). */
+	if (queue_broken(q))
+		return 0;
 	switch (q->layout) {
 	case LG_RING_DRAFT3: {
 		const struct d3_dev_queue *d = q->d3.in ? &q->d3.dev->in : &q->d3.dev->out;

@@ -63,7 +63,8 @@ bool queue_init_modern(struct queue *q, uint8_t layout, const struct guest_mem *
  * Modern, straight after queue_init_modern(): carry on from position @pos
  * (what queue_avail_pos() said when the queue stopped), with no buffer in
  * flight, as a vhost-user frontend asks with SET_VRING_BASE.  False (the
- * queue is broken) if @pos cannot be a position on this ring.
+ * queue is broken) if @pos cannot be a position on this ring, or if the
+ * queue was broken already.
  */
 bool queue_resume(struct queue *q, uint32_t pos);
 /* Forget a modern queue (device reset); the queue is not ready afterwards. */
@@ -94,7 +95,7 @@ bool queue_has_buffers(const struct queue *q);
  * Buffers the guest has published and we have not used yet, for the
  * statistics: read from the avail index (a plain, unchecked-for-use read,
  * bounded by the ring size), or -1 where the layout has no such index
- * (packed).
+ * (packed); 0 from a broken queue, which reads guest memory no more.
  */
 int queue_depth(const struct queue *q);
 

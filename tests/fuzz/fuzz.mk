@@ -37,3 +37,7 @@ fuzz: fuzz-build
 	$(Q)tests/fuzz/run.sh $(BUILD) $(FUZZ_SECONDS) $(FUZZ)
 
 .PHONY: fuzz fuzz-build
+
+# Keep the objects: make would delete them as intermediates, and rebuild
+# every one on the next run.
+.PRECIOUS: $(BUILD)/fuzz/obj/%.o
