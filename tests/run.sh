@@ -38,6 +38,43 @@ fi
 passed=$((passed + ${p:-0}))
 failed=$((failed + ${f:-0}))
 
+# The libFuzzer harnesses (tests/fuzz/): each for a few seconds from its
+# seed corpus, so none of them rots.  They carry their own ASan and UBSan,
+# so the sanitizer build (make check-asan) does not build them twice.
+if ls "$build"/fuzz/fuzz_* >/dev/null 2>&1; then
+	out=$(tests/fuzz/run.sh "$build" "${LGUEST_FUZZ_SECONDS:-3}" 2>&1)
+	echo "$out" | grep -v '^[0-9]* passed'
+	p=$(echo "$out" | sed -n 's/^\([0-9]*\) passed, \([0-9]*\) failed$/\1/p' | tail -1)
+	f=$(echo "$out" | sed -n 's/^\([0-9]*\) passed, \([0-9]*\) failed$/\2/p' | tail -1)
+	[ -z "$p" ] && f=1
+	passed=$((passed + ${p:-0}))
+	failed=$((failed + ${f:-0}))
+else
+	n=$(ls tests/fuzz/fuzz_*.c 2>/dev/null | wc -l)
+	echo "skip fuzz: $n harnesses, not built in $build (make check builds and runs them in build/)"
+	skipped=$((skipped + n))
+fi
+
+# The ring code under ThreadSanitizer against a guest that keeps changing
+# its ring (tests/race/): a few seconds per layout.  Not in the sanitizer
+# build either: TSan and ASan cannot share a process.
+if [ -x "$build/race/ring_race" ]; then
+	out=$("$build/race/ring_race" "${LGUEST_RACE_SECONDS:-3}" 2>&1)
+	rc=$?
+	echo "$out" | grep -v '^[0-9]* passed'
+	p=$(echo "$out" | sed -n 's/^\([0-9]*\) passed, \([0-9]*\) failed$/\1/p' | tail -1)
+	f=$(echo "$out" | sed -n 's/^\([0-9]*\) passed, \([0-9]*\) failed$/\2/p' | tail -1)
+	if [ $rc -ne 0 ] && [ "${f:-0}" -eq 0 ]; then
+		echo "$out" | tail -30
+		f=1
+	fi
+	passed=$((passed + ${p:-0}))
+	failed=$((failed + ${f:-0}))
+else
+	echo "skip race: tests/race/ring_race not built in $build (make check builds and runs it in build/)"
+	skipped=$((skipped + 3))
+fi
+
 summary=$(mktemp)
 python3 tests/e2e/run.py --build "$build" --summary "$summary"
 rc=$?

@@ -194,15 +194,28 @@ static struct vring_desc read_desc(const struct split_dev *q, uint32_t i)
 
 /*
  * Copy entry @i of an indirect table.  The spec asks no alignment of these
- * tables, so the entry is copied as bytes (GUEST_COPY, guest_access.h);
- * the copy is, as everywhere else, the one value we check and use.
+ * tables.  An entry aligned for its 64-bit address (every table a driver
+ * allocates) is read field by field, as the queue's own table is: atomic
+ * loads need aligned objects.  Any other entry is copied as bytes
+ * (GUEST_COPY, guest_access.h).  Either way the copy is, as everywhere
+ * else, the one value we check and use.
  */
 static struct vring_desc read_indirect(const struct split_dev *q, const uint8_t __guest *table,
 				       uint32_t i)
 {
+	const uint8_t __guest *entry = table + (size_t)i * DESC_BYTES;
 	struct vring_desc l;
 
-	GUEST_COPY(q->mem, &l, table + (size_t)i * DESC_BYTES, sizeof(l));
+	if (((uintptr_t)entry & 7) == 0) {
+		const struct vring_desc __guest *g = (const struct vring_desc __guest *)entry;
+
+		l.addr = GUEST_READ(q->mem, g->addr);
+		l.len = GUEST_READ(q->mem, g->len);
+		l.flags = GUEST_READ(q->mem, g->flags);
+		l.next = GUEST_READ(q->mem, g->next);
+		return l;
+	}
+	GUEST_COPY(q->mem, &l, entry, sizeof(l));
 	return l;
 }
 

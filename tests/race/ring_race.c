@@ -26,9 +26,7 @@
  *
  * One line per layout ("ok   race/split: ..."), then "N passed, N
  * failed"; the exit status is 1 if a chain broke a rule, and
- * ThreadSanitizer's own (66) if it reported anything.  One report is
- * known and suppressed by tests/race/ring_race.supp, which `make race`
- * passes (TSAN_OPTIONS): run the program bare to see it.
+ * ThreadSanitizer's own (66) if it reported anything.
  */
 #include <pthread.h>
 #include <sched.h>
