@@ -182,6 +182,7 @@ $(BUILD)/guest/%.o: %.S | $(BUILD)/uapi/.stamp
 
 .SECONDEXPANSION:
 include tests/fuzz/fuzz.mk
+include tests/race/race.mk
 
 $(BUILD)/tests/%: tests/unit/%.c $$(patsubst %.c,$(BUILD)/host/%.o,$$($$*_SRCS))
 	@mkdir -p $(dir $@)
@@ -199,7 +200,7 @@ run: deps
 	$(BUILD)/lguest --block=$(BUILD)/demo.img $(BUILD)/guest.elf -- 'ls /; cat /README.txt'
 
 check: deps
-	$(Q)$(MAKE) --no-print-directory all
+	$(Q)$(MAKE) --no-print-directory all $(if $(SAN),,fuzz-build race-build)
 	$(Q)tests/run.sh $(BUILD)
 
 check-asan:
