@@ -21,7 +21,7 @@ Q := $(if $(filter 1,$(V)),,@)
 SAN ?=
 HOST_CFLAGS := -std=gnu11 -O2 -g -Wall -Wextra -Werror -D_GNU_SOURCE \
 	-Iinclude -Ilauncher -Ivhost-blk -Iguest/include -pthread $(SAN) $(EXTRA_CFLAGS)
-HOST_LDLIBS := -lz -lcap-ng -pthread
+HOST_LDLIBS := -lz -lcap-ng -lseccomp -pthread
 
 # The kernel's uapi headers (<linux/virtio_ring.h> ...) without libc's: the
 # guest sees only linux/, asm/ and asm-generic/ through $(BUILD)/uapi.

@@ -324,6 +324,8 @@ static void *device_thread(void *arg)
 {
 	struct device *dev = arg;
 
+	/* Everything the model needs is open: from here on, only its system calls. */
+	sandbox_enter(dev->ops->sandbox, dev->name);
 	pthread_mutex_lock(&dev->lock);
 	for (;;) {
 		/* An external device's NOTIFYs are not ours: watch its peer instead. */

@@ -34,6 +34,7 @@
 #include "options.h"
 #include "ring/draft3_dev.h"
 #include "ring/queue.h"
+#include "sandbox/seccomp.h"
 
 struct device;
 
@@ -65,6 +66,8 @@ struct device_ops {
 	 */
 	int (*peer_fd)(struct device *dev);
 	void (*peer_ready)(struct device *dev);
+	/* What the device thread may do once setup is over (sandbox/allowlist.c). */
+	enum sandbox_role sandbox;
 };
 
 struct device_stats {

@@ -5,9 +5,10 @@
  *
  * The order matters.  Everything the user handed us (options, kernel,
  * disk images) is checked before the backend is touched, so a mistake
- * costs one line on stderr and no half-started VM.  Then the CPU, the
- * devices and their threads; then we drop the privileges we no longer
- * need; then the vCPU runs on this thread until the guest shuts down, and
+ * costs one line on stderr and no half-started VM.  Then the CPU and the
+ * devices; then we drop the privileges we no longer need; then the device
+ * threads start, each locking itself in with its seccomp filter, and the
+ * vCPU runs on this thread, under its own, until the guest shuts down, and
  * its exit status becomes ours.
  */
 #include <cap-ng.h>
@@ -31,6 +32,7 @@
 #include "lg_trace.h"
 #include "log.h"
 #include "options.h"
+#include "sandbox/seccomp.h"
 #include "stats.h"
 #include "trace.h"
 #include "vcpu.h"
@@ -186,9 +188,11 @@ int main(int argc, char **argv)
 	vm.backend->create(&vm, &opts, kernel.entry);
 	install_signal_handlers();
 	vm.backend->setup_boot(&vm, write_boot_params(&vm, &opts, interactive, trace_gpa));
+	/* Before any thread starts, so that every thread runs without privileges. */
+	drop_privileges(&opts);
+	sandbox_prepare(&opts, vm.backend, interactive);
 	devices_start(opts.ioeventfd ? vm.backend->fast_kick_flags : LG_TR_F_EXIT);
 	trace_start(&vm.guest_tsc);
-	drop_privileges(&opts);
 	/* Last, once nothing can fail with a one-line error: a raw terminal. */
 	if (interactive)
 		console_setup_tty();
@@ -196,8 +200,10 @@ int main(int argc, char **argv)
 		(unsigned long)(vm.mem.size >> 20), device_count(), (unsigned long)vm.tsc_khz,
 		opts.ioeventfd ? vm.backend->fast_notify : "exit");
 
+	sandbox_enter(SANDBOX_VCPU, "vcpu");
 	status = vcpu_run(&vm, &vstats);
 	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &cpu);
+	sandbox_shutdown();
 
 	request_stop(status);
 	vm.backend->destroy(&vm);

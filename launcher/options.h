@@ -68,6 +68,7 @@ struct options {
 	const char *user;	/* --user: run as this user after setup */
 	struct run_as run_as;	/* its uid and gid */
 	const char *chroot_dir; /* --chroot: and inside this directory */
+	bool seccomp;		/* --seccomp=on|off: filter the launcher's threads (default on) */
 	struct ring_opt ring;	/* --ring, --qsize: the default for every device */
 	struct ring_opt console_ring;
 	bool ioeventfd; /* NOTIFY through KVM_IOEVENTFD (default) or by exit */

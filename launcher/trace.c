@@ -17,6 +17,7 @@
 
 #include "device.h"
 #include "log.h"
+#include "sandbox/seccomp.h"
 #include "trace.h"
 
 static struct trace_opts opts;
@@ -94,6 +95,7 @@ static void *drain_main(void *arg)
 	struct timespec period = { 0, 1000000 };
 
 	(void)arg;
+	sandbox_enter(SANDBOX_TRACE, "trace");
 	while (__atomic_load_n(&draining, __ATOMIC_ACQUIRE)) {
 		drain_guest();
 		nanosleep(&period, NULL);

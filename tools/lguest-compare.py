@@ -437,12 +437,17 @@ class Runner:
         """The vhost-user backend of placement WHERE, running."""
         if where not in self.peers:
             sock = os.path.join(self.tmp, f"{where}.sock")
+            # A copy of the image of its own: a peer keeps its image open
+            # (and locked, as lguest and QEMU lock disks) for the whole
+            # comparison, while other cells boot lguest on bench.img.
+            image = os.path.join(self.tmp, f"bench-{where}.img")
+            shutil.copyfile(self.image, image)
             if where == "vhost-blk":
                 argv = [os.path.join(self.build, "lguest-vhost-blk"), f"--socket={sock}",
-                        "--stats", self.image]
+                        "--stats", image]
             else:
                 argv = [shutil.which("qemu-storage-daemon"), "--blockdev",
-                        f"driver=file,filename={self.image},node-name=f", "--export",
+                        f"driver=file,filename={image},node-name=f", "--export",
                         "type=vhost-user-blk,id=e,node-name=f,addr.type=unix,"
                         f"addr.path={sock},writable=on"]
             self.peers[where] = Peer(os.path.basename(argv[0]), argv, sock,

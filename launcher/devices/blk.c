@@ -311,6 +311,7 @@ static void blk_print_stats(struct device *dev)
 static const struct device_ops blk_ops = {
 	.notify = blk_notify,
 	.print_stats = blk_print_stats,
+	.sandbox = SANDBOX_DEV_BLK,
 };
 
 static const char *const blk_queue_names[] = { "requestq" };

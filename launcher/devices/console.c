@@ -185,6 +185,7 @@ static const struct device_ops console_ops = {
 	.notify = console_notify,
 	.extra_fd = console_extra_fd,
 	.extra_ready = console_input,
+	.sandbox = SANDBOX_DEV_CONSOLE,
 };
 
 static const char *const console_queue_names[] = { "receiveq", "transmitq" };

@@ -215,6 +215,7 @@ static const struct device_ops net_ops = {
 	.extra_fd = net_extra_fd,
 	.extra_ready = net_receive,
 	.print_stats = net_print_stats,
+	.sandbox = SANDBOX_DEV_NET,
 };
 
 static int ifreq_ioctl(int sock, unsigned long req, struct ifreq *ifr, const char *what)

@@ -216,6 +216,7 @@ static const struct device_ops vhost_blk_ops = {
 	.stop = vhost_blk_stop,
 	.peer_fd = vhost_blk_peer_fd,
 	.peer_ready = vhost_blk_peer_ready,
+	.sandbox = SANDBOX_DEV_VHOST_USER,
 };
 
 /*
@@ -273,6 +274,7 @@ static const struct device_ops kernel_blk_ops = {
 	.sync_stats = kernel_blk_sync_stats,
 	.start = vhost_blk_start,
 	.stop = vhost_blk_stop,
+	.sandbox = SANDBOX_DEV_KERNEL,
 };
 
 static const char *const queue_names[] = { "requestq" };

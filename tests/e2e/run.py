@@ -63,6 +63,7 @@ import cases_vhost_user  # noqa: E402,F401
 import cases_vhost_backend  # noqa: E402,F401
 import cases_vhost_linux  # noqa: E402,F401
 import cases_kernel_device  # noqa: E402,F401
+import cases_seccomp  # noqa: E402,F401
 import cases_crash  # noqa: E402,F401
 
 

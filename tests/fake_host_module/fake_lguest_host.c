@@ -25,6 +25,16 @@
  * module only waits on it), and GET_ID's serial is made again from the
  * image, not taken from LGH_SET_BACKEND.
  *
+ * The module's work happens in the kernel, where the launcher's seccomp
+ * filters (launcher/sandbox/) do not reach: only the ioctl itself is
+ * filtered.  So the fake does its work on threads of its own that no
+ * filter covers: a "kernel" thread, started at the first open of the
+ * device node (during setup, before any filter), runs every ioctl the
+ * launcher makes (the launcher's thread only waits for it), and the
+ * workers it starts inherit its freedom.  Reopening the image, checking
+ * eventfds through /proc, starting and joining workers are then none of
+ * the launcher's filters' business, as they are not with the module.
+ *
  * Everything here is hidden (-fvisibility=hidden) except the interposed
  * libc calls, so its copies of blk.c, the ring code and device.h's model
  * calls never meet the launcher's.
@@ -94,11 +104,32 @@ struct fake {
 static struct fake fakes[MAX_FAKES];
 static pthread_mutex_t fakes_lock = PTHREAD_MUTEX_INITIALIZER;
 
+/*
+ * The libc calls we stand in front of: found at their first use (another
+ * library's constructor may open() before ours runs) or in our
+ * constructor, whichever comes first, and so before any filter.
+ */
+static int (*real_open)(const char *, int, ...);
+static int (*real_ioctl)(int, unsigned long, ...);
+static int (*real_fdatasync)(int);
+
+static void *real(const char *name);
+
+static void find_libc(void)
+{
+	if (real_fdatasync)
+		return;
+	real_open = real("open");
+	real_ioctl = real("ioctl");
+	real_fdatasync = real("fdatasync");
+}
+
 /* Every slot free, before the launcher's first open(): fd 0 is stdin's. */
 __attribute__((constructor)) static void fakes_init(void)
 {
 	for (int i = 0; i < MAX_FAKES; i++)
 		fakes[i].fd = -1;
+	find_libc();
 }
 /* The fake a worker serves, for the device.h calls blk.c makes on its thread. */
 static __thread struct fake *serving;
@@ -236,13 +267,10 @@ void device_queue_failed(struct device *dev, struct queue *q)
 /* blk.c's FLUSH (and draft III's BARRIER): counted as the module counts vfs_fsync. */
 EXPORT int fdatasync(int fd)
 {
-	static int (*next)(int);
-
-	if (!next)
-		next = real("fdatasync");
+	find_libc();
 	if (serving)
 		serving->stats.flushes++;
-	return next(fd);
+	return real_fdatasync(fd);
 }
 
 /* --- the worker --------------------------------------------------------- */
@@ -527,6 +555,99 @@ static int fake_ioctl(struct fake *f, unsigned long cmd, void *arg)
 	return -ENOTTY;
 }
 
+/* --- the "kernel" thread ---------------------------------------------- */
+
+/* One ioctl at a time, handed from the launcher's thread to ours. */
+static struct {
+	pthread_mutex_t lock; /* the fields below */
+	pthread_cond_t cond;
+	pthread_mutex_t one_call; /* callers queue here */
+	bool started, pending, quit;
+	struct fake *f;
+	unsigned long cmd;
+	void *arg;
+	int result;
+	pthread_t thread;
+} kernel = { .lock = PTHREAD_MUTEX_INITIALIZER,
+	     .cond = PTHREAD_COND_INITIALIZER,
+	     .one_call = PTHREAD_MUTEX_INITIALIZER };
+
+static void *kernel_thread(void *unused)
+{
+	(void)unused;
+	pthread_mutex_lock(&kernel.lock);
+	for (;;) {
+		struct fake *f;
+
+		while (!kernel.pending && !kernel.quit)
+			pthread_cond_wait(&kernel.cond, &kernel.lock);
+		if (kernel.quit)
+			break;
+		f = kernel.f;
+		pthread_mutex_unlock(&kernel.lock);
+		pthread_mutex_lock(&f->lock);
+		kernel.result = fake_ioctl(f, kernel.cmd, kernel.arg);
+		pthread_mutex_unlock(&f->lock);
+		pthread_mutex_lock(&kernel.lock);
+		kernel.pending = false;
+		pthread_cond_broadcast(&kernel.cond);
+	}
+	pthread_mutex_unlock(&kernel.lock);
+	return NULL;
+}
+
+/*
+ * At exit (before LeakSanitizer's check, which runs later, from the
+ * sanitizer runtime's destructor): the thread goes.  It was started
+ * before the launcher dropped its capabilities, which are per thread, so
+ * it still has root's, and a tracer without them could not stop it to
+ * look for leaks.
+ */
+static void kernel_stop(void)
+{
+	pthread_mutex_lock(&kernel.lock);
+	kernel.quit = true;
+	pthread_cond_broadcast(&kernel.cond);
+	pthread_mutex_unlock(&kernel.lock);
+	pthread_join(kernel.thread, NULL);
+}
+
+/* At the first open of the device node: setup, before any seccomp filter. */
+static bool kernel_start(void)
+{
+	bool ok = true;
+
+	pthread_mutex_lock(&kernel.lock);
+	if (!kernel.started) {
+		ok = !pthread_create(&kernel.thread, NULL, kernel_thread, NULL);
+		kernel.started = ok;
+		if (ok)
+			atexit(kernel_stop);
+	}
+	pthread_mutex_unlock(&kernel.lock);
+	return ok;
+}
+
+/* The launcher's thread waits (futex only) while ours does the work. */
+static int kernel_call(struct fake *f, unsigned long cmd, void *arg)
+{
+	int r;
+
+	pthread_mutex_lock(&kernel.one_call);
+	pthread_mutex_lock(&kernel.lock);
+	kernel.f = f;
+	kernel.cmd = cmd;
+	kernel.arg = arg;
+	kernel.pending = true;
+	pthread_cond_broadcast(&kernel.cond);
+	while (kernel.pending)
+		pthread_cond_wait(&kernel.cond, &kernel.lock);
+	r = kernel.result;
+	pthread_mutex_unlock(&kernel.lock);
+	pthread_mutex_unlock(&kernel.one_call);
+	return r;
+}
+
 /* --- the interposed libc calls ----------------------------------------- */
 
 static int fake_open(int flags)
@@ -536,6 +657,10 @@ static int fake_open(int flags)
 
 	if ((flags & O_ACCMODE) != O_RDWR) {
 		errno = EACCES;
+		return -1;
+	}
+	if (!kernel_start()) {
+		errno = ENOMEM;
 		return -1;
 	}
 	fd = memfd_create("lguest-host-fake", flags & O_CLOEXEC ? MFD_CLOEXEC : 0);
@@ -565,7 +690,6 @@ static int fake_open(int flags)
 
 EXPORT int open(const char *path, int flags, ...)
 {
-	static int (*next)(const char *, int, ...);
 	mode_t mode = 0;
 	va_list ap;
 
@@ -573,11 +697,10 @@ EXPORT int open(const char *path, int flags, ...)
 	if (flags & (O_CREAT | O_TMPFILE))
 		mode = va_arg(ap, mode_t);
 	va_end(ap);
+	find_libc();
 	if (!strcmp(path, LGH_DEVICE))
 		return fake_open(flags);
-	if (!next)
-		next = real("open");
-	return next(path, flags, mode);
+	return real_open(path, flags, mode);
 }
 
 /* The same call on 64-bit: off_t is already 64 bits. */
@@ -585,7 +708,6 @@ EXPORT int open64(const char *path, int flags, ...) __attribute__((alias("open")
 
 EXPORT int ioctl(int fd, unsigned long cmd, ...)
 {
-	static int (*next)(int, unsigned long, ...);
 	struct fake *f = find(fd);
 	void *arg;
 	va_list ap;
@@ -594,14 +716,10 @@ EXPORT int ioctl(int fd, unsigned long cmd, ...)
 	va_start(ap, cmd);
 	arg = va_arg(ap, void *);
 	va_end(ap);
-	if (!f) {
-		if (!next)
-			next = real("ioctl");
-		return next(fd, cmd, arg);
-	}
-	pthread_mutex_lock(&f->lock);
-	r = fake_ioctl(f, cmd, arg);
-	pthread_mutex_unlock(&f->lock);
+	find_libc();
+	if (!f)
+		return real_ioctl(fd, cmd, arg);
+	r = kernel_call(f, cmd, arg);
 	if (r < 0) {
 		errno = -r;
 		return -1;

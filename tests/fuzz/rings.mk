@@ -16,7 +16,7 @@ fuzz_ring_packed_SRCS := $(RING_FUZZ_SRCS)
 # if one is ever called.  (A new call in trace.c shows up here as a link
 # error: add its name.)
 TRACE_FUZZ_UNREACHABLE := devices_take_pages die die_errno verbose trace_write_text \
-	trace_write_json
+	trace_write_json sandbox_enter
 fuzz_trace_drain_SRCS := launcher/trace.c launcher/trace_store.c launcher/timebase.c \
 	launcher/guest_mem.c
 fuzz_trace_drain_LDLIBS := $(TRACE_FUZZ_UNREACHABLE:%=-Wl,--defsym=%=trace_fuzz_unreachable)

@@ -193,6 +193,35 @@ static void qsize_with_a_modern_device(void **state)
 	assert_int_equal(o.console_ring.qsize, 16);
 }
 
+/* --seccomp alone allocates nothing: no need to keep the result (see results[]). */
+static bool seccomp_of(int argc, char **argv)
+{
+	struct options o;
+
+	parse_options(argc, argv, &o);
+	return o.seccomp;
+}
+
+#define SECCOMP_OF(...) seccomp_of(ARGC(ARGV(__VA_ARGS__)), ARGV(__VA_ARGS__))
+
+/* --seccomp: on unless asked otherwise; only on and off mean anything. */
+static void seccomp_on_by_default(void **state)
+{
+	(void)state;
+	assert_true(SECCOMP_OF("guest.elf"));
+	assert_true(SECCOMP_OF("--seccomp=on", "guest.elf"));
+	assert_false(SECCOMP_OF("--seccomp=off", "guest.elf"));
+	assert_true(SECCOMP_OF("--seccomp=off", "--seccomp=on", "guest.elf"));
+}
+
+static void seccomp_values_are_on_and_off(void **state)
+{
+	(void)state;
+	DIES("lguest: --seccomp=yes: on or off\n", "--seccomp=yes", "guest.elf");
+	DIES("lguest: --seccomp=: on or off\n", "--seccomp=", "guest.elf");
+	DIES("lguest: option --seccomp needs a value (see --help)\n", "--seccomp");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -203,6 +232,8 @@ int main(void)
 		cmocka_unit_test(bad_places_die_in_one_line),
 		cmocka_unit_test(slips_are_refused),
 		cmocka_unit_test(qsize_with_a_modern_device),
+		cmocka_unit_test(seccomp_on_by_default),
+		cmocka_unit_test(seccomp_values_are_on_and_off),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
