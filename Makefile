@@ -9,6 +9,10 @@
 #   make check-module host-module/lguest_host.ko built, loaded and tested in
 #                     Debian's kernel under QEMU: tests/host_module/ (root)
 #   make bench-module the kernel device against the launcher's, there
+#   make fuzz         each libFuzzer harness (tests/fuzz/) for FUZZ_SECONDS
+#   make soak         an hour of mixed I/O on every layout (SOAK_SECONDS)
+#   make crash-bench  KILLS (100) SIGKILLs during write + FLUSH; none may lose
+#                     a flushed write (tests/crash/)
 #   make compare      draft3, split and packed side by side: build/compare/
 #   make format       clang-format every C file in place
 
@@ -204,7 +208,7 @@ check: deps
 	$(Q)tests/run.sh $(BUILD)
 
 check-asan:
-	$(Q)$(MAKE) --no-print-directory BUILD=build-asan \
+	$(Q)LGUEST_SOAK_SECONDS=0 $(MAKE) --no-print-directory BUILD=build-asan \
 		SAN="-fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer" check
 
 # The KVM backend on real hardware virtualisation, on any machine (root).
@@ -220,6 +224,12 @@ check-module: deps
 bench-module: deps
 	$(Q)$(MAKE) --no-print-directory all
 	$(Q)tests/host_module/check.sh $(BUILD) bench
+
+# Mixed block and network I/O on every layout for SOAK_SECONDS (an hour),
+# watching the launcher's memory, fds and progress (tests/soak/soak.py).
+soak: deps
+	$(Q)$(MAKE) --no-print-directory all
+	$(Q)python3 tests/soak/soak.py --build $(BUILD) --seconds $(or $(SOAK_SECONDS),3600)
 
 # Crash consistency: kill the launcher (or the guest's process) at random
 # moments during write + FLUSH, KILLS times, and check every flushed write.
@@ -237,7 +247,7 @@ format:
 clean:
 	rm -rf build build-asan
 
-.PHONY: all run check check-asan check-hwvirt check-module bench-module crash-bench deps format clean bench compare compare-doc docs
+.PHONY: all run check check-asan check-hwvirt check-module bench-module crash-bench soak fuzz deps format clean bench compare compare-doc docs
 
 # "The life of one 4 KiB read" from real runs: build/docs/, and its text in docs/.
 docs: all
