@@ -18,13 +18,18 @@
  * whole image into a heap buffer first and then treat it exactly like a
  * plain file, so there is one ELF parser, not two.
  *
+ * The parsing works on bytes in memory (load_kernel_image()), which is what
+ * the fuzz harness (tests/fuzz/fuzz_loader.c) feeds; load_kernel() only
+ * reads the file into a buffer first.
+ *
  * The file is not trusted.  It may be truncated, corrupt, built for another
  * machine, or crafted: a p_offset pointing past the end of the file, a
  * p_paddr + p_memsz that wraps around 2^64, a segment placed over the page
  * tables the launcher builds below 1 MiB.  A loader that believed any of
  * these would read or write host memory outside the buffers it owns.  So:
  *
- *  1. read or inflate the whole file, refusing more than LOADER_MAX_IMAGE;
+ *  1. read or inflate the whole file, refusing more than LOADER_MAX_IMAGE
+ *     (the caller's own, smaller limit for load_kernel_image());
  *  2. validate the ELF header and every PT_LOAD, with overflow-checked
  *     arithmetic, without writing anything;
  *  3. only then copy the segments.
@@ -54,7 +59,8 @@ struct loader_ctx {
 	const char *path;
 	char *err;
 	size_t errsize;
-	const char *what; /* "file", or "decompressed image" for gzip */
+	const char *what;   /* "file", or "decompressed image" for gzip */
+	uint64_t max_image; /* most bytes accepted, plain or inflated */
 };
 
 /* Write "<path>: <message>" into the caller's buffer; always returns false. */
@@ -75,10 +81,23 @@ fail(const struct loader_ctx *c, const char *fmt, ...)
 	return false;
 }
 
+/* Bigger than we accept, plain or inflated? */
+static bool too_big(const struct loader_ctx *c, uint64_t size)
+{
+	if (size <= c->max_image)
+		return false;
+	fail(c, "%s is %" PRIu64 " bytes; the most accepted is %llu MiB", c->what, size,
+	     (unsigned long long)c->max_image >> 20);
+	return true;
+}
+
 /*
  * Read all of a regular file into a fresh heap buffer.  We insist on a
  * regular file so the size from fstat() is meaningful and a FIFO or
- * /dev/zero cannot feed us forever.
+ * /dev/zero cannot feed us forever.  O_NONBLOCK because open() itself
+ * would otherwise wait, for ever, for a FIFO's writer before we could
+ * look at what the path is; it means nothing to a regular file's reads,
+ * but we clear it anyway so the reads are plain ones on any file system.
  */
 static bool read_file(const struct loader_ctx *c, uint8_t **bufp, size_t *lenp)
 {
@@ -87,7 +106,7 @@ static bool read_file(const struct loader_ctx *c, uint8_t **bufp, size_t *lenp)
 	size_t len = 0;
 	int fd;
 
-	fd = open(c->path, O_RDONLY | O_CLOEXEC);
+	fd = open(c->path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
 	if (fd < 0)
 		return fail(c, "%s", strerror(errno));
 	if (fstat(fd, &st) < 0) {
@@ -98,11 +117,12 @@ static bool read_file(const struct loader_ctx *c, uint8_t **bufp, size_t *lenp)
 		fail(c, "not a regular file");
 		goto err_close;
 	}
-	if ((uint64_t)st.st_size > LOADER_MAX_IMAGE) {
-		fail(c, "file is %" PRIu64 " bytes; the most accepted is %llu MiB",
-		     (uint64_t)st.st_size, LOADER_MAX_IMAGE >> 20);
+	if (fcntl(fd, F_SETFL, 0) < 0) {
+		fail(c, "cannot clear O_NONBLOCK: %s", strerror(errno));
 		goto err_close;
 	}
+	if (too_big(c, (uint64_t)st.st_size))
+		goto err_close;
 	/* +1 so an empty file still gets a real allocation. */
 	buf = malloc((size_t)st.st_size + 1);
 	if (!buf) {
@@ -144,7 +164,9 @@ err_close:
  *
  * With @out NULL the output goes to a small scratch buffer and is only
  * counted; otherwise it fills @out, which holds @out_size bytes.  Either way
- * *@total is how many bytes the data inflates to.
+ * *@total is how many bytes the data inflates to.  Counting stops at one
+ * byte past c->max_image, not a scratch buffer's worth past it: that byte
+ * is all it takes to know the image is too big.
  */
 static bool inflate_pass(const struct loader_ctx *c, const uint8_t *in, size_t in_len, uint8_t *out,
 			 size_t out_size, size_t *total)
@@ -158,7 +180,7 @@ static bool inflate_pass(const struct loader_ctx *c, const uint8_t *in, size_t i
 	memset(&zs, 0, sizeof(zs));
 	if (inflateInit2(&zs, 15 + 16) != Z_OK)
 		return fail(c, "cannot initialise zlib");
-	/* in_len <= LOADER_MAX_IMAGE, so it fits zlib's 32-bit uInt. */
+	/* in_len <= max_image <= LOADER_MAX_IMAGE, so it fits zlib's 32-bit uInt. */
 	zs.next_in = (Bytef *)in;
 	zs.avail_in = (uInt)in_len;
 
@@ -169,15 +191,18 @@ static bool inflate_pass(const struct loader_ctx *c, const uint8_t *in, size_t i
 			zs.next_out = out + len;
 			zs.avail_out = (uInt)(out_size - len);
 		} else {
+			/* len <= max_image here, so there is room for at least one byte. */
 			zs.next_out = scratch;
-			zs.avail_out = sizeof(scratch);
+			zs.avail_out = (uInt)(c->max_image + 1 - len < sizeof(scratch)
+						      ? c->max_image + 1 - len
+						      : sizeof(scratch));
 		}
 		room = zs.avail_out;
 		ret = inflate(&zs, Z_NO_FLUSH);
 		len += room - zs.avail_out;
-		if (len > LOADER_MAX_IMAGE) {
+		if (len > c->max_image) {
 			fail(c, "gzip data inflates to more than %llu MiB; refusing it",
-			     LOADER_MAX_IMAGE >> 20);
+			     (unsigned long long)c->max_image >> 20);
 			goto out;
 		}
 
@@ -224,7 +249,7 @@ out:
  * twice: once to learn the size without keeping anything, once into a buffer
  * of exactly that size.  A few kilobytes of deflate can expand to gigabytes,
  * so the first pass is also where a gzip bomb is stopped (past
- * LOADER_MAX_IMAGE) before we have allocated a byte for it.  A kernel inflates
+ * c->max_image) before we have allocated a byte for it.  A kernel inflates
  * in milliseconds, so the second pass costs little.
  */
 static bool gunzip(const struct loader_ctx *c, const uint8_t *in, size_t in_len, uint8_t **outp,
@@ -419,36 +444,71 @@ static bool load_elf(const struct loader_ctx *c, const uint8_t *buf, size_t size
 	return true;
 }
 
+/* The caller's own arguments: a bad limit is a launcher bug, but say so plainly. */
+static bool check_window(const struct loader_ctx *c, const struct guest_mem *mem, uint64_t limit)
+{
+	if (limit > mem->size || limit <= LG_KERNEL_BASE)
+		return fail(c,
+			    "no room for a kernel: loadable window [0x%lx, 0x%" PRIx64
+			    ") in %" PRIu64 " bytes of guest RAM",
+			    LG_KERNEL_BASE, limit, mem->size);
+	return true;
+}
+
+/* Plain or gzip, the file's bytes are in @buf; inflate if need be, then load. */
+static bool load_bytes(struct loader_ctx *c, const uint8_t *buf, size_t len,
+		       const struct guest_mem *mem, uint64_t limit, struct kernel_image *img)
+{
+	uint8_t *image = NULL;
+	size_t image_len = 0;
+	bool ok;
+
+	if (len < 2 || buf[0] != 0x1f || buf[1] != 0x8b)
+		return load_elf(c, buf, len, mem, limit, img);
+	c->what = "decompressed image";
+	if (!gunzip(c, buf, len, &image, &image_len))
+		return false;
+	ok = load_elf(c, image, image_len, mem, limit, img);
+	free(image);
+	return ok;
+}
+
+bool load_kernel_image(const char *name, const void *buf, size_t len, uint64_t max_image,
+		       const struct guest_mem *mem, uint64_t limit, struct kernel_image *img,
+		       char *err, size_t errsize)
+{
+	struct loader_ctx c = { .path = name,
+				.err = err,
+				.errsize = errsize,
+				.what = "file",
+				.max_image = max_image < LOADER_MAX_IMAGE ? max_image
+									  : LOADER_MAX_IMAGE };
+
+	if (errsize)
+		err[0] = '\0';
+	if (!check_window(&c, mem, limit) || too_big(&c, len))
+		return false;
+	return load_bytes(&c, buf, len, mem, limit, img);
+}
+
 bool load_kernel(const char *path, const struct guest_mem *mem, uint64_t limit,
 		 struct kernel_image *img, char *err, size_t errsize)
 {
-	struct loader_ctx c = { .path = path, .err = err, .errsize = errsize, .what = "file" };
-	uint8_t *file = NULL, *image = NULL;
-	size_t file_len = 0, image_len = 0;
+	struct loader_ctx c = { .path = path,
+				.err = err,
+				.errsize = errsize,
+				.what = "file",
+				.max_image = LOADER_MAX_IMAGE };
+	uint8_t *file = NULL;
+	size_t len = 0;
 	bool ok;
 
 	if (errsize)
 		err[0] = '\0';
-	/* The caller's own arguments: a bad limit is a launcher bug, but say so plainly. */
-	if (limit > mem->size || limit <= LG_KERNEL_BASE)
-		return fail(&c,
-			    "no room for a kernel: loadable window [0x%lx, 0x%" PRIx64
-			    ") in %" PRIu64 " bytes of guest RAM",
-			    LG_KERNEL_BASE, limit, mem->size);
-
-	if (!read_file(&c, &file, &file_len))
+	/* Before the file: a bad window is the launcher's fault, whatever the file. */
+	if (!check_window(&c, mem, limit) || !read_file(&c, &file, &len))
 		return false;
-	if (file_len >= 2 && file[0] == 0x1f && file[1] == 0x8b) {
-		c.what = "decompressed image";
-		ok = gunzip(&c, file, file_len, &image, &image_len);
-		free(file);
-		if (!ok)
-			return false;
-	} else {
-		image = file;
-		image_len = file_len;
-	}
-	ok = load_elf(&c, image, image_len, mem, limit, img);
-	free(image);
+	ok = load_bytes(&c, file, len, mem, limit, img);
+	free(file);
 	return ok;
 }

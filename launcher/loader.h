@@ -47,4 +47,14 @@ struct kernel_image {
 bool load_kernel(const char *path, const struct guest_mem *mem, uint64_t limit,
 		 struct kernel_image *img, char *err, size_t errsize);
 
+/*
+ * The same for a kernel file already in memory: @len bytes at @buf, called
+ * @name in messages.  At most @max_image bytes are accepted, plain or after
+ * decompression (LOADER_MAX_IMAGE if larger; messages give it in MiB): a
+ * fuzzer passes a small one so that gzip bombs cost it little.
+ */
+bool load_kernel_image(const char *name, const void *buf, size_t len, uint64_t max_image,
+		       const struct guest_mem *mem, uint64_t limit, struct kernel_image *img,
+		       char *err, size_t errsize);
+
 #endif /* LAUNCHER_LOADER_H */

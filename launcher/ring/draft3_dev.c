@@ -267,8 +267,18 @@ static int walk_chain(struct d3_dev *d, struct d3_dev_queue *q, uint32_t head, s
 			     CHAIN_MAX_SEGS);
 			return -1;
 		}
+		/*
+		 * The used ring reports what the device wrote in 32 bits, so
+		 * a buffer of 4 GiB or more (lengths are 64-bit here, and may
+		 * name the same RAM again and again) could not be answered
+		 * truthfully: refuse it, as virtio 1.x does.  desc.len is at
+		 * most the RAM size and total <= UINT32_MAX: no overflow.
+		 */
+		if (total + desc.len > UINT32_MAX) {
+			fail(d, q, "chain from head %u is longer than %u bytes", head, UINT32_MAX);
+			return -1;
+		}
 		c->seg[nseg++] = iov;
-		/* At most 170 lengths, each at most the RAM size: no overflow. */
 		total += desc.len;
 
 		if (!(desc.flags & D3_DESC_F_NEXT))

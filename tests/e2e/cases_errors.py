@@ -2,6 +2,7 @@
 the command line wrong."""
 import gzip
 import hashlib
+import os
 import re
 import shutil
 
@@ -225,6 +226,13 @@ def _dir(t):
     return str(d)
 
 
+def _fifo(t, name):
+    """A FIFO nobody writes to: opening it read-only would wait for ever."""
+    p = t.path(name)
+    os.mkfifo(p)
+    return str(p)
+
+
 BAD_INPUT = [
     ("missing-kernel", lambda t: [str(t.path("nokernel"))],
      ["kernel ", "nokernel", "No such file or directory"]),
@@ -240,6 +248,20 @@ BAD_INPUT = [
     ("dir-disk", lambda t: [f"--block={_dir(t)}", _kernel(t)], ["adir", "directory"]),
     ("devnull-disk", lambda t: ["--block=/dev/null", _kernel(t)],
      ["/dev/null", "not a regular file or block device"]),
+    ("fifo-kernel", lambda t: [_fifo(t, "k.fifo")], ["k.fifo", "not a regular file"]),
+    ("fifo-disk-ro", lambda t: [f"--block={_fifo(t, 'd.fifo')},ro", _kernel(t)],
+     ["d.fifo", "not a regular file or block device"]),
+    ("fifo-disk", lambda t: [f"--block={_fifo(t, 'd.fifo')}", _kernel(t)],
+     ["d.fifo", "not a regular file or block device"]),
+    ("fifo-disk-kernel-device", lambda t: [f"--block={_fifo(t, 'd.fifo')},ro,device=kernel",
+                                           _kernel(t)],
+     ["d.fifo", "not a regular file or block device"]),
+    ("disk-twice", lambda t: [f"--block={_write(t, 'd.img', bytes(4096))}",
+                              f"--block={t.path('d.img')},ro", _kernel(t)],
+     ["d.img", "in use: open for writing elsewhere"]),
+    ("disk-twice-rw", lambda t: [f"--block={_write(t, 'd.img', bytes(4096))},ro",
+                                 f"--block={t.path('d.img')}", _kernel(t)],
+     ["d.img", "in use: open elsewhere"]),
     ("tiny-disk", lambda t: [f"--block={_write(t, 'tiny.img', b'x' * 100)}", _kernel(t)],
      ["tiny.img", "smaller than one sector"]),
     ("bad-option", lambda t: ["--frobnicate", _kernel(t)], ["unknown option --frobnicate"]),
@@ -253,10 +275,18 @@ BAD_INPUT = [
     ("block-empty", lambda t: ["--block=", _kernel(t)], ["--block needs a path"]),
     ("block-bad-option", lambda t: ["--block=x,rw", _kernel(t)],
      ["--block=x,rw", "unknown option 'rw'"]),
+    ("block-empty-items", lambda t: ["--block=disk.img,,", _kernel(t)],
+     ["--block=disk.img,,", "empty item between commas"]),
+    ("block-trailing-comma", lambda t: ["--block=disk.img,ro,", _kernel(t)],
+     ["--block=disk.img,ro,", "empty item between commas"]),
+    ("tap-empty-item", lambda t: ["--tap=tap0,,mac=52:54:00:12:34:56", _kernel(t)],
+     ["--tap=tap0,,mac=52:54:00:12:34:56", "empty item between commas"]),
+    ("qsize-all-draft3", lambda t: ["--qsize=8", _kernel(t)],
+     ["--qsize=8", "every device here is draft3", "--ring=split"]),
     ("ring-bogus", lambda t: ["--ring=circular", _kernel(t)],
      ["--ring=circular", "unknown layout (draft3, split or packed)"]),
     ("block-ring-bogus", lambda t: ["--block=x,ring=split2", _kernel(t)],
-     ["--block", "ring=split2", "unknown layout"]),
+     ["--block=x,ring=split2", "unknown layout"]),
     ("qsize-not-power", lambda t: ["--qsize=100", _kernel(t)],
      ["--qsize", "qsize=100", "must be a power of two from 4 to 32768"]),
     ("qsize-too-big", lambda t: ["--block=x,ring=packed,qsize=65536", _kernel(t)],
@@ -266,7 +296,7 @@ BAD_INPUT = [
     ("qsize-junk", lambda t: ["--block=x,ring=split,qsize=-8", _kernel(t)],
      ["qsize=-8", "must be a power of two"]),
     ("qsize-on-draft3", lambda t: ["--block=x,qsize=64", _kernel(t)],
-     ["--block", "qsize applies to split and packed rings (draft3 queues hold 170)"]),
+     ["--block=x,qsize=64", "qsize applies to split and packed rings (draft3 queues hold 170)"]),
     ("indirect-on-draft3", lambda t: ["--console=indirect=on", _kernel(t)],
      ["--console", "indirect descriptors need a split or packed ring"]),
     ("indirect-maybe", lambda t: ["--block=x,ring=split,indirect=maybe", _kernel(t)],

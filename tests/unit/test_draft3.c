@@ -1362,6 +1362,28 @@ static void bad_zero_len(struct fx *f, enum which w)
 }
 BOTH_QUEUES(zero_len)
 
+/*
+ * A buffer of 4 GiB or more: the used ring's 32-bit length could not say
+ * what was written.  Three 2 GiB descriptors over the same guest pages
+ * (RAM is claimed to be 64 GiB here; the walk makes pointers and reads
+ * none of them).
+ */
+static void bad_too_long(struct fx *f, enum which w)
+{
+	uint64_t size = f->mem.size;
+	int h = addn(f, w, 3, TOK(0));
+
+	for (uint32_t i = h, n = 0; n < 3; i = gdesc(f, w)[i].next, n++)
+		gdesc(f, w)[i].len = 2ULL << 30;
+	d3_drv_publish(&f->q[w]);
+	snapshot(f);
+	f->mem.size = 64ULL << 30;
+	assert_int_equal(pop(f, w, &f->c), -1);
+	f->mem.size = size;
+	assert_brokenf(f, qprefix(w), "chain from head %d is longer than 4294967295 bytes", h);
+}
+BOTH_QUEUES(too_long)
+
 /* One descriptor with these values, published; the pop must fail. */
 static void bad_range(struct fx *f, enum which w, uint64_t pfn, uint16_t offset, uint64_t len)
 {
@@ -1962,6 +1984,7 @@ int main(void)
 		T(chain_171),
 		T(offset),
 		T(zero_len),
+		T(too_long),
 		T(pfn_beyond_ram),
 		T(pfn_overflow),
 		T(range_past_end),

@@ -142,6 +142,8 @@ static int teardown(void **s)
 	unlink(t->gzpath);
 	snprintf(sub, sizeof(sub), "%s/sub", t->dir);
 	rmdir(sub);
+	snprintf(sub, sizeof(sub), "%s/fifo", t->dir);
+	unlink(sub);
 	rmdir(t->dir);
 	free(t);
 	return 0;
@@ -340,6 +342,24 @@ static void test_directory(void **s)
 	snprintf(sub, sizeof(sub), "%s/sub", t->dir);
 	assert_int_equal(mkdir(sub, 0700), 0);
 	expect_fail_path(t, sub, "not a regular file");
+}
+
+/*
+ * A FIFO with no writer: open() for reading would wait for one for ever, so
+ * the loader must get past open() and refuse it.  The alarm turns a
+ * regression into a failure (killed by SIGALRM) instead of a hung test run.
+ */
+static void test_fifo(void **s)
+{
+	struct state *t = *s;
+	char fifo[128];
+
+	snprintf(fifo, sizeof(fifo), "%s/fifo", t->dir);
+	assert_int_equal(mkfifo(fifo, 0600), 0);
+	alarm(10);
+	expect_fail_path(t, fifo, "not a regular file");
+	alarm(0);
+	assert_string_equal(t->err + strlen(fifo), ": not a regular file");
 }
 
 static void test_empty_file(void **s)
@@ -661,6 +681,45 @@ static void test_gzip_bomb(void **s)
 	expect_fail_path(t, t->gzpath, "gzip data inflates to more than 256 MiB");
 }
 
+/*
+ * load_kernel_image(): the same loader on bytes in memory, named as the
+ * caller says, with the caller's own size limit (which the fuzz harness
+ * keeps small so that bombs are cheap): plain and inflated sizes both count.
+ */
+static void test_image_in_memory(void **s)
+{
+	struct state *t = *s;
+	const size_t mib = 1 << 20;
+	uint8_t *big, *gz;
+	size_t gz_len;
+
+	memset(t->err, 'X', sizeof(t->err));
+	assert_true(load_kernel_image("mem", &t->elf, sizeof(t->elf), LOADER_MAX_IMAGE, &t->mem,
+				      LIMIT, &t->img, t->err, sizeof(t->err)));
+	assert_string_equal(t->err, "");
+	check_loaded(t);
+
+	memset(t->mem.base, CANARY, MEM_SIZE);
+	big = calloc(1, mib + 1);
+	assert_non_null(big);
+	memcpy(big, &t->elf, sizeof(t->elf));
+	assert_false(load_kernel_image("mem", big, mib + 1, mib, &t->mem, LIMIT, &t->img, t->err,
+				       sizeof(t->err)));
+	assert_string_equal(t->err, "mem: file is 1048577 bytes; the most accepted is 1 MiB");
+	gzip_buf(big, mib + 1, &gz, &gz_len);
+	assert_false(load_kernel_image("mem", gz, gz_len, mib, &t->mem, LIMIT, &t->img, t->err,
+				       sizeof(t->err)));
+	assert_string_equal(t->err, "mem: gzip data inflates to more than 1 MiB; refusing it");
+	free(gz);
+	/* Exactly at the limit is fine. */
+	gzip_buf(big, mib, &gz, &gz_len);
+	assert_true(load_kernel_image("mem", gz, gz_len, mib, &t->mem, LIMIT, &t->img, t->err,
+				      sizeof(t->err)));
+	check_loaded(t);
+	free(gz);
+	free(big);
+}
+
 /* The caller's window must be inside RAM and above the launcher's megabyte. */
 static void test_bad_limit(void **s)
 {
@@ -703,6 +762,7 @@ int main(void)
 		T(test_empty_load_ignored),
 		T(test_missing_file),
 		T(test_directory),
+		T(test_fifo),
 		T(test_empty_file),
 		T(test_not_elf),
 		T(test_elf32),
@@ -729,6 +789,7 @@ int main(void)
 		T(test_gzip_trailing_garbage),
 		T(test_gzip_of_garbage),
 		T(test_gzip_bomb),
+		T(test_image_in_memory),
 		T(test_bad_limit),
 		T(test_small_err_buffer),
 	};
