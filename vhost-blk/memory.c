@@ -63,6 +63,19 @@ static bool check_table(const struct vu_msg *m, char *why, unsigned long why_siz
 				why, why_size,
 				"memory region %u (%#llx bytes) wraps around the address space", i,
 				(unsigned long long)r->memory_size);
+		/*
+		 * We map the file from a page boundary, so a guest address
+		 * lands at the same place within a page as its file offset.
+		 * The rings' alignment rules (split_dev.h) are checked on
+		 * guest addresses and trusted for our pointers: they hold
+		 * only if the two agree within a page, as QEMU's always do.
+		 */
+		if ((r->guest_phys_addr - r->mmap_offset) % (uint64_t)sysconf(_SC_PAGESIZE))
+			return refuse(why, why_size,
+				      "memory region %u: guest address %#llx and file offset %#llx "
+				      "are not at the same place in a page",
+				      i, (unsigned long long)r->guest_phys_addr,
+				      (unsigned long long)r->mmap_offset);
 		if (fstat(m->fds[i], &st) < 0 || (uint64_t)st.st_size < r->mmap_offset ||
 		    (uint64_t)st.st_size - r->mmap_offset < r->memory_size)
 			return refuse(why, why_size,

@@ -24,10 +24,13 @@ LOADER_FUZZ_MAX_IMAGE = 1 << 20  # fuzz_loader.c's MAX_IMAGE
 
 
 def fresh(corpus):
-    """Empty one of our corpus folders, so a renamed seed leaves no stale copy."""
+    """Empty one of our corpus folders, so a renamed seed leaves no stale copy;
+    but keep the inputs long runs found bugs with (named found-*), which
+    stay as regression tests."""
     os.makedirs(corpus, exist_ok=True)
     for f in os.listdir(corpus):
-        os.unlink(os.path.join(corpus, f))
+        if not f.startswith("found-"):
+            os.unlink(os.path.join(corpus, f))
     return corpus
 
 

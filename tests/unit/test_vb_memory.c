@@ -152,6 +152,13 @@ static void empty(struct vu_msg *m)
 	m->p.memory.regions[0].memory_size = 0;
 }
 
+/* Aligned guest addresses would be misaligned pointers (fuzz_vhost_session). */
+static void misaligned(struct vu_msg *m)
+{
+	m->p.memory.regions[0].mmap_offset = 1;
+	m->p.memory.regions[0].memory_size = MIB - 1;
+}
+
 static void fd_missing(struct vu_msg *m)
 {
 	close(m->fds[1]);
@@ -168,6 +175,7 @@ static void bad_tables(void **state)
 	refuse(wraps, 1, MIB, "wraps around");
 	refuse(empty, 1, MIB, "memory region 0 is empty");
 	refuse(fd_missing, 2, MIB, "2 memory regions but 1 file descriptors");
+	refuse(misaligned, 1, MIB, "guest address 0 and file offset 0x1 are not at the same place");
 }
 
 /*
