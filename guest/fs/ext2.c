@@ -362,6 +362,16 @@ static int dir_blocks(struct ext2_fs *fs, const struct inode *in, uint32_t *nblo
 	/* Directories grow a block at a time; anything else is damage. */
 	if (in->size & (fs->block_size - 1))
 		return fail(fs, EXT2_ECORRUPT, "directory size not a multiple of the block size");
+	/*
+	 * A lookup reads the whole directory when the name is not there, and
+	 * only the disk says how big that is: a hostile image makes a 4 GiB
+	 * directory of one block full of empty 8-byte entries, which every
+	 * pointer names, and each path component through it costs half a
+	 * billion entries, a second or more.  Real directories stay far
+	 * smaller (see EXT2_DIR_MAX), so bigger ones are refused.
+	 */
+	if (in->size > EXT2_DIR_MAX)
+		return fail(fs, EXT2_EINVAL, "directory larger than 16 MiB, which we do not read");
 	*nblocks = (uint32_t)(in->size >> fs->block_shift);
 	return 0;
 }

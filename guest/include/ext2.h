@@ -45,6 +45,12 @@
 #define EXT2_NAME_MAX	 255
 #define EXT2_MAX_BLOCK	 4096 /* largest block size we mount */
 #define EXT2_SECTOR_SIZE 512
+/*
+ * The largest directory we read, in bytes: some 400,000 names of 30
+ * bytes.  It bounds the work of one directory scan (a few ms) however
+ * the disk lies about a directory's size.
+ */
+#define EXT2_DIR_MAX (16u << 20)
 
 /* i_mode: the file type in the top four bits, then the permission bits. */
 #define EXT2_S_IFMT   0xf000
@@ -168,6 +174,7 @@ int ext2_mount(struct ext2_fs *fs, ext2_read_fn read, void *ctx);
  * a directory gives EXT2_ENOTDIR.  A trailing "/" after a non-directory
  * gives EXT2_ENOTDIR too (as POSIX).  A relative or empty path is
  * EXT2_EINVAL; a component longer than 255 bytes is EXT2_ENAMETOOLONG.
+ * A directory larger than EXT2_DIR_MAX on the way gives EXT2_EINVAL.
  */
 int ext2_lookup(struct ext2_fs *fs, const char *path, uint32_t *ino);
 
@@ -187,7 +194,8 @@ long ext2_read(struct ext2_fs *fs, uint32_t ino, uint64_t off, void *buf, uint32
  * included.  @name is not NUL-terminated and is only valid during the call;
  * @file_type is the EXT2_FT_* byte, 0 without the filetype feature.  Stops
  * as soon as @fn returns non-zero and returns that value.  @fn may call any
- * ext2_* function on @fs, ext2_readdir included, but not ext2_mount.
+ * ext2_* function on @fs, ext2_readdir included, but not ext2_mount.  A
+ * directory larger than EXT2_DIR_MAX gives EXT2_EINVAL before any entry.
  */
 typedef int (*ext2_dir_fn)(void *arg, const char *name, uint32_t name_len, uint32_t ino,
 			   uint8_t file_type);
