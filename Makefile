@@ -25,7 +25,7 @@ Q := $(if $(filter 1,$(V)),,@)
 SAN ?=
 HOST_CFLAGS := -std=gnu11 -O2 -g -Wall -Wextra -Werror -D_GNU_SOURCE \
 	-Iinclude -Ilauncher -Ivhost-blk -Iguest/include -pthread $(SAN) $(EXTRA_CFLAGS)
-HOST_LDLIBS := -lz -lcap-ng -lseccomp -pthread
+HOST_LDLIBS := -lz -lcap-ng -lseccomp -luring -pthread
 
 # The kernel's uapi headers (<linux/virtio_ring.h> ...) without libc's: the
 # guest sees only linux/, asm/ and asm-generic/ through $(BUILD)/uapi.
@@ -84,9 +84,12 @@ $(BUILD)/lguest: $(LAUNCHER_OBJS)
 	@echo "  LD      $@"
 	$(Q)$(CC) $(HOST_CFLAGS) -o $@ $^ $(HOST_LDLIBS)
 
+# The block model, wherever it runs: requests, the image, and the I/O engines.
+BLK_MODEL_SRCS := launcher/devices/blk.c launcher/devices/blk_image.c $(wildcard launcher/aio/*.c)
+
 # Our block device for any vhost-user frontend: the launcher's block model
 # and device-side ring code in a process of its own (vhost-blk/vhost_blk.h).
-VHOST_BLK_SRCS := $(wildcard vhost-blk/*.c) launcher/devices/blk.c $(wildcard launcher/ring/*.c) \
+VHOST_BLK_SRCS := $(wildcard vhost-blk/*.c) $(BLK_MODEL_SRCS) $(wildcard launcher/ring/*.c) \
 	launcher/guest_mem.c launcher/iov.c launcher/log.c launcher/options.c launcher/trace_store.c \
 	launcher/trace_output.c launcher/timebase.c launcher/process/tsc.c launcher/vhost_user/proto.c
 $(BUILD)/lguest-vhost-blk: $(VHOST_BLK_SRCS:%.c=$(BUILD)/host/%.o)
@@ -97,11 +100,11 @@ $(BUILD)/lguest-vhost-blk: $(VHOST_BLK_SRCS:%.c=$(BUILD)/host/%.o)
 # that the launcher's side of --block=...,device=kernel runs where no module
 # can be loaded (tests/fake_host_module/).  Its copies of the block model and
 # ring code are hidden: they never meet the launcher's.
-FAKE_HOST_SRCS := tests/fake_host_module/fake_lguest_host.c launcher/devices/blk.c \
+FAKE_HOST_SRCS := tests/fake_host_module/fake_lguest_host.c $(BLK_MODEL_SRCS) \
 	$(wildcard launcher/ring/*.c) launcher/guest_mem.c launcher/iov.c launcher/log.c
 $(BUILD)/lguest-host-fake.so: $(FAKE_HOST_SRCS:%.c=$(BUILD)/pic/%.o)
 	@echo "  LD      $@"
-	$(Q)$(CC) $(HOST_CFLAGS) -shared -Wl,-z,defs -o $@ $^ -ldl
+	$(Q)$(CC) $(HOST_CFLAGS) -shared -Wl,-z,defs -o $@ $^ -ldl -luring
 
 $(BUILD)/pic/%.o: %.c
 	@mkdir -p $(dir $@)

@@ -294,6 +294,8 @@ void device_fail(struct device *dev, const char *fmt, ...)
 	va_end(ap);
 	dev->broken = true;
 	warnx_lg("%s: %s; device stopped", dev->name, why);
+	if (dev->ops->quiesce)
+		dev->ops->quiesce(dev);
 	if (trace_on)
 		trace_record_error(dev->index, why);
 	device_publish_status(dev, dev->status | LG_STATUS_NEEDS_RESET);
@@ -323,6 +325,7 @@ static int peer_fd(struct device *dev)
 static void *device_thread(void *arg)
 {
 	struct device *dev = arg;
+	struct timespec cpu;
 
 	/* Everything the model needs is open: from here on, only its system calls. */
 	sandbox_enter(dev->ops->sandbox, dev->name);
@@ -386,7 +389,17 @@ static void *device_thread(void *arg)
 			dev->ops->notify(dev);
 	}
 	pthread_mutex_unlock(&dev->lock);
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &cpu);
+	dev->stats.cpu_ns = (uint64_t)cpu.tv_sec * 1000000000 + (uint64_t)cpu.tv_nsec;
 	return NULL;
+}
+
+/* A model's own thread, starting: the device's sandbox, under its own name. */
+static void enter_helper(void *arg, const char *name)
+{
+	struct device *dev = arg;
+
+	sandbox_enter(dev->ops->sandbox, name);
 }
 
 void devices_start(uint8_t flags)
@@ -394,8 +407,11 @@ void devices_start(uint8_t flags)
 	kick_flags = flags;
 	for (unsigned int i = 0; i < ndevices; i++) {
 		struct device *dev = &devices[i];
-		int err = pthread_create(&dev->thread, NULL, device_thread, dev);
+		int err;
 
+		if (dev->ops->start_helpers)
+			dev->ops->start_helpers(dev, enter_helper);
+		err = pthread_create(&dev->thread, NULL, device_thread, dev);
 		if (err)
 			die("%s: cannot start its thread: %s", dev->name, strerror(err));
 	}

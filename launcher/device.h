@@ -27,6 +27,7 @@
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "guest_mem.h"
 #include "lg_virtio.h"
@@ -66,6 +67,20 @@ struct device_ops {
 	 */
 	int (*peer_fd)(struct device *dev);
 	void (*peer_ready)(struct device *dev);
+	/*
+	 * Optional: the device broke (device_fail()): wait for anything it
+	 * has in flight on the host, which must not touch guest memory once
+	 * this returns.  With dev->lock held, on whichever thread failed it.
+	 */
+	void (*quiesce)(struct device *dev);
+	/*
+	 * Optional: start the model's own threads (an I/O engine's workers),
+	 * after setup and before the device thread; each calls @enter(dev,
+	 * its name) first, which locks it into the device's sandbox.
+	 */
+	void (*start_helpers)(struct device *dev, void (*enter)(void *dev, const char *name));
+	/* Optional: more "key": value, pairs for the device's --stats-json object. */
+	void (*json)(const struct device *dev, FILE *f);
 	/* What the device thread may do once setup is over (sandbox/allowlist.c). */
 	enum sandbox_role sandbox;
 };
@@ -83,6 +98,10 @@ struct device_stats {
 	uint64_t signals_suppressed; /* completions the guest asked not to be signalled for */
 	uint64_t wakeups;	     /* of which woke the vCPU from WAIT */
 	uint64_t max_outstanding;    /* most requests published and not yet used */
+	uint64_t polls_found;	     /* polling windows that found work (no NOTIFY needed) */
+	uint64_t polls_expired;	     /* polling windows that ran out: then we slept */
+	uint64_t cpu_ns;	     /* the device thread's CPU time (at exit) */
+	uint64_t helper_cpu_ns;	     /* the model's own threads' (sync_stats()) */
 };
 
 struct device {

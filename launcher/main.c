@@ -172,7 +172,11 @@ int main(int argc, char **argv)
 		else if (b->in_kernel)
 			kernel_blk_add(b->path, b->read_only, &b->ring, b->arg);
 		else
-			blk_add(b->path, b->read_only, &b->ring);
+			blk_add(b->path, b->read_only, &b->ring,
+				&(struct blk_settings){
+					.aio = b->aio,
+					.poll_us = b->poll_us >= 0 ? (unsigned int)b->poll_us
+								   : opts.poll_us });
 	}
 	for (int i = 0; i < opts.nnets; i++)
 		net_add(&opts.nets[i]);

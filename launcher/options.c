@@ -31,10 +31,15 @@ static const char usage_text[] =
 	"commands from stdin (interactively on a terminal: ^A x kills the VM).\n"
 	"\n"
 	"  --mem=SIZE           guest RAM, e.g. 64M or 1G (default 128M)\n"
-	"  --block=PATH[,ro][,RING][,device=WHERE]\n"
+	"  --block=PATH[,ro][,RING][,device=WHERE][,aio=ENGINE][,poll=USECS]\n"
 	"                       a disk image as the next block device (repeatable);\n"
 	"                       WHERE serves it: launcher (default), or kernel (the\n"
-	"                       lguest_host module, /dev/lguest-host)\n"
+	"                       lguest_host module, /dev/lguest-host); ENGINE does the\n"
+	"                       launcher's I/O: io_uring (default where it works),\n"
+	"                       threads (a worker pool) or sync (one at a time)\n"
+	"  --poll=USECS         after its last request a block device watches its\n"
+	"                       queue this long before sleeping (default 0, at most\n"
+	"                       10000); poll=USECS on a --block sets its own\n"
 	"  --vhost-user-blk=SOCKET[,RING]\n"
 	"                       the next block device, served by a vhost-user backend\n"
 	"                       (e.g. qemu-storage-daemon) on SOCKET; split or packed\n"
@@ -240,6 +245,34 @@ static void check_default_qsize(const struct options *o)
 	    (unsigned int)o->ring.qsize, (int)D3_NUM_DESCS);
 }
 
+/* --block's aio=: "io_uring", "threads", "sync"; false if none of them. */
+static bool parse_aio(const char *s, enum aio_kind *kind)
+{
+	if (!strcmp(s, "io_uring"))
+		*kind = AIO_IO_URING;
+	else if (!strcmp(s, "threads"))
+		*kind = AIO_THREADS;
+	else if (!strcmp(s, "sync"))
+		*kind = AIO_SYNC;
+	else
+		return false;
+	return true;
+}
+
+/* A polling window in microseconds, 0..MAX_POLL_US; @ctx: the --block, or NULL for --poll. */
+static unsigned int parse_poll(const char *s, const char *ctx)
+{
+	uint64_t us;
+
+	if (!parse_size_arg(s, &us) || us > MAX_POLL_US) {
+		if (ctx)
+			die("%s: poll=%s: not a number of microseconds from 0 to %d", ctx, s,
+			    MAX_POLL_US);
+		die("--poll=%s: not a number of microseconds from 0 to %d", s, MAX_POLL_US);
+	}
+	return (unsigned int)us;
+}
+
 /* --block's device=WHERE: who serves the disk. */
 static void parse_block_device(const char *where, struct block_opt *b)
 {
@@ -271,6 +304,7 @@ static void parse_block(const char *arg, struct options *o, bool vhost_user)
 	b->arg = given;
 	b->ring = ring_unset;
 	b->vhost_user = vhost_user;
+	b->poll_us = -1;
 	rest = copy;
 	b->path = strsep(&rest, ",");
 	if (!*b->path)
@@ -287,11 +321,24 @@ static void parse_block(const char *arg, struct options *o, bool vhost_user)
 			die("%s: device= is --block's (a --vhost-user-blk device runs in its "
 			    "backend)",
 			    b->arg);
+		else if (!strncmp(opt, "aio=", 4) && !vhost_user) {
+			if (!parse_aio(opt + 4, &b->aio))
+				die("%s: %s: unknown engine (io_uring, threads or sync)", b->arg,
+				    opt);
+			b->aio_set = true;
+		} else if (!strncmp(opt, "poll=", 5) && !vhost_user)
+			b->poll_us = (int)parse_poll(opt + 5, b->arg);
 		else if (!parse_ring_setting(opt, &b->ring, b->arg))
 			die("%s: unknown option '%s' (known: %sring=, qsize=, indirect=, "
 			    "event_idx=%s)",
-			    b->arg, opt, vhost_user ? "" : "ro, ", vhost_user ? "" : ", device=");
+			    b->arg, opt, vhost_user ? "" : "ro, ",
+			    vhost_user ? "" : ", device=, aio=, poll=");
 	}
+	/* The kernel module has its own way of doing I/O, and does not poll. */
+	if (b->in_kernel && (b->aio_set || b->poll_us >= 0))
+		die("%s: aio= and poll= are the launcher's own device's (device=kernel serves "
+		    "the disk in the host kernel)",
+		    b->arg);
 }
 
 static bool parse_mac(const char *s, uint8_t mac[6])
@@ -430,6 +477,7 @@ void parse_options(int argc, char **argv, struct options *o)
 		{ "ring", required_argument, NULL, 'r' },
 		{ "qsize", required_argument, NULL, 'q' },
 		{ "no-ioeventfd", no_argument, NULL, 'N' },
+		{ "poll", required_argument, NULL, 'P' },
 		{ "trace", optional_argument, NULL, 't' },
 		{ "trace-file", required_argument, NULL, 'T' },
 		{ "trace-buffer", required_argument, NULL, 'B' },
@@ -509,6 +557,9 @@ void parse_options(int argc, char **argv, struct options *o)
 			break;
 		case 'N':
 			o->ioeventfd = false;
+			break;
+		case 'P':
+			o->poll_us = parse_poll(optarg, NULL);
 			break;
 		case 't':
 			o->trace = true;

@@ -7,6 +7,8 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "aio/aio.h"
+
 #define MAX_BLOCKS  16
 #define DEFAULT_MEM (128ULL << 20)
 #define MIN_MEM	    (16ULL << 20)
@@ -15,6 +17,8 @@
 #define DEFAULT_QSIZE 256
 #define MIN_QSIZE     4 /* a block request takes 3 descriptors */
 #define MAX_QSIZE     32768
+
+#define MAX_POLL_US 10000 /* the polling window: spinning longer is sleeping with the CPU on */
 
 /* How a device's queues are laid out: --ring, and ring=... on a device. */
 struct ring_opt {
@@ -43,8 +47,11 @@ struct block_opt {
 	const char *path; /* the image, or with vhost_user the backend's socket */
 	const char *arg;  /* the option as given ("--block=IMG,..."), for messages */
 	bool read_only;
-	bool vhost_user; /* --vhost-user-blk: served by another process */
-	bool in_kernel;	 /* --block=...,device=kernel: served by lguest_host.ko */
+	bool vhost_user;   /* --vhost-user-blk: served by another process */
+	bool in_kernel;	   /* --block=...,device=kernel: served by lguest_host.ko */
+	enum aio_kind aio; /* aio=: the I/O engine (AIO_DEFAULT: io_uring, else threads) */
+	bool aio_set;
+	int poll_us; /* poll=USECS: the polling window; -1: --poll's */
 	struct ring_opt ring;
 };
 
@@ -71,7 +78,8 @@ struct options {
 	bool seccomp;		/* --seccomp=on|off: filter the launcher's threads (default on) */
 	struct ring_opt ring;	/* --ring, --qsize: the default for every device */
 	struct ring_opt console_ring;
-	bool ioeventfd; /* NOTIFY through KVM_IOEVENTFD (default) or by exit */
+	bool ioeventfd;	      /* NOTIFY through KVM_IOEVENTFD (default) or by exit */
+	unsigned int poll_us; /* --poll: every block device's polling window (default 0) */
 	bool verbose;
 	bool trace;		  /* --trace: ring events on stderr at exit */
 	const char *trace_filter; /* --trace=FILTER */

@@ -63,12 +63,16 @@ static void device_json(FILE *f, const struct device *dev)
 		"     \"bytes_from_guest\": %lu, \"bytes_to_guest\": %lu, \"bounce_bytes\": %lu,\n"
 		"     \"header_bytes\": %lu, \"signals\": %lu, \"signals_suppressed\": %lu,\n"
 		"     \"wakeups\": %lu, \"max_outstanding\": %lu, \"notify_skipped_by_guest\": %lu,\n"
-		"     \"queues\": [",
+		"     \"polls_found\": %lu, \"polls_expired\": %lu, \"device_cpu_s\": %.6f,\n     ",
 		dev->name, layout_name(dev->ring.layout), (unsigned long)dev->features,
 		dev->broken ? "true" : "false", s->notifies, s->notify_exits, s->chains, s->descs,
 		s->bytes_read, s->bytes_written, s->bounce_bytes, s->header_bytes, s->signals,
 		s->signals_suppressed, s->wakeups, s->max_outstanding,
-		(unsigned long)devices_notify_skipped(dev->index));
+		(unsigned long)devices_notify_skipped(dev->index), s->polls_found, s->polls_expired,
+		(double)(s->cpu_ns + s->helper_cpu_ns) / 1e9);
+	if (dev->ops->json)
+		dev->ops->json(dev, f);
+	fprintf(f, "\"queues\": [");
 	for (unsigned int q = 0; q < dev->nqueues; q++)
 		fprintf(f,
 			"%s\n       {\"name\": \"%s\", \"size\": %u, \"ring_bytes\": %lu, "

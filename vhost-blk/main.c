@@ -254,7 +254,7 @@ int main(int argc, char **argv)
 	parse(argc, argv, &s);
 	if (s.o.no_packed)
 		ring.layout = LG_RING_SPLIT;
-	blk_add(s.image, s.read_only, &ring);
+	blk_add(s.image, s.read_only, &ring, NULL);
 	if (s.o.trace) {
 		const char *how;
 

@@ -13,26 +13,41 @@
  *     request, readable header (struct virtio_blk_outhdr) and data to
  *     write, then writable data to read into and the status byte last.
  *
- * Both are turned into one struct blk_op and served by blk_serve(): we
- * read or write the image straight from and into the guest's pages with
- * preadv/pwritev.  The only bytes we copy are the header and the status
- * byte (and GET_ID's 20-byte answer), counted as header_bytes.
+ * Both are turned into one struct blk_req, whose reads and writes go to an
+ * I/O engine (aio/aio.h) straight from and into the guest's pages.  The
+ * only bytes we copy are the header and the status byte (and GET_ID's
+ * 20-byte answer), counted as header_bytes.
  *
- * Requests are served in order, synchronously, on the device's thread:
- * the image is normally in the page cache, where a pread costs about a
- * microsecond, so more threads would add more than they save.
+ * Many requests are in flight at once, so a guest's queue depth becomes
+ * parallel I/O on the host.  Each popped chain gets a slot, the slot's
+ * request goes to the engine, and the chain goes back to the guest when the
+ * engine hands the request back, in whatever order they finish: every
+ * layout names its buffers, so the guest matches them up.  The device
+ * thread's loop (blk_notify) reaps what finished, pops what is new, and
+ * sends the batch to the kernel in one go.
+ *
+ * Two kinds of request wait for everything before them instead: FLUSH,
+ * which promises that every write it follows is durable, and draft III's
+ * BARRIER.  While one waits, nothing new is popped; when the requests
+ * before it are done, it runs on the device thread (fdatasync) and the
+ * queue moves again.  Guests flush rarely; waiting costs them little, and
+ * the ordering is then plain to see.
+ *
+ * Nothing in flight outlives the device: when the guest breaks a rule,
+ * resets the device, or the launcher stops, blk_drain() waits for the
+ * engine to hand back every request and gives none of them back to the
+ * guest's rings (they may be gone), so no I/O touches guest memory after
+ * the device stopped.
  */
 #include <errno.h>
-#include <fcntl.h>
-#include <linux/fs.h>
 #include <linux/virtio_blk.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/ioctl.h>
-#include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
+#include "aio/aio.h"
 #include "device.h"
 #include "devices/blk.h"
 #include "draft3_blk.h"
@@ -40,31 +55,44 @@
 #include "log.h"
 #include "trace.h"
 
-/* The most data segments a request may carry (header and status aside). */
-#define BLK_SEG_MAX (CHAIN_MAX_SEGS - 2)
+/* The most requests in flight on the host at once (per device). */
+#define BLK_MAX_INFLIGHT AIO_MAX_DEPTH
+
+/* A request, whichever format it came in, from pop to push. */
+struct blk_req {
+	struct aio_req io; /* the engine's view of a read or write */
+	enum { OP_READ, OP_WRITE, OP_FLUSH, OP_GET_ID, OP_UNSUPP } kind;
+	bool barrier; /* draft3's BARRIER flag: durable before completion */
+	uint64_t sector;
+	uint64_t len; /* payload bytes */
+	struct iovec *data;
+	int ndata;
+	struct queue *q;
+	struct blk_req *next_free;
+	struct chain chain;
+	struct iovec data_segs[CHAIN_MAX_SEGS]; /* the payload, inside the chain */
+};
 
 struct blk {
 	struct blk_image img;
-	struct chain chain;
+	struct blk_settings set;
+	struct aio_engine *aio;
+	struct blk_req *slots; /* [BLK_MAX_INFLIGHT] */
+	struct blk_req *free;
+	unsigned int busy;	/* slots holding a popped chain */
+	struct blk_req *parked; /* a FLUSH or BARRIER waiting for those before it */
+	const char *aio_note;	/* why the default engine is not io_uring, or NULL */
+	unsigned int pushed;	/* chains given back since the last signal decision */
 	uint64_t reads, writes, flushes, errors, unsupported;
-};
-
-/* A request, whichever format it came in. */
-struct blk_op {
-	enum { OP_READ, OP_WRITE, OP_FLUSH, OP_GET_ID, OP_UNSUPP } kind;
-	uint64_t sector;
-	bool barrier;	    /* draft3's BARRIER flag: durable before completion */
-	struct iovec *data; /* the payload segments, inside the chain */
-	int ndata;
-	uint64_t len; /* payload bytes */
 };
 
 /* The status values of both generations are the same numbers. */
 _Static_assert(D3_BLK_S_OK == VIRTIO_BLK_S_OK && D3_BLK_S_IOERR == VIRTIO_BLK_S_IOERR &&
 		       D3_BLK_S_UNSUPP == VIRTIO_BLK_S_UNSUPP,
 	       "status bytes");
+_Static_assert(offsetof(struct blk_req, io) == 0, "an aio_req is its blk_req");
 
-/* preadv/pwritev the whole iovec array, resuming after short transfers. */
+/* preadv/pwritev the whole iovec array on this thread (BARRIER writes only). */
 static bool image_io(struct blk *b, bool write, struct iovec *iov, int n, off_t off)
 {
 	while (n > 0) {
@@ -87,49 +115,39 @@ static bool in_range(struct blk *b, uint64_t sector, uint64_t bytes)
 	       bytes / LG_SECTOR_SIZE <= b->img.capacity - sector;
 }
 
-/* Do one request; returns the status byte and sets *written (payload bytes). */
-static uint8_t blk_serve(struct device *dev, struct blk *b, const struct blk_op *op,
-			 uint32_t *written)
+static struct blk_req *slot_get(struct blk *b)
 {
-	*written = 0;
-	switch (op->kind) {
-	case OP_READ:
-		if (op->ndata < 0 || !in_range(b, op->sector, op->len))
-			return VIRTIO_BLK_S_IOERR;
-		b->reads++;
-		if (!image_io(b, false, op->data, op->ndata, op->sector * LG_SECTOR_SIZE))
-			return VIRTIO_BLK_S_IOERR;
-		dev->stats.bytes_written += op->len;
-		*written = op->len;
-		break;
-	case OP_WRITE:
-		if (op->ndata < 0 || b->img.read_only || !in_range(b, op->sector, op->len))
-			return VIRTIO_BLK_S_IOERR;
-		b->writes++;
-		if (!image_io(b, true, op->data, op->ndata, op->sector * LG_SECTOR_SIZE))
-			return VIRTIO_BLK_S_IOERR;
-		dev->stats.bytes_read += op->len;
-		break;
-	case OP_FLUSH:
-		break; /* the fdatasync below */
-	case OP_GET_ID:
-		/* The serial, NUL-padded, cut to what the guest gave us. */
-		*written = iov_from_buf(op->data, op->ndata, 0, b->img.serial,
-					op->len < sizeof(b->img.serial) ? op->len
-									: sizeof(b->img.serial),
-					&dev->stats.header_bytes);
-		return VIRTIO_BLK_S_OK;
-	default:
-		b->unsupported++;
-		return VIRTIO_BLK_S_UNSUPP;
+	struct blk_req *r = b->free;
+
+	if (r) {
+		b->free = r->next_free;
+		b->busy++;
 	}
-	/* Durable before we say it is done: FLUSH, and draft3 requests marked BARRIER. */
-	if ((op->kind == OP_FLUSH || op->barrier) && !b->img.read_only) {
-		b->flushes++;
-		if (fdatasync(b->img.fd) < 0)
-			return VIRTIO_BLK_S_IOERR;
+	return r;
+}
+
+static void slot_put(struct blk *b, struct blk_req *r)
+{
+	r->next_free = b->free;
+	b->free = r;
+	b->busy--;
+}
+
+/*
+ * The device stops using guest memory now: wait for the engine to hand
+ * back every request, and forget them all, without a word to the rings.
+ */
+static void blk_drain(struct blk *b)
+{
+	while (aio_reap(b->aio, true))
+		;
+	b->parked = NULL;
+	b->free = NULL;
+	for (int i = BLK_MAX_INFLIGHT - 1; i >= 0; i--) {
+		b->slots[i].next_free = b->free;
+		b->free = &b->slots[i];
 	}
-	return VIRTIO_BLK_S_OK;
+	b->busy = 0;
 }
 
 /* The deepest the guest's queue has been (max-out), where the layout can tell. */
@@ -142,26 +160,24 @@ static void note_depth(struct device *dev, const struct queue *q)
 }
 
 /* The data of a request is the chain minus @skip bytes in front, @len long. */
-static void op_data(struct blk_op *op, struct iovec *data, struct iovec *segs, unsigned int n,
-		    uint64_t skip, uint64_t len)
+static void req_data(struct blk_req *r, struct iovec *segs, unsigned int n, uint64_t skip,
+		     uint64_t len)
 {
-	op->data = data;
-	op->len = len;
-	op->ndata = iov_slice(data, CHAIN_MAX_SEGS, segs, n, skip, len);
+	r->data = r->data_segs;
+	r->len = len;
+	r->ndata = iov_slice(r->data_segs, CHAIN_MAX_SEGS, segs, n, skip, len);
 }
 
 /*
- * Draft III: c is an out-queue chain (header + data to write).  Join the
- * in buffer the header names; status goes in its first byte, data read
- * after it.
+ * Draft III: the chain is an out-queue buffer (header + data to write).
+ * Join the in buffer the header names; status goes in its first byte,
+ * data read after it.  False if the guest broke a rule (device failed).
  */
-static bool blk_request_draft3(struct device *dev, struct blk *b, struct chain *c)
+static bool parse_draft3(struct device *dev, struct blk_req *r)
 {
-	struct iovec data[CHAIN_MAX_SEGS];
+	struct chain *c = &r->chain;
 	struct d3_blk_outhdr hdr;
-	struct blk_op op = { 0 };
-	uint32_t type, written;
-	uint8_t status;
+	uint32_t type;
 
 	if (iov_to_buf(c->seg, c->nread, 0, &hdr, sizeof(hdr), &dev->stats.header_bytes) !=
 	    sizeof(hdr)) {
@@ -184,117 +200,333 @@ static bool blk_request_draft3(struct device *dev, struct blk *b, struct chain *
 		device_fail(dev, "in queue: buffer %u has no room for the status byte", c->in_id);
 		return false;
 	}
-	note_depth(dev, &dev->queue[QUEUE_D3_OUT]);
-
 	type = hdr.type & ~D3_BLK_T_BARRIER;
-	op.sector = hdr.sector;
-	op.barrier = hdr.type & D3_BLK_T_BARRIER;
+	r->sector = hdr.sector;
+	r->barrier = hdr.type & D3_BLK_T_BARRIER;
 	if (type == D3_BLK_T_READ) {
-		op.kind = OP_READ;
-		op_data(&op, data, chain_writable(c), c->nwrite, 1, c->write_len - 1);
+		r->kind = OP_READ;
+		req_data(r, chain_writable(c), c->nwrite, 1, c->write_len - 1);
 	} else if (type == D3_BLK_T_WRITE) {
-		op.kind = OP_WRITE;
-		op_data(&op, data, c->seg, c->nread, sizeof(hdr), c->read_len - sizeof(hdr));
+		r->kind = OP_WRITE;
+		req_data(r, c->seg, c->nread, sizeof(hdr), c->read_len - sizeof(hdr));
 	} else if (type == D3_BLK_T_FLUSH) {
-		op.kind = OP_FLUSH;
+		r->kind = OP_FLUSH;
 	} else {
-		op.kind = OP_UNSUPP; /* D3_BLK_T_SCSI_CMD and anything we do not know */
+		r->kind = OP_UNSUPP; /* D3_BLK_T_SCSI_CMD and anything we do not know */
 	}
-	status = blk_serve(dev, b, &op, &written);
-	if (status == VIRTIO_BLK_S_IOERR)
-		b->errors++;
-	trace_event(LG_TR_IO, dev->index, QUEUE_D3_OUT, status, c->id, 0, written, 0);
-	iov_from_buf(chain_writable(c), c->nwrite, 0, &status, 1, &dev->stats.header_bytes);
-	dev->stats.descs += c->ndesc;
-	/* Both halves go back; the in half with the status byte and the data. */
-	if (!queue_push(&dev->queue[QUEUE_D3_OUT], c, written + 1)) {
-		device_fail(dev, "%s", dev->d3.error);
-		return false;
-	}
-	dev->queue[QUEUE_D3_IN].used++; /* queue_push() gave back the in half as well */
-	dev->stats.chains += 2;
 	return true;
 }
 
 /* Virtio 1.x: header and data to write, then data to read into and the status byte. */
-static bool blk_request_virtio(struct device *dev, struct blk *b, struct queue *q, struct chain *c)
+static bool parse_virtio(struct device *dev, struct blk_req *r)
 {
-	struct iovec data[CHAIN_MAX_SEGS];
+	struct chain *c = &r->chain;
+	const char *qname = dev->queue_names[r->q->index];
 	struct virtio_blk_outhdr hdr;
-	struct blk_op op = { 0 };
-	uint32_t written;
-	uint8_t status;
 
 	if (iov_to_buf(c->seg, c->nread, 0, &hdr, sizeof(hdr), &dev->stats.header_bytes) !=
 	    sizeof(hdr)) {
 		device_fail(dev, "%s: request with %lu readable bytes has no %zu-byte header",
-			    dev->queue_names[0], (unsigned long)c->read_len, sizeof(hdr));
+			    qname, (unsigned long)c->read_len, sizeof(hdr));
 		return false;
 	}
 	if (c->write_len < 1) {
-		device_fail(dev, "%s: request %u has no room for the status byte",
-			    dev->queue_names[0], c->id);
+		device_fail(dev, "%s: request %u has no room for the status byte", qname, c->id);
 		return false;
 	}
-	note_depth(dev, q);
-	op.sector = hdr.sector;
+	r->sector = hdr.sector;
+	r->barrier = false;
 	switch (hdr.type) {
 	case VIRTIO_BLK_T_IN:
-		op.kind = OP_READ;
-		op_data(&op, data, chain_writable(c), c->nwrite, 0, c->write_len - 1);
+		r->kind = OP_READ;
+		req_data(r, chain_writable(c), c->nwrite, 0, c->write_len - 1);
 		break;
 	case VIRTIO_BLK_T_OUT:
-		op.kind = OP_WRITE;
-		op_data(&op, data, c->seg, c->nread, sizeof(hdr), c->read_len - sizeof(hdr));
+		r->kind = OP_WRITE;
+		req_data(r, c->seg, c->nread, sizeof(hdr), c->read_len - sizeof(hdr));
 		break;
 	case VIRTIO_BLK_T_FLUSH:
-		op.kind = OP_FLUSH;
+		r->kind = OP_FLUSH;
 		break;
 	case VIRTIO_BLK_T_GET_ID:
-		op.kind = OP_GET_ID;
-		op_data(&op, data, chain_writable(c), c->nwrite, 0, c->write_len - 1);
+		r->kind = OP_GET_ID;
+		req_data(r, chain_writable(c), c->nwrite, 0, c->write_len - 1);
 		break;
 	default:
-		op.kind = OP_UNSUPP;
+		r->kind = OP_UNSUPP;
 	}
-	status = blk_serve(dev, b, &op, &written);
-	if (status == VIRTIO_BLK_S_IOERR)
-		b->errors++;
-	trace_event(LG_TR_IO, dev->index, q->index, status, c->id, 0, written, 0);
-	/* The status byte is the last writable byte, whatever the data's length. */
-	iov_from_buf(chain_writable(c), c->nwrite, c->write_len - 1, &status, 1,
-		     &dev->stats.header_bytes);
-	dev->stats.descs += c->ndesc;
-	if (!queue_push(q, c, written + 1)) {
-		device_queue_failed(dev, q);
-		return false;
-	}
-	dev->stats.chains++;
 	return true;
 }
 
-static void blk_notify(struct device *dev)
+/*
+ * The request is over: the status byte and the chain go back to the guest
+ * (with @written payload bytes).  False if the ring broke (device failed).
+ */
+static bool complete(struct device *dev, struct blk *b, struct blk_req *r, uint8_t status,
+		     uint32_t written)
 {
+	struct chain *c = &r->chain;
 	bool draft3 = dev->ring.layout == LG_RING_DRAFT3;
-	struct queue *q = &dev->queue[draft3 ? QUEUE_D3_OUT : 0];
-	struct blk *b = dev->priv;
+
+	if (status == VIRTIO_BLK_S_IOERR)
+		b->errors++;
+	trace_event(LG_TR_IO, dev->index, r->q->index, status, c->id, 0, written, 0);
+	/* Draft III: the in buffer's first byte.  Virtio: the last writable byte. */
+	iov_from_buf(chain_writable(c), c->nwrite, draft3 ? 0 : c->write_len - 1, &status, 1,
+		     &dev->stats.header_bytes);
+	dev->stats.descs += c->ndesc;
+	if (!queue_push(r->q, c, written + 1)) {
+		if (draft3)
+			device_fail(dev, "%s", dev->d3.error);
+		else
+			device_queue_failed(dev, r->q);
+		return false;
+	}
+	if (draft3) {
+		/* queue_push() gave back the in half as well. */
+		dev->queue[QUEUE_D3_IN].used++;
+		dev->stats.chains += 2;
+	} else {
+		dev->stats.chains++;
+	}
+	b->pushed++;
+	slot_put(b, r);
+	return true;
+}
+
+/* A read or write the engine finished. */
+static bool complete_io(struct device *dev, struct blk *b, struct blk_req *r)
+{
+	if (r->io.error)
+		return complete(dev, b, r, VIRTIO_BLK_S_IOERR, 0);
+	if (r->kind == OP_READ) {
+		dev->stats.bytes_written += r->len;
+		return complete(dev, b, r, VIRTIO_BLK_S_OK, (uint32_t)r->len);
+	}
+	dev->stats.bytes_read += r->len;
+	return complete(dev, b, r, VIRTIO_BLK_S_OK, 0);
+}
+
+/*
+ * A FLUSH or BARRIER request, now that nothing before it is in flight:
+ * do it here, and make it durable before it completes.
+ */
+static bool run_ordered(struct device *dev, struct blk *b, struct blk_req *r)
+{
+	bool write = r->kind == OP_WRITE;
+	uint32_t written = 0;
+
+	if (r->kind == OP_READ || r->kind == OP_WRITE) {
+		if (!image_io(b, write, r->data, r->ndata, (off_t)(r->sector * LG_SECTOR_SIZE)))
+			return complete(dev, b, r, VIRTIO_BLK_S_IOERR, 0);
+		if (write)
+			dev->stats.bytes_read += r->len;
+		else
+			dev->stats.bytes_written += written = (uint32_t)r->len;
+	}
+	if (!b->img.read_only) {
+		b->flushes++;
+		if (fdatasync(b->img.fd) < 0)
+			return complete(dev, b, r, VIRTIO_BLK_S_IOERR, 0);
+	}
+	return complete(dev, b, r, VIRTIO_BLK_S_OK, written);
+}
+
+/* Start a request just popped.  False if the guest broke a rule. */
+static bool dispatch(struct device *dev, struct blk *b, struct blk_req *r)
+{
+	bool ok = dev->ring.layout == LG_RING_DRAFT3 ? parse_draft3(dev, r) : parse_virtio(dev, r);
+	uint32_t written;
+
+	if (!ok)
+		return false;
+	note_depth(dev, r->q);
+	switch (r->kind) {
+	case OP_READ:
+	case OP_WRITE:
+		if (r->ndata < 0 || !in_range(b, r->sector, r->len) ||
+		    (r->kind == OP_WRITE && b->img.read_only))
+			return complete(dev, b, r, VIRTIO_BLK_S_IOERR, 0);
+		if (r->kind == OP_READ)
+			b->reads++;
+		else
+			b->writes++;
+		if (r->barrier)
+			break; /* parked, below */
+		r->io = (struct aio_req){ .write = r->kind == OP_WRITE,
+					  .iov = r->data,
+					  .iovcnt = r->ndata,
+					  .off = (off_t)(r->sector * LG_SECTOR_SIZE) };
+		aio_submit(b->aio, &r->io);
+		return true;
+	case OP_FLUSH:
+		break;
+	case OP_GET_ID:
+		/* The serial, NUL-padded, cut to what the guest gave us. */
+		written = iov_from_buf(r->data, r->ndata, 0, b->img.serial,
+				       r->len < sizeof(b->img.serial) ? r->len
+								      : sizeof(b->img.serial),
+				       &dev->stats.header_bytes);
+		return complete(dev, b, r, VIRTIO_BLK_S_OK, written);
+	default:
+		b->unsupported++;
+		return complete(dev, b, r, VIRTIO_BLK_S_UNSUPP, 0);
+	}
+	b->parked = r;
+	return true;
+}
+
+/*
+ * One pass: hand back what finished, run a parked FLUSH whose turn came,
+ * pop and start what is new.  Returns whether anything moved (b->pushed
+ * counts the chains given back), or -1 if the device failed.
+ */
+static int serve_once(struct device *dev, struct blk *b, struct queue *q)
+{
+	unsigned int popped = 0, pushed = b->pushed;
+	struct aio_req *io;
 	int r;
 
+	while ((io = aio_reap(b->aio, false))) {
+		if (!complete_io(dev, b, (struct blk_req *)io))
+			return -1;
+	}
+	if (b->parked && b->busy == 1) {
+		struct blk_req *p = b->parked;
+
+		b->parked = NULL;
+		if (!run_ordered(dev, b, p))
+			return -1;
+	}
+	while (!b->parked && aio_has_room(b->aio)) {
+		struct blk_req *req = slot_get(b);
+
+		if (!req)
+			break;
+		req->q = q;
+		r = queue_pop(q, &req->chain);
+		if (r <= 0) {
+			slot_put(b, req);
+			if (r < 0) {
+				device_queue_failed(dev, q);
+				return -1;
+			}
+			break;
+		}
+		if (!dispatch(dev, b, req))
+			return -1;
+		popped++;
+	}
+	aio_commit(b->aio);
+	return popped || b->pushed != pushed;
+}
+
+static uint64_t now_ns(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (uint64_t)t.tv_sec * 1000000000 + (uint64_t)t.tv_nsec;
+}
+
+/* Whether we must wait for a request to finish before we can take another. */
+static bool blocked(const struct blk *b)
+{
+	return b->parked || !b->free || !aio_has_room(b->aio);
+}
+
+/*
+ * The polling window: the queue is empty, but another request may be a
+ * few microseconds away, and waking a sleeping thread costs more than
+ * that.  Watch the ring (and the engine) for up to poll_us before going to
+ * sleep.  True if something turned up.
+ */
+static bool poll_window(struct device *dev, struct blk *b, struct queue *q)
+{
+	uint64_t end;
+
+	if (!b->set.poll_us)
+		return false;
+	end = now_ns() + (uint64_t)b->set.poll_us * 1000;
+	do {
+		if ((!blocked(b) && queue_has_buffers(q)) || aio_ready(b->aio)) {
+			dev->stats.polls_found++;
+			return true;
+		}
+		__builtin_ia32_pause();
+	} while (now_ns() < end);
+	dev->stats.polls_expired++;
+	return false;
+}
+
+/* The device thread: NOTIFY or a completion woke us. */
+static void blk_notify(struct device *dev)
+{
+	struct queue *q = &dev->queue[dev->ring.layout == LG_RING_DRAFT3 ? QUEUE_D3_OUT : 0];
+	struct blk *b = dev->priv;
+	int moved;
+
+	aio_clear_event(b->aio);
 	do {
 		queue_disable_notify(q);
-		while ((r = queue_pop(q, &b->chain)) > 0) {
-			bool ok = draft3 ? blk_request_draft3(dev, b, &b->chain)
-					 : blk_request_virtio(dev, b, q, &b->chain);
-
-			if (!ok)
+		for (;;) {
+			moved = serve_once(dev, b, q);
+			if (moved < 0) {
+				blk_drain(b);
 				return;
-			device_used(dev, q);
+			}
+			/*
+			 * A batch of completions, one decision whether to
+			 * signal (as vhost's add_used_and_signal_n).
+			 */
+			if (b->pushed) {
+				b->pushed = 0;
+				device_used(dev, q);
+			}
+			if (!moved && (blocked(b) || !poll_window(dev, b, q)))
+				break;
 		}
-		if (r < 0) {
-			device_queue_failed(dev, q);
+		/*
+		 * Full, or a FLUSH waits: we can take nothing new until a
+		 * request finishes, and its completion wakes us (the engine's
+		 * eventfd).  Leave NOTIFYs off meanwhile; the guest skips them.
+		 */
+		if (blocked(b))
 			return;
-		}
 	} while (queue_enable_notify(q));
+}
+
+/* The engine's eventfd: completions, which blk_notify() (next) reaps. */
+static int blk_extra_fd(struct device *dev)
+{
+	struct blk *b = dev->priv;
+
+	return b->aio->event_fd;
+}
+
+static void blk_extra_ready(struct device *dev)
+{
+	(void)dev;
+}
+
+/* Reset, exit, or a rule broken: nothing in flight may outlive the device. */
+static void blk_stop(struct device *dev)
+{
+	blk_drain(dev->priv);
+}
+
+static void blk_start_helpers(struct device *dev, void (*enter)(void *dev, const char *name))
+{
+	struct blk *b = dev->priv;
+
+	aio_start(b->aio, dev->name, enter, dev);
+}
+
+static void blk_sync_stats(struct device *dev)
+{
+	struct blk *b = dev->priv;
+
+	dev->stats.helper_cpu_ns = aio_worker_cpu_ns(b->aio);
 }
 
 static void blk_print_stats(struct device *dev)
@@ -306,114 +538,63 @@ static void blk_print_stats(struct device *dev)
 		"unsupported %lu, header bytes %lu\n",
 		dev->name, b->reads, b->writes, b->flushes, b->errors, b->unsupported,
 		dev->stats.header_bytes);
+	fprintf(stderr,
+		"%-8s aio=%s: %lu submitted, %lu short transfers resumed; poll window %u us: "
+		"%lu found work, %lu expired\n",
+		dev->name, b->aio->ops->name, (unsigned long)b->aio->submitted,
+		(unsigned long)b->aio->resumed, b->set.poll_us, dev->stats.polls_found,
+		dev->stats.polls_expired);
+}
+
+static void blk_json(const struct device *dev, FILE *f)
+{
+	const struct blk *b = dev->priv;
+
+	fprintf(f, "\"aio\": \"%s\", \"aio_parallelism\": %u, \"poll_us\": %u, ", b->aio->ops->name,
+		b->aio->workers ? b->aio->workers : b->aio->depth, b->set.poll_us);
 }
 
 static const struct device_ops blk_ops = {
 	.notify = blk_notify,
+	.extra_fd = blk_extra_fd,
+	.extra_ready = blk_extra_ready,
+	.stop = blk_stop,
+	.quiesce = blk_stop,
+	.start_helpers = blk_start_helpers,
+	.sync_stats = blk_sync_stats,
 	.print_stats = blk_print_stats,
+	.json = blk_json,
 	.sandbox = SANDBOX_DEV_BLK,
 };
 
 static const char *const blk_queue_names[] = { "requestq" };
 
-/* What the guest learns about the disk, in each generation's own place. */
-void blk_configure(struct device *dev, const struct blk_image *img)
+void blk_add(const char *path, bool read_only, const struct ring_opt *ring,
+	     const struct blk_settings *set)
 {
-	struct virtio_blk_config *cfg;
-
-	if (dev->ring.layout == LG_RING_DRAFT3) {
-		dev->desc->config[LG_BLK_CFG_CAPACITY] = img->capacity;
-		if (img->read_only)
-			dev->desc->features |= LG_BLK_F_RO;
-		return;
-	}
-	cfg = device_config_space(dev, sizeof(*cfg));
-	cfg->capacity = img->capacity;
-	cfg->seg_max = BLK_SEG_MAX;
-	cfg->blk_size = LG_SECTOR_SIZE;
-	device_offer(dev, 1ULL << VIRTIO_BLK_F_SEG_MAX | 1ULL << VIRTIO_BLK_F_BLK_SIZE |
-				  1ULL << VIRTIO_BLK_F_FLUSH |
-				  (img->read_only ? 1ULL << VIRTIO_BLK_F_RO : 0));
-}
-
-void blk_next_name(char *name, unsigned long size)
-{
-	static int nblk;
-
-	snprintf(name, size, "blk%d", nblk++);
-}
-
-/*
- * Two machines writing one disk soon have a corrupt disk, so, like QEMU,
- * we lock the image: shared to read it, exclusive to write it.  An open
- * file description lock, so that it belongs to this open and goes away
- * with it, also when we are killed; and one that QEMU's own byte-range
- * locks conflict with, so neither of us writes under the other.
- */
-static void image_lock(int fd, const char *path, bool read_only)
-{
-	struct flock fl = { .l_type = read_only ? F_RDLCK : F_WRLCK, .l_whence = SEEK_SET };
-
-	if (fcntl(fd, F_OFD_SETLK, &fl) == 0)
-		return;
-	if (errno == EAGAIN || errno == EACCES)
-		die("%s: in use: open %selsewhere (another --block, another lguest, or QEMU?)",
-		    path, read_only ? "for writing " : "");
-	die_errno("%s: cannot lock", path);
-}
-
-void blk_image_open(struct blk_image *img, const char *path, bool read_only, const char *name)
-{
-	struct stat st;
-	uint64_t bytes;
-	char id[48];
-
-	*img = (struct blk_image){ .path = path, .read_only = read_only };
-	/*
-	 * O_NONBLOCK: opening a FIFO read-only would wait for a writer, for
-	 * ever, before we could look at what the path is.  Then the flag
-	 * goes: it means nothing to files and block devices, and the host
-	 * kernel's device (--block=...,device=kernel) gets this fd too.
-	 */
-	img->fd = open(path, (read_only ? O_RDONLY : O_RDWR) | O_CLOEXEC | O_NONBLOCK);
-	if (img->fd < 0)
-		die_errno("cannot open disk image %s", path);
-	if (fstat(img->fd, &st) < 0)
-		die_errno("%s", path);
-	if (S_ISBLK(st.st_mode)) {
-		if (ioctl(img->fd, BLKGETSIZE64, &bytes) < 0)
-			die_errno("%s: BLKGETSIZE64", path);
-	} else if (S_ISREG(st.st_mode)) {
-		bytes = st.st_size;
-	} else {
-		die("%s: not a regular file or block device", path);
-	}
-	if (fcntl(img->fd, F_SETFL, 0) < 0)
-		die_errno("%s: cannot clear O_NONBLOCK", path);
-	image_lock(img->fd, path, read_only);
-	img->capacity = bytes / LG_SECTOR_SIZE;
-	if (!img->capacity)
-		die("%s: disk image is smaller than one sector", path);
-	if (bytes % LG_SECTOR_SIZE)
-		warnx_lg("%s: ignoring the last %lu bytes (not a whole sector)", path,
-			 (unsigned long)(bytes % LG_SECTOR_SIZE));
-	/* GET_ID's answer (NUL-padded, not terminated): name and inode, unique enough. */
-	snprintf(id, sizeof(id), "lguest-%s-%lx", name, (unsigned long)st.st_ino);
-	memcpy(img->serial, id, strnlen(id, sizeof(img->serial)));
-}
-
-void blk_add(const char *path, bool read_only, const struct ring_opt *ring)
-{
+	static const struct blk_settings one_at_a_time = { .aio = AIO_SYNC };
 	struct blk *b = calloc(1, sizeof(*b));
 	struct device *dev;
 	char name[16];
 
 	if (!b)
 		die("out of memory");
+	b->set = set ? *set : one_at_a_time;
 	blk_next_name(name, sizeof(name));
 	blk_image_open(&b->img, path, read_only, name);
+	/* Big (16 KiB a slot), but the pages of slots never used are never touched. */
+	b->slots = calloc(BLK_MAX_INFLIGHT, sizeof(*b->slots));
+	if (!b->slots)
+		die("out of memory");
+	b->aio = aio_create(b->set.aio, b->img.fd, BLK_MAX_INFLIGHT, name, &b->aio_note);
+	blk_drain(b); /* nothing in flight: every slot free */
 	dev = device_add(name, LG_DEV_BLOCK, &blk_ops, b, ring, 1, blk_queue_names);
 	blk_configure(dev, &b->img);
-	verbose("%s: %s, %lu sectors%s", name, path, (unsigned long)b->img.capacity,
-		read_only ? ", read-only" : "");
+	verbose("%s: %s, %lu sectors%s; aio=%s, %u requests in flight at most", name, path,
+		(unsigned long)b->img.capacity, read_only ? ", read-only" : "", b->aio->ops->name,
+		b->aio->depth);
+	if (b->aio->workers)
+		verbose("%s: aio=threads: %u worker threads", name, b->aio->workers);
+	if (b->aio_note)
+		verbose("%s: io_uring is not available here (%s): aio=threads", name, b->aio_note);
 }

@@ -7,6 +7,12 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "aio/aio.h"
+#include "chain.h"
+
+/* The most data segments a request may carry (header and status aside). */
+#define BLK_SEG_MAX (CHAIN_MAX_SEGS - 2)
+
 struct device;
 struct ring_opt;
 
@@ -19,8 +25,19 @@ struct blk_image {
 	char serial[VIRTIO_BLK_ID_BYTES]; /* GET_ID's answer, NUL-padded */
 };
 
-/* Open the image (dies with one line on failure) and add the device. */
-void blk_add(const char *path, bool read_only, const struct ring_opt *ring);
+/* How the launcher's own model serves requests (--block's aio= and poll=). */
+struct blk_settings {
+	enum aio_kind aio;
+	unsigned int poll_us; /* the polling window: 0 = sleep at once */
+};
+
+/*
+ * Open the image (dies with one line on failure) and add the device.
+ * @set NULL: one request at a time, no polling (aio=sync), for callers
+ * that have no event loop of ours (lguest-vhost-blk, the fake module).
+ */
+void blk_add(const char *path, bool read_only, const struct ring_opt *ring,
+	     const struct blk_settings *set);
 /* "blk0", "blk1" ...: every block device, local or served elsewhere, in order. */
 void blk_next_name(char *name, unsigned long size);
 

@@ -134,6 +134,8 @@ static const struct syscall_rule dev_blk[] = {
 	ALLOW(preadv, "a read request, straight into the guest's buffers"),
 	ALLOW(pwritev, "a write request, straight from the guest's buffers"),
 	ALLOW(fdatasync, "FLUSH and draft III's BARRIER: durable before completion"),
+	ALLOW(io_uring_enter, "aio=io_uring: submit a batch, wait for a completion (aio/uring.c)"),
+	ALLOW(read, "clear the I/O engine's completion eventfd (also on the main thread at exit)"),
 };
 
 /* The console (devices/console.c). */

@@ -292,6 +292,10 @@ _BLKROW_RE = re.compile(
 _KERNELROW_RE = re.compile(
     r"^(blk\d+)\s+kernel: requests (\d+), kicks (\d+), signals (\d+), suppressed (\d+), "
     r"flushes \(vfs_fsync\) (\d+), calls (\d+)$")
+# The launcher's block model: its I/O engine and its polling window.
+_AIOROW_RE = re.compile(
+    r"^(blk\d+)\s+aio=(\w+): (\d+) submitted, (\d+) short transfers resumed; "
+    r"poll window (\d+) us: (\d+) found work, (\d+) expired$")
 _VCPU_RE = re.compile(
     r"^vcpu\s+exits (\d+): notify (\d+), console (\d+), wait (\d+), status (\d+), other (\d+); "
     r"wall \d+\.\d{3} s$")
@@ -334,6 +338,11 @@ def parse_stats(res):
         elif m := _BLKROW_RE.match(line):
             blk[m[1]] = dict(zip(("reads", "writes", "flushes", "errors", "unsupported",
                                   "header"), map(int, m.groups()[1:])))
+        elif m := _AIOROW_RE.match(line):
+            expect(m[1] in blk, f"{m[1]}'s aio line comes before its counters", res)
+            blk[m[1]]["aio"] = m[2]
+            blk[m[1]].update(zip(("submitted", "resumed", "poll_us", "polls_found",
+                                  "polls_expired"), map(int, m.groups()[2:])))
         elif m := _KERNELROW_RE.match(line):
             blk[m[1]] = KernelCounters(zip(("requests", "kicks", "signals", "suppressed",
                                             "flushes", "calls"), map(int, m.groups()[1:])))

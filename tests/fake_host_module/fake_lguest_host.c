@@ -335,7 +335,7 @@ static int start(struct fake *f, const struct lgh_backend *b)
 	 */
 	fcntl(b->fd, F_OFD_SETLK, &(struct flock){ .l_type = F_UNLCK, .l_whence = SEEK_SET });
 	adding = f;
-	blk_add(path, b->flags & LGH_BACKEND_RO, &ring);
+	blk_add(path, b->flags & LGH_BACKEND_RO, &ring, NULL);
 	dev = f->dev;
 	f->before = f->stats;
 	f->broken = false;

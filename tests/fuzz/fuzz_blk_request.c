@@ -341,7 +341,7 @@ static void open_disk(struct disk *d, bool ro, const struct ring_opt *ring)
 	    fstat(d->fd, &st) < 0)
 		fuzz_fail("cannot make the image");
 	snprintf(path, sizeof(path), "/proc/self/fd/%d", d->fd);
-	blk_add(path, ro, ring);
+	blk_add(path, ro, ring, NULL);
 	d->dev = fake_device;
 	/* What blk_image_open() answers GET_ID with: "lguest-NAME-INODE", NUL-padded. */
 	snprintf(id, sizeof(id), "lguest-%s-%lx", d->dev->name, (unsigned long)st.st_ino);

@@ -79,7 +79,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	if (fd < 0 || pwrite(fd, zeros, sizeof(zeros), 0) != sizeof(zeros))
 		fuzz_fail("cannot make the disk");
 	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
-	blk_add(path, false, &ring);
+	blk_add(path, false, &ring, NULL);
 	signal(SIGPIPE, SIG_IGN); /* as main.c: a frontend that hangs up is no death */
 	sigprocmask(SIG_SETMASK, NULL, &waitmask);
 	return 0;

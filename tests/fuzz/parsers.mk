@@ -9,7 +9,7 @@ fuzz_loader_LDLIBS := -Wl,--wrap=inflate -Wl,--wrap=inflateInit2_
 # The block and network device models, on chains the harness builds, behind
 # a fake device.c and ring layer (fake_device.c).
 FUZZ_FAKE_DEVICE := tests/fuzz/fake_device.c launcher/iov.c launcher/log.c
-fuzz_blk_request_SRCS := launcher/devices/blk.c $(FUZZ_FAKE_DEVICE)
+fuzz_blk_request_SRCS := $(BLK_MODEL_SRCS) $(FUZZ_FAKE_DEVICE)
 # The harness includes launcher/devices/net.c itself, for its static handlers.
 fuzz_net_request_SRCS := $(FUZZ_FAKE_DEVICE)
 

@@ -131,6 +131,46 @@ static void vhost_user_is_neither(void **state)
 	assert_int_equal(o.blocks[0].ring.layout, LG_RING_SPLIT);
 }
 
+static void engines_and_polling(void **state)
+{
+	struct options o = PARSE("--poll=20", "--block=a.img", "--block=b.img,aio=threads,poll=0",
+				 "--block=c.img,aio=sync,poll=10000", "--block=d.img,aio=io_uring",
+				 "guest.elf");
+
+	(void)state;
+	assert_int_equal(o.poll_us, 20);
+	assert_int_equal(o.blocks[0].aio, AIO_DEFAULT);
+	assert_int_equal(o.blocks[0].poll_us, -1); /* --poll's */
+	assert_int_equal(o.blocks[1].aio, AIO_THREADS);
+	assert_int_equal(o.blocks[1].poll_us, 0);
+	assert_int_equal(o.blocks[2].aio, AIO_SYNC);
+	assert_int_equal(o.blocks[2].poll_us, 10000);
+	assert_int_equal(o.blocks[3].aio, AIO_IO_URING);
+	o = PARSE("guest.elf");
+	assert_int_equal(o.poll_us, 0); /* off unless asked */
+}
+
+static void bad_engines_and_polls_die(void **state)
+{
+	(void)state;
+	DIES("lguest: --block=a.img,aio=libaio: aio=libaio: unknown engine (io_uring, threads or "
+	     "sync)\n",
+	     "--block=a.img,aio=libaio", "guest.elf");
+	DIES("lguest: --block=a.img,poll=10001: poll=10001: not a number of microseconds from 0 "
+	     "to 10000\n",
+	     "--block=a.img,poll=10001", "guest.elf");
+	DIES("lguest: --block=a.img,poll=: poll=: not a number of microseconds from 0 to 10000\n",
+	     "--block=a.img,poll=", "guest.elf");
+	DIES("lguest: --poll=-1: not a number of microseconds from 0 to 10000\n", "--poll=-1",
+	     "guest.elf");
+	DIES("lguest: --block=a.img,aio=threads,device=kernel: aio= and poll= are the launcher's "
+	     "own device's (device=kernel serves the disk in the host kernel)\n",
+	     "--block=a.img,aio=threads,device=kernel", "guest.elf");
+	DIES("lguest: --vhost-user-blk=s.sock,aio=threads: unknown option 'aio=threads' (known: "
+	     "ring=, qsize=, indirect=, event_idx=)\n",
+	     "--vhost-user-blk=s.sock,aio=threads", "guest.elf");
+}
+
 static void bad_places_die_in_one_line(void **state)
 {
 	(void)state;
@@ -142,7 +182,7 @@ static void bad_places_die_in_one_line(void **state)
 	     "--vhost-user-blk device runs in its backend)\n",
 	     "--vhost-user-blk=s.sock,device=kernel", "guest.elf");
 	DIES("lguest: --block=a.img,kernel: unknown option 'kernel' (known: ro, ring=, qsize=, "
-	     "indirect=, event_idx=, device=)\n",
+	     "indirect=, event_idx=, device=, aio=, poll=)\n",
 	     "--block=a.img,kernel", "guest.elf");
 	DIES("lguest: --block=a.img,device=kernel,ring=draft3,qsize=64: qsize applies to split "
 	     "and packed rings (draft3 queues hold 170)\n",
@@ -230,6 +270,8 @@ int main(void)
 		cmocka_unit_test(device_launcher_is_the_default_said_aloud),
 		cmocka_unit_test(vhost_user_is_neither),
 		cmocka_unit_test(bad_places_die_in_one_line),
+		cmocka_unit_test(engines_and_polling),
+		cmocka_unit_test(bad_engines_and_polls_die),
 		cmocka_unit_test(slips_are_refused),
 		cmocka_unit_test(qsize_with_a_modern_device),
 		cmocka_unit_test(seccomp_on_by_default),
