@@ -18,11 +18,18 @@ each, and says which (results.json: "backend" per cell and per run).
 
 The matrix:
 
-  block   backend x {draft3, split, packed} x {ioeventfd, exit} x
+  block   backend x {draft3, split, packed} x {ioeventfd, exit, ioeventfd
+          with a 50 us polling window (--poll=50)} x
           {4 KiB randread qd=1, 4 KiB randread qd=32, 1 MiB seqread qd=4,
            4 KiB randwrite qd=4 with a FLUSH every 32 writes}
           guest `blkbench` against host `hostbench` (pread/pwrite of the same
-          image, same pattern, same run)
+          image, same pattern, same run), twice: single-threaded, and at the
+          parallelism of the device's I/O engine (its --stats-json "aio":
+          io_uring -> one thread with the workload's qd in flight through
+          io_uring; threads -> that many threads, at most qd; sync or not
+          reported -> one thread), learnt from one `exit 0` boot per backend
+          and ring before the first repeat.  The poll rows are left out, with
+          a note, if lguest has no --poll.
   net     backend x {draft3, split, packed} x {UDP round trip 64 B, UDP
           packets/s at 64 B and 1400 B with 64 in flight}: guest `udpsend`
           through a tap against host `netbench send` across a veth pair
@@ -79,6 +86,12 @@ PROG = "lguest-compare"
 HERE = os.path.dirname(os.path.abspath(__file__))
 LAYOUTS = ("draft3", "split", "packed")
 PATHS = ("ioeventfd", "exit")
+# The block rows: (notify path, polling window in µs), None being the
+# launcher's default (off).  The polling window rows are cells of kind
+# "block-poll", beside the "block" ones, so that a reader of results.json
+# that knows only the two notify paths still finds exactly those.
+BLOCK_POLL_US = 50
+BLOCK_VARIANTS = [("ioeventfd", None), ("exit", None), ("ioeventfd", BLOCK_POLL_US)]
 BACKENDS = ("kvm", "process")
 GUEST_MEM = "512M"
 
@@ -165,6 +178,9 @@ def run(argv, timeout=300, **kw):
 _BENCH = re.compile(r"(\d+) ops in [0-9.]+ s: ([0-9.]+) IOPS, ([0-9.]+) MB/s, "
                     r"p50 ([0-9.]+) us p99 ([0-9.]+) us")
 _PCT = re.compile(r"^\w+ latency us:((?: p[0-9.]+=[0-9.]+)+)$", re.M)
+# hostbench's own line, after the blkbench-like ones: how it ran, its CPU time.
+_HOSTENGINE = re.compile(r"^hostbench engine=(\w+) threads=(\d+) inflight=(\d+) "
+                         r"cpu_us_per_op=([0-9.]+)$", re.M)
 _UDP = re.compile(r"(\d+) sent, (\d+) echoed, (\d+) corrupt, (\d+) lost, rtt p50 ([0-9.]+) us "
                   r"p99 ([0-9.]+) us, ([0-9.]+) packets/s")
 
@@ -223,17 +239,56 @@ def device_figures(st, name, ops):
         raise CompareError(f"no {name} in the --stats-json")
     if dev["broken"]:
         raise CompareError(f"{name} stopped (see the launcher's message)")
-    return dict(backend=st["backend"],
-                notifies_per_op=dev["notifies"] / ops,
-                notify_exits_per_op=dev["notify_exits"] / ops,
-                notify_skipped_per_op=dev["notify_skipped_by_guest"] / ops,
-                signals_per_op=dev["signals"] / ops,
-                suppressed_per_op=dev["signals_suppressed"] / ops,
-                descs_per_op=dev["descs"] / ops,
-                exits_per_op=st["vcpu_exits"]["total"] / ops,
-                vcpu_cpu_us_per_op=st["vcpu_cpu_s"] * 1e6 / ops,
-                bounce_bytes=dev["bounce_bytes"],
-                ring_bytes=sum(q["ring_bytes"] for q in dev["queues"]))
+    fig = dict(backend=st["backend"],
+               notifies_per_op=dev["notifies"] / ops,
+               notify_exits_per_op=dev["notify_exits"] / ops,
+               notify_skipped_per_op=dev["notify_skipped_by_guest"] / ops,
+               signals_per_op=dev["signals"] / ops,
+               suppressed_per_op=dev["signals_suppressed"] / ops,
+               descs_per_op=dev["descs"] / ops,
+               exits_per_op=st["vcpu_exits"]["total"] / ops,
+               vcpu_cpu_us_per_op=st["vcpu_cpu_s"] * 1e6 / ops,
+               bounce_bytes=dev["bounce_bytes"],
+               ring_bytes=sum(q["ring_bytes"] for q in dev["queues"]))
+    fig.update(device_engine(dev))
+    # Counters only newer launchers have: left out (so shown as "-") when absent.
+    if isinstance(dev.get("device_cpu_s"), (int, float)):
+        fig["device_cpu_us_per_op"] = dev["device_cpu_s"] * 1e6 / ops
+    for k in ("polls_found", "polls_expired"):
+        if isinstance(dev.get(k), int):
+            fig[f"{k}_per_op"] = dev[k] / ops
+    if isinstance(dev.get("poll_us"), int):
+        fig["poll_us"] = dev["poll_us"]
+    return fig
+
+
+def device_engine(dev):
+    """A block device's I/O engine from its --stats-json object: {aio,
+    aio_parallelism}, None where the launcher does not say (an older build,
+    or not a block device)."""
+    aio, par = dev.get("aio"), dev.get("aio_parallelism")
+    return dict(aio=aio if isinstance(aio, str) else None,
+                aio_parallelism=par if isinstance(par, int) and par > 0 else None)
+
+
+def host_parallel(w, eng):
+    """The host baseline at the parallelism of a device whose engine is ENG
+    (device_engine()), for block workload W: (engine, n), where n is the
+    requests hostbench keeps in flight; ("sync", 1) is the single-threaded
+    one.  Never more than the guest keeps in flight (qd), nor than the
+    device can (aio_parallelism)."""
+    par = eng.get("aio_parallelism") or w["qd"]
+    if eng.get("aio") == "io_uring":
+        return ("uring", min(w["qd"], par))
+    if eng.get("aio") == "threads":
+        return ("sync", min(w["qd"], par))
+    return ("sync", 1)
+
+
+def host_cfg_name(cfg):
+    """How hostbench is told to run a host configuration (engine, n)."""
+    engine, n = cfg
+    return f"engine=uring qd={n}" if engine == "uring" else f"engine=sync threads={n}"
 
 
 def blk0_of(st, ring):
@@ -367,6 +422,7 @@ class Runner:
         self.scale = 10 if args.quick else 1
         self.failures = []
         self.peers = {}
+        self._options = None        # launcher_options(), once asked
 
     def count(self, w):
         return max(w["count"] // self.scale, 1)
@@ -409,21 +465,60 @@ class Runner:
             a.append(f"flush={w['flush']}")
         return a
 
-    def block_host(self, w):
-        r = run([os.path.join(self.build, "hostbench"), w["pattern"], self.image] +
-                self.blk_args(w))
+    def launcher_options(self):
+        """What this lguest can be told, from its --help: {"poll": --poll=,
+        "aio": --block=...,aio=}.  Older builds have neither; we then leave
+        out what needs them rather than fail every run on a bad option."""
+        if self._options is None:
+            r = run([self.lguest, "--help"], timeout=30)
+            text = r.stdout + r.stderr
+            self._options = {"poll": "--poll=" in text, "aio": "aio=" in text}
+        return self._options
+
+    def block_host(self, w, cfg=None):
+        """hostbench on the image; CFG (engine, n) says how (None: hostbench's
+        default, qd threads of synchronous I/O)."""
+        argv = [os.path.join(self.build, "hostbench"), w["pattern"], self.image]
+        if cfg is None:
+            argv += self.blk_args(w)
+        elif cfg[0] == "uring":
+            argv += self.blk_args(dict(w, qd=cfg[1])) + ["engine=uring"]
+        else:
+            argv += self.blk_args(w) + ["engine=sync", f"threads={cfg[1]}"]
+        r = run(argv)
         if r.returncode:
             raise CompareError(f"hostbench {w['name']}: {r.stderr.strip()}")
-        return parse_blkbench(r.stdout, f"hostbench {w['name']}")
+        fig = parse_blkbench(r.stdout, f"hostbench {w['name']}")
+        m = _HOSTENGINE.search(r.stdout)
+        if m:
+            fig.update(threads=int(m[2]), inflight=int(m[3]), cpu_us_per_op=float(m[4]))
+        m = re.search(r"^hostbench flushes: (\d+)$", r.stdout, re.M)
+        if m:
+            fig["flushes"] = int(m[1])
+        return fig
 
-    def block_guest(self, w, backend, layout, path):
-        what = f"{w['name']} {backend} {layout} {path}"
+    def block_probe(self, backend, layout):
+        """The I/O engine of blk0 as block_guest() sets it up (device_engine()),
+        from one `exit 0` boot: the device says in its --stats-json."""
+        stats = os.path.join(self.tmp, "stats.json")
+        argv = self.lguest_argv(backend, layout, stats, f"--block={self.image}",
+                                f"--mem={GUEST_MEM}")
+        r = run(argv + [self.kernel, "--", "exit 0"], timeout=60)
+        if r.returncode:
+            raise CompareError(f"exit {r.returncode}: {(r.stdout + r.stderr).strip()[-300:]}")
+        return device_engine(blk0_of(load_stats(stats, backend), layout))
+
+    def block_guest(self, w, backend, layout, path, poll=None):
+        what = f"{w['name']} {backend} {layout} {path}" + ("" if poll is None else
+                                                           f" poll={poll}")
         stats = os.path.join(self.tmp, "stats.json")
         cmd = " ".join(["blkbench", w["pattern"]] + self.blk_args(w))
         argv = self.lguest_argv(backend, layout, stats, f"--block={self.image}",
                                 f"--mem={GUEST_MEM}")
         if path == "exit":
             argv.append("--no-ioeventfd")
+        if poll is not None:
+            argv.append(f"--poll={poll}")
         r = run(argv + [self.kernel, "--", cmd])
         if r.returncode:
             raise CompareError(f"{what}: exit {r.returncode}: {(r.stdout + r.stderr).strip()}")
@@ -676,7 +771,8 @@ def summarize(runs):
         return out
     for k, v in runs[0].items():
         if isinstance(v, (int, float)):
-            vals = [r[k] for r in runs]
+            # A figure some runs lack (a counter only some builds have): over those that have it.
+            vals = [r[k] for r in runs if isinstance(r.get(k), (int, float))]
             out["median"][k] = statistics.median(vals)
             out["min"][k] = min(vals)
             out["max"][k] = max(vals)
@@ -726,12 +822,26 @@ def cells_of(res, kind, workload):
 
 
 def cell(res, kind, workload, backend, layout, notify=None):
-    """The summary of one cell (any notify path if NOTIFY is None), or None."""
+    """The summary of one cell (any notify path if NOTIFY is None), or None.
+    Block cells are those with the launcher's default polling window (kind
+    "block"); their --poll rows are kind "block-poll"."""
     for c in cells_of(res, kind, workload):
         if (c["backend"], c["layout"]) == (backend, layout) and \
                 (notify is None or c.get("notify") == notify):
             return c["summary"]
     return None
+
+
+def block_rows(res, workload):
+    """The block cells of WORKLOAD, both kinds, in table order: backend,
+    ring, then BLOCK_VARIANTS' order."""
+    order = {v: i for i, v in enumerate(BLOCK_VARIANTS)}
+    cells = cells_of(res, "block", workload) + cells_of(res, "block-poll", workload)
+    backends, layouts = res["meta"]["backends"], list(LAYOUTS)
+    return sorted(cells, key=lambda c: (
+        backends.index(c["backend"]) if c["backend"] in backends else len(backends),
+        layouts.index(c["layout"]) if c["layout"] in layouts else len(layouts),
+        order.get((c["notify"], c.get("poll")), len(order))))
 
 
 def placement_cell(res, workload, backend, where, ring):
@@ -788,8 +898,8 @@ def paired_ratios(runs, host_runs):
     return out
 
 
-def ratio(c, k):
-    r = c["ratio_to_host"].get(k)
+def ratio(c, k, against="ratio_to_host"):
+    r = c.get(against, {}).get(k)
     return f"{r['median']:.2f}" if r else "-"
 
 
@@ -874,35 +984,90 @@ def markdown(res, svgs):
     return "\n".join(md)
 
 
+def engine_desc(eng):
+    """A device's I/O engine as the tables say it."""
+    if not eng.get("aio"):
+        return "engine not reported, so one request at a time as in older builds"
+    if eng["aio"] == "sync":
+        return "aio=sync, one request at a time"
+    n = eng.get("aio_parallelism")
+    what = "in flight" if eng["aio"] == "io_uring" else "workers"
+    return f"aio={eng['aio']}" + (f", {n} {what}" if n else "")
+
+
+def host_line(hs):
+    """IOPS, p50, p99 and CPU of a host baseline's summary."""
+    cpu = hs["median"].get("cpu_us_per_op")
+    return (f"{spread(hs, 'iops')} IOPS, p50 {fnum(hs['median'].get('p50_us'))} µs, "
+            f"p99 {fnum(hs['median'].get('p99_us'))} µs"
+            + ("" if cpu is None else f", CPU {fnum(cpu)} µs/req"))
+
+
+def markdown_block_host(res, w):
+    """The line above a block table: both host baselines, and how each ran."""
+    call = "pwrite" if w["pattern"] == "randwrite" else "pread"
+    one = res["host"].get("block_1t", {}).get(w["name"])
+    pars = res["host"].get("block_parallel", {}).get(w["name"], {})
+    ndev = len(res["meta"]["backends"]) * len(LAYOUTS)
+    out = [f"Host {call}, single-threaded (`{one['hostbench'] if one else '-'}`): "
+           f"{host_line(one['summary'] if one else NO_SUMMARY)}."]
+    for p in pars.values():
+        engines = {}
+        for d in p["devices"]:
+            engines.setdefault(engine_desc(d), []).append(f"{d['backend']} {d['layout']}")
+        where = "; ".join(f"{e}" + ("" if len(p["devices"]) == ndev else
+                                    f", on {', '.join(devs)}")
+                          for e, devs in engines.items())
+        if p["hostbench"] == "engine=sync threads=1":
+            out.append(f"At the device's parallelism (blk0: {where}): the single-threaded "
+                       f"figure again.")
+        else:
+            out.append(f"At the device's parallelism (`{p['hostbench']}`; blk0: {where}): "
+                       f"{host_line(p['summary'])}.")
+    return " ".join(out)
+
+
 def markdown_block(res):
     md = ["## Block: guest `blkbench` against host `hostbench`", "",
           "Per request: NOTIFY is what reached the device (a kick), skipped is what the "
           "guest did not send because the device said it was awake, exits are all vCPU "
           "exits (NOTIFY, WAIT ...), descs are ring descriptors walked. Notify `ioeventfd` "
           "is the fast path (on the process backend the stub writes the device's eventfd), "
-          "`exit` is `--no-ioeventfd`.", ""]
+          "`exit` is `--no-ioeventfd`. Poll µs is the device's polling window after its "
+          f"last request (`--poll`; the rows with {BLOCK_POLL_US} run with "
+          f"`--poll={BLOCK_POLL_US}`, the others with the launcher's default); polls found "
+          "and expired are the windows that found a new request and those that ran out "
+          "(then the device slept). Device CPU is the CPU time of blk0's thread and its I/O "
+          "workers per request. × host is the guest's IOPS over the host's at the "
+          "device's parallelism (hostbench with io_uring and the workload's qd for an "
+          "io_uring device, as many threads as a `threads` device has workers, one thread "
+          "for a synchronous one), × 1 thread over the single-threaded host's, both "
+          "in the same repeat.", ""]
+    if res["meta"].get("block_poll_skipped"):
+        md += [f"No `--poll={BLOCK_POLL_US}` rows: {res['meta']['block_poll_skipped']}.", ""]
     for w in BLOCK:
-        hs = host(res, "block", w["name"]) or NO_SUMMARY
-        call = "pwrite" if w["pattern"] == "randwrite" else "pread"
-        md += [f"### {w['title']}", "",
-               f"Host {call}: "
-               f"{spread(hs, 'iops')} IOPS, p50 {fnum(hs['median'].get('p50_us'))} µs, "
-               f"p99 {fnum(hs['median'].get('p99_us'))} µs.", ""]
+        md += [f"### {w['title']}", "", markdown_block_host(res, w), ""]
         rows = []
-        for c in cells_of(res, "block", w["name"]):
+        for c in block_rows(res, w["name"]):
             s = c["summary"]
-            rows.append([c["backend"], c["layout"], c["notify"], spread(s, "iops"),
-                         ratio(c, "iops"),
+            poll = s["median"].get("poll_us", c.get("poll") or 0)
+            rows.append([c["backend"], c["layout"], c["notify"], f"{poll:.0f}",
+                         spread(s, "iops"), ratio(c, "iops"),
+                         ratio(c, "iops", "ratio_to_host_1t"),
                          fnum(s["median"].get("p50_us")), fnum(s["median"].get("p99_us")),
+                         fnum(s["median"].get("device_cpu_us_per_op"), 2),
                          fnum(s["median"].get("notifies_per_op"), 3),
                          fnum(s["median"].get("notify_skipped_per_op"), 3),
                          fnum(s["median"].get("signals_per_op"), 3),
+                         fnum(s["median"].get("polls_found_per_op"), 3),
+                         fnum(s["median"].get("polls_expired_per_op"), 3),
                          fnum(s["median"].get("exits_per_op"), 3),
                          fnum(s["median"].get("descs_per_op"), 2),
                          fnum(s["median"].get("bounce_bytes"), 0)])
-        md += [table(["backend", "ring", "notify", "IOPS", "× host", "p50 µs", "p99 µs",
-                      "NOTIFY/req", "skipped/req", "signal/req", "exits/req", "descs/req",
-                      "bounce B"], rows), ""]
+        md += [table(["backend", "ring", "notify", "poll µs", "IOPS", "× host", "× 1 thread",
+                      "p50 µs", "p99 µs", "device CPU µs/req", "NOTIFY/req", "skipped/req",
+                      "signal/req", "polls found/req", "polls expired/req", "exits/req",
+                      "descs/req", "bounce B"], rows), ""]
     return md
 
 
@@ -1307,6 +1472,28 @@ def update_doc(doc, out, md, svgs):
 # ---------------------------------------------------------------------------
 
 
+def block_engines(R, backends):
+    """{(backend, ring): device_engine()} of blk0 as the block cells set it
+    up, one probe boot each: the host's parallel baseline must be measured
+    before the first guest cell, so it cannot wait for that cell's stats.
+    A probe that fails leaves the engine unknown (and the baseline
+    single-threaded), and says so."""
+    out = {}
+    for b in backends:
+        for lay in LAYOUTS:
+            try:
+                out[(b, lay)] = R.block_probe(b, lay)
+            except (CompareError, subprocess.TimeoutExpired, OSError) as e:
+                log(f"  note: cannot tell blk0's I/O engine on {b} {lay} ({e}): its parallel "
+                    f"host baseline is single-threaded")
+                out[(b, lay)] = device_engine({})
+    log("block: blk0's I/O engine: " + "; ".join(sorted({engine_desc(e) for e in out.values()})))
+    if not R.launcher_options()["aio"]:
+        log("block: lguest has no aio= (an older build, one request at a time): the parallel "
+            "host baseline is single-threaded")
+    return out
+
+
 def pick_backends(choice, lguest, kernel):
     """The backends to run ([...]) and those `all` leaves out ({name: why})."""
     if choice in BACKENDS:
@@ -1386,7 +1573,7 @@ def main():
     if not os.path.exists("/dev/lguest-host"):
         placement_skip["kernel"] = ("no /dev/lguest-host: the lguest_host module is not loaded "
                                     "(docs/host-module.md; make bench-module measures it)")
-    res = dict(meta=dict(tool=PROG, format=2,
+    res = dict(meta=dict(tool=PROG, format=3,
                          date=datetime.datetime.now(datetime.timezone.utc).isoformat(
                              timespec="seconds"),
                          commit=commit, dirty=dirty, command=" ".join([PROG] + sys.argv[1:]),
@@ -1394,7 +1581,8 @@ def main():
                          backends=backends, backend_option=args.backend,
                          backends_skipped=skipped, net_skipped=net_skip,
                          sections=list(sections), placement_skipped=placement_skip),
-               cells=[], host=dict(block={}, net={}, hcall={}, boot={}, placement={}),
+               cells=[], host=dict(block={}, block_1t={}, block_parallel={}, net={},
+                                   hcall={}, boot={}, placement={}),
                ringbench=[], boot=[], failures=[])
     log(f"{PROG}: {repeats} repeat(s){' (quick)' if args.quick else ''}, backends "
         f"{', '.join(backends)}, output in {args.out}"
@@ -1409,9 +1597,23 @@ def main():
     hcalls = HCALLS if "hcall" in sections else []
     places = [w for w in BLOCK if w["name"] in PLACEMENT_BLOCK] \
         if "placement" in sections else []
-    block_runs = {(w["name"], b, lay, p): [] for w in blocks for b in backends
-                  for lay in LAYOUTS for p in PATHS}
-    block_host = {w["name"]: [] for w in blocks}
+    # The block rows (BLOCK_VARIANTS): the polling window ones only if this
+    # lguest has --poll.
+    variants = BLOCK_VARIANTS
+    if blocks and not R.launcher_options()["poll"]:
+        variants = [v for v in BLOCK_VARIANTS if v[1] is None]
+        res["meta"]["block_poll_skipped"] = "lguest has no --poll (an older build)"
+        log(f"block: the --poll={BLOCK_POLL_US} rows left out: lguest has no --poll")
+    block_runs = {(w["name"], b, lay, p, poll): [] for w in blocks for b in backends
+                  for lay in LAYOUTS for p, poll in variants}
+    # The device's I/O engine per (backend, ring), from a probe boot, and
+    # from it the host configuration (engine, n) each block cell is put
+    # against: per workload, the single-threaded run and every distinct
+    # parallel one, each measured once per repeat.
+    engines = block_engines(R, backends) if blocks else {}
+    block_host_1t = {w["name"]: [] for w in blocks}
+    block_host_par = {w["name"]: {host_parallel(w, e): [] for e in engines.values()
+                                  if host_parallel(w, e) != ("sync", 1)} for w in blocks}
     net_runs = {(w["name"], b, lay): [] for w in nets for b in backends for lay in LAYOUTS}
     net_host = {w["name"]: [] for w in nets}
     hcall_runs = {(h["name"], b, h["path"]): [] for h in hcalls for b in backends}
@@ -1422,16 +1624,25 @@ def main():
     for rep in range(repeats):
         log(f"repeat {rep + 1}/{repeats}")
         for w in blocks:
-            block_host[w["name"]].append(R.attempt(f"host {w['name']}", R.block_host, w))
+            block_host_1t[w["name"]].append(R.attempt(f"host {w['name']} threads=1",
+                                                      R.block_host, w, ("sync", 1)))
+            for cfg, runs in block_host_par[w["name"]].items():
+                runs.append(R.attempt(f"host {w['name']} {host_cfg_name(cfg)}", R.block_host,
+                                      w, cfg))
             for b in backends:
                 for lay in LAYOUTS:
-                    for p in PATHS:
-                        fig = R.attempt(f"{w['name']} {b} {lay} {p}", R.block_guest, w, b, lay,
-                                        p)
-                        block_runs[(w["name"], b, lay, p)].append(fig)
+                    for p, poll in variants:
+                        fig = R.attempt(f"{w['name']} {b} {lay} {p}"
+                                        + ("" if poll is None else f" poll={poll}"),
+                                        R.block_guest, w, b, lay, p, poll)
+                        block_runs[(w["name"], b, lay, p, poll)].append(fig)
                         if fig:
-                            log(f"  {w['name']:26} {b:7} {lay:6} {p:9} {fig['iops']:>11,.0f} "
-                                f"IOPS  p50 {fig['p50_us']:8.1f} us")
+                            log(f"  {w['name']:26} {b:7} {lay:6} {p:9} "
+                                f"{'' if poll is None else f'poll={poll}':8} "
+                                f"{fig['iops']:>11,.0f} IOPS  p50 {fig['p50_us']:8.1f} us")
+                        if fig and fig.get("aio") != engines[(b, lay)].get("aio"):
+                            log(f"  note: blk0 ran with aio={fig.get('aio')}, the probe said "
+                                f"{engines[(b, lay)].get('aio')}")
         for w in places:
             place_host[w["name"]].append(R.attempt(f"host {w['name']}", R.block_host, w))
             for b in backends:
@@ -1505,11 +1716,33 @@ def main():
     if boot_runs:
         log("boot done")
 
-    for (name, b, lay, p), runs in block_runs.items():
-        res["cells"].append(dict(kind="block", workload=name, backend=b, layout=lay, notify=p,
-                                 runs=runs, summary=summarize(runs)))
-    for name, runs in block_host.items():
-        res["host"]["block"][name] = dict(runs=runs, summary=summarize(runs))
+    # Block: "host" "block" is the parallel baseline most cells are put
+    # against (× host), "block_1t" the single-threaded one (× 1 thread),
+    # "block_parallel" every parallel one by hostbench configuration.
+    for w in blocks:
+        name = w["name"]
+        one = dict(runs=block_host_1t[name], summary=summarize(block_host_1t[name]),
+                   hostbench="engine=sync threads=1", devices=[])
+        res["host"]["block_1t"][name] = one
+        par = {}
+        for (b, lay), eng in engines.items():
+            cfg = host_parallel(w, eng)
+            if cfg not in par:
+                runs = block_host_par[name].get(cfg, one["runs"])
+                par[cfg] = dict(runs=runs, summary=summarize(runs),
+                                hostbench=host_cfg_name(cfg), devices=[])
+            par[cfg]["devices"].append(dict(backend=b, layout=lay, **eng))
+        res["host"]["block_parallel"][name] = {v["hostbench"]: v for v in par.values()}
+        main_cfg = max(par, key=lambda k: len(par[k]["devices"]), default=("sync", 1))
+        res["host"]["block"][name] = par.get(main_cfg, one)
+    for (name, b, lay, p, poll), runs in block_runs.items():
+        w = next(w for w in blocks if w["name"] == name)
+        eng = engines[(b, lay)]
+        res["cells"].append(dict(kind="block" if poll is None else "block-poll", workload=name,
+                                 backend=b, layout=lay, notify=p, poll=poll, runs=runs,
+                                 summary=summarize(runs), aio=eng["aio"],
+                                 aio_parallelism=eng["aio_parallelism"],
+                                 host_parallel=host_cfg_name(host_parallel(w, eng))))
     if not net_skip:
         for (name, b, lay), runs in net_runs.items():
             res["cells"].append(dict(kind="net", workload=name, backend=b, layout=lay,
@@ -1537,6 +1770,12 @@ def main():
     for name, runs in place_host.items():
         res["host"]["placement"][name] = dict(runs=runs, summary=summarize(runs))
     for c in res["cells"]:
+        if c["kind"] in ("block", "block-poll"):
+            par = res["host"]["block_parallel"][c["workload"]][c["host_parallel"]]
+            c["ratio_to_host"] = paired_ratios(c["runs"], par["runs"])
+            c["ratio_to_host_1t"] = paired_ratios(
+                c["runs"], res["host"]["block_1t"][c["workload"]]["runs"])
+            continue
         host_runs = res["host"][c["kind"]].get(
             "pingpong" if c["kind"] == "hcall" else c["workload"], {}).get("runs", [])
         c["ratio_to_host"] = paired_ratios(c["runs"], host_runs)
