@@ -114,6 +114,11 @@ struct device {
 	struct d3_dev d3;     /* draft3 only: both queues' state */
 	struct queue queue[LG_VIRTIO_MAX_QUEUES];
 	unsigned int nqueues;
+	/*
+	 * Modern: the first this many must be enabled at DRIVER_OK (0: all);
+	 * the rest a driver may leave unused (a multi-queue device's).
+	 */
+	unsigned int queues_required;
 	const char *const *queue_names;
 	/* Modern devices only: */
 	struct lg_virtio_cfg *vcfg; /* the config page, in guest memory */

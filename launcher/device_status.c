@@ -64,6 +64,8 @@ static bool driver_ok(struct device *dev)
 		uint64_t desc = READ_GUEST(gq->desc), drv = READ_GUEST(gq->driver),
 			 devarea = READ_GUEST(gq->device);
 
+		if (!enable && dev->queues_required && i >= dev->queues_required)
+			continue; /* an optional queue, left unused: it stays not ready */
 		if (!enable) {
 			device_fail(dev, "%s: DRIVER_OK with the queue not enabled",
 				    dev->queue_names[i]);

@@ -175,6 +175,7 @@ int main(int argc, char **argv)
 			blk_add(b->path, b->read_only, &b->ring,
 				&(struct blk_settings){
 					.aio = b->aio,
+					.queues = b->queues,
 					.poll_us = b->poll_us >= 0 ? (unsigned int)b->poll_us
 								   : opts.poll_us });
 	}

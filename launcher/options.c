@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "draft3.h"
+#include "lg_virtio.h"
 #include "lguest_abi.h"
 #include "log.h"
 #include "options.h"
@@ -31,12 +32,13 @@ static const char usage_text[] =
 	"commands from stdin (interactively on a terminal: ^A x kills the VM).\n"
 	"\n"
 	"  --mem=SIZE           guest RAM, e.g. 64M or 1G (default 128M)\n"
-	"  --block=PATH[,ro][,RING][,device=WHERE][,aio=ENGINE][,poll=USECS]\n"
+	"  --block=PATH[,ro][,RING][,device=WHERE][,aio=ENGINE][,poll=USECS][,queues=N]\n"
 	"                       a disk image as the next block device (repeatable);\n"
 	"                       WHERE serves it: launcher (default), or kernel (the\n"
 	"                       lguest_host module, /dev/lguest-host); ENGINE does the\n"
 	"                       launcher's I/O: io_uring (default where it works),\n"
-	"                       threads (a worker pool) or sync (one at a time)\n"
+	"                       threads (a worker pool) or sync (one at a time);\n"
+	"                       N request queues, 1 to 4 (split and packed)\n"
 	"  --poll=USECS         after its last request a block device watches its\n"
 	"                       queue this long before sleeping (default 0, at most\n"
 	"                       10000); poll=USECS on a --block sets its own\n"
@@ -328,16 +330,23 @@ static void parse_block(const char *arg, struct options *o, bool vhost_user)
 			b->aio_set = true;
 		} else if (!strncmp(opt, "poll=", 5) && !vhost_user)
 			b->poll_us = (int)parse_poll(opt + 5, b->arg);
-		else if (!parse_ring_setting(opt, &b->ring, b->arg))
+		else if (!strncmp(opt, "queues=", 7) && !vhost_user) {
+			uint64_t n;
+
+			if (!parse_size_arg(opt + 7, &n) || n < 1 || n > LG_VIRTIO_MAX_QUEUES)
+				die("%s: %s: the number of request queues is 1 to %d", b->arg, opt,
+				    LG_VIRTIO_MAX_QUEUES);
+			b->queues = (unsigned int)n;
+		} else if (!parse_ring_setting(opt, &b->ring, b->arg))
 			die("%s: unknown option '%s' (known: %sring=, qsize=, indirect=, "
 			    "event_idx=%s)",
 			    b->arg, opt, vhost_user ? "" : "ro, ",
-			    vhost_user ? "" : ", device=, aio=, poll=");
+			    vhost_user ? "" : ", device=, aio=, poll=, queues=");
 	}
 	/* The kernel module has its own way of doing I/O, and does not poll. */
-	if (b->in_kernel && (b->aio_set || b->poll_us >= 0))
-		die("%s: aio= and poll= are the launcher's own device's (device=kernel serves "
-		    "the disk in the host kernel)",
+	if (b->in_kernel && (b->aio_set || b->poll_us >= 0 || b->queues))
+		die("%s: aio=, poll= and queues= are the launcher's own device's (device=kernel "
+		    "serves the disk in the host kernel)",
 		    b->arg);
 }
 
@@ -628,6 +637,10 @@ void parse_options(int argc, char **argv, struct options *o)
 
 		if (!b->vhost_user) {
 			resolve_ring(&b->ring, &o->ring, b->arg);
+			if (b->queues > 1 && b->ring.layout == LG_RING_DRAFT3)
+				die("%s: queues=%u: a draft III device has one pair of queues, by "
+				    "design; multi-queue needs ring=split or ring=packed",
+				    b->arg, b->queues);
 			continue;
 		}
 		/*

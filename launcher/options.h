@@ -51,7 +51,8 @@ struct block_opt {
 	bool in_kernel;	   /* --block=...,device=kernel: served by lguest_host.ko */
 	enum aio_kind aio; /* aio=: the I/O engine (AIO_DEFAULT: io_uring, else threads) */
 	bool aio_set;
-	int poll_us; /* poll=USECS: the polling window; -1: --poll's */
+	int poll_us;	     /* poll=USECS: the polling window; -1: --poll's */
+	unsigned int queues; /* queues=N: request queues (split, packed); 0: one */
 	struct ring_opt ring;
 };
 

@@ -13,6 +13,10 @@
  * VIRTIO_F_INDIRECT_DESC negotiated the chain goes through a small table
  * in the request, taking one ring slot instead of three, as Linux does.
  *
+ * With VIRTIO_BLK_F_MQ the device has several request queues, each served
+ * on its own engine on the host; we spread requests over them in turn, and
+ * one NOTIFY (which names the device) covers them all.
+ *
  * Nothing is sent until blk_kick(): callers add many requests and kick
  * once, which is the point of the available index.  Completions signal
  * us unless we said otherwise (EVENT_IDX moves used_event along as we
@@ -26,20 +30,43 @@
 static struct blkdev blks[MAX_BLK];
 static int nblk;
 
+/* How many request queues device @index offers: 1 unless it offers VIRTIO_BLK_F_MQ. */
+static unsigned int offered_queues(unsigned int index)
+{
+	volatile struct lg_virtio_cfg *cfg = lg_device_peek(index);
+	volatile struct virtio_blk_config *bcfg;
+	unsigned int n;
+
+	if (!cfg || !(cfg->device_features & (1ULL << VIRTIO_BLK_F_MQ)))
+		return 1;
+	bcfg = (volatile void *)((volatile uint8_t *)cfg + LG_VIRTIO_DEVCFG_OFFSET);
+	n = bcfg->num_queues;
+	if (n > cfg->num_queues)
+		n = cfg->num_queues;
+	if (n > LG_VIRTIO_MAX_QUEUES)
+		n = LG_VIRTIO_MAX_QUEUES;
+	return n ? n : 1;
+}
+
 void blk_probe(unsigned int index)
 {
 	struct blkdev *bd;
+	uint64_t features = 1ULL << VIRTIO_BLK_F_RO | 1ULL << VIRTIO_BLK_F_FLUSH |
+			    1ULL << VIRTIO_BLK_F_BLK_SIZE | 1ULL << VIRTIO_BLK_F_SEG_MAX;
+	unsigned int nq;
 
 	if (nblk == MAX_BLK)
 		return;
 	bd = &blks[nblk];
-	if (!lg_device_init(&bd->dev, index, 1,
-			    1ULL << VIRTIO_BLK_F_RO | 1ULL << VIRTIO_BLK_F_FLUSH |
-				    1ULL << VIRTIO_BLK_F_BLK_SIZE | 1ULL << VIRTIO_BLK_F_SEG_MAX)) {
+	nq = offered_queues(index);
+	if (nq > 1)
+		features |= 1ULL << VIRTIO_BLK_F_MQ;
+	if (!lg_device_init(&bd->dev, index, nq, features)) {
 		printk("blk: device %u is not usable\n", index);
 		return;
 	}
 	ksnprintf(bd->name, sizeof(bd->name), "blk%d", nblk);
+	bd->nq = bd->dev.layout == LG_RING_DRAFT3 ? 1 : nq;
 	if (bd->dev.layout == LG_RING_DRAFT3) {
 		volatile struct lg_device_desc *d = device_desc(index);
 
@@ -84,6 +111,11 @@ bool blk_broken(struct blkdev *bd)
 	return lg_device_broken(&bd->dev);
 }
 
+unsigned int blk_queues(const struct blkdev *bd)
+{
+	return bd->nq;
+}
+
 const char *blk_layout(const struct blkdev *bd)
 {
 	static const char *const names[] = { "draft3", "split", "packed" };
@@ -122,10 +154,9 @@ static int submit_draft3(struct blkdev *bd, struct blk_req *req)
 static int submit_virtio(struct blkdev *bd, struct blk_req *req)
 {
 	bool to_device = req->type == BLK_T_WRITE;
-	struct vq *q = &bd->dev.vq[0];
 	struct lg_sg sg[3];
 	unsigned int n = 0, out, in;
-	int id;
+	int id = -1;
 
 	req->in_done = true; /* one chain: only the "out" half to wait for */
 	req->vhdr = (struct virtio_blk_outhdr){ .type = req->type, .sector = req->sector };
@@ -135,10 +166,17 @@ static int submit_virtio(struct blkdev *bd, struct blk_req *req)
 	sg[n++] = (struct lg_sg){ virt_to_phys(&req->in_hdr), sizeof(req->in_hdr) };
 	out = to_device && req->len ? 2 : 1;
 	in = n - out;
-	if (lg_device_has_feature(&bd->dev, VIRTIO_RING_F_INDIRECT_DESC))
-		id = vq_add_indirect(q, sg, out, in, req->table, virt_to_phys(req->table), req);
-	else
-		id = vq_add(q, sg, out, in, req);
+	/* The next queue in turn, or the first after it with room. */
+	for (unsigned int tries = 0; tries < bd->nq && id < 0; tries++) {
+		struct vq *q = &bd->dev.vq[bd->next_q];
+
+		bd->next_q = (bd->next_q + 1) % bd->nq;
+		if (lg_device_has_feature(&bd->dev, VIRTIO_RING_F_INDIRECT_DESC))
+			id = vq_add_indirect(q, sg, out, in, req->table, virt_to_phys(req->table),
+					     req);
+		else
+			id = vq_add(q, sg, out, in, req);
+	}
 	return id < 0 ? BLK_ERR_FULL : 0;
 }
 
@@ -195,9 +233,11 @@ struct blk_req *blk_reap(struct blkdev *bd)
 			finish_half(bd, req);
 		}
 	} else {
-		while ((req = vq_get_used(&bd->dev.vq[0], &len))) {
-			req->out_done = true;
-			finish_half(bd, req);
+		for (unsigned int i = 0; i < bd->nq; i++) {
+			while ((req = vq_get_used(&bd->dev.vq[i], &len))) {
+				req->out_done = true;
+				finish_half(bd, req);
+			}
 		}
 	}
 	req = bd->done_head;

@@ -11,6 +11,8 @@ struct blkdev {
 	char name[8];
 	uint64_t capacity;
 	bool read_only;
+	unsigned int nq;     /* request queues: vq[0 .. nq) (split, packed; draft3: 1) */
+	unsigned int next_q; /* where the next request goes: round robin */
 	/* Requests whose two halves have both come back, oldest first. */
 	struct blk_req *done_head, *done_tail;
 };

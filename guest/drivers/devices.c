@@ -42,6 +42,15 @@ static void *device_pages(volatile struct lg_device_desc *d, unsigned int npages
 	return (void *)(uintptr_t)gpa;
 }
 
+volatile struct lg_virtio_cfg *lg_device_peek(unsigned int index)
+{
+	volatile struct lg_device_desc *d = device_desc(index);
+
+	if (d->layout != LG_RING_SPLIT && d->layout != LG_RING_PACKED)
+		return NULL;
+	return device_pages(d, 1);
+}
+
 static bool init_draft3(struct lg_device *dev, volatile struct lg_device_desc *d)
 {
 	uint8_t *pages = device_pages(d, D3_NUM_PAGES);

@@ -57,8 +57,9 @@ struct blk_req {
 int blk_count(void);
 struct blkdev *blk_get(int index);
 const char *blk_name(const struct blkdev *bd);
-const char *blk_layout(const struct blkdev *bd); /* "draft3", "split", "packed" */
-uint64_t blk_capacity(const struct blkdev *bd);	 /* sectors */
+const char *blk_layout(const struct blkdev *bd);  /* "draft3", "split", "packed" */
+unsigned int blk_queues(const struct blkdev *bd); /* request queues in use (multi-queue) */
+uint64_t blk_capacity(const struct blkdev *bd);	  /* sectors */
 bool blk_read_only(const struct blkdev *bd);
 bool blk_broken(struct blkdev *bd);
 

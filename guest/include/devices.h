@@ -45,6 +45,12 @@ struct lg_device {
 bool lg_device_init(struct lg_device *dev, unsigned int index, unsigned int nqueues,
 		    uint64_t driver_features);
 
+/*
+ * A split or packed device's config page before lg_device_init(), to see
+ * what it offers (how many queues, say); NULL for draft3 or a bad entry.
+ */
+volatile struct lg_virtio_cfg *lg_device_peek(unsigned int index);
+
 static inline bool lg_device_has_feature(const struct lg_device *dev, unsigned int bit)
 {
 	return dev->features & (1ULL << bit);

@@ -121,6 +121,8 @@ int cmd_blkinfo(int argc, char **argv)
 		return 1;
 	printk("%s: %s ring, %lu sectors, %s\n", blk_name(bd), blk_layout(bd),
 	       (unsigned long)blk_capacity(bd), blk_read_only(bd) ? "read-only" : "read-write");
+	if (blk_queues(bd) > 1)
+		printk("%s: %u request queues\n", blk_name(bd), blk_queues(bd));
 	if (!strcmp(blk_layout(bd), "draft3"))
 		return 0; /* the 2007 protocol has no GET_ID */
 	memset(id, 0, sizeof(id));

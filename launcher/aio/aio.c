@@ -18,8 +18,8 @@
 #include "iov.h"
 #include "log.h"
 
-struct aio_engine *aio_create(enum aio_kind kind, int fd, unsigned int depth, const char *what,
-			      const char **why_fallback)
+struct aio_engine *aio_create(enum aio_kind kind, int fd, int event_fd, unsigned int depth,
+			      const char *what, const char **why_fallback)
 {
 	const struct aio_ops *ops = kind == AIO_THREADS ? &aio_threads_ops
 				    : kind == AIO_SYNC	? &aio_sync_ops
@@ -30,7 +30,7 @@ struct aio_engine *aio_create(enum aio_kind kind, int fd, unsigned int depth, co
 		depth = AIO_MAX_DEPTH;
 	if (why_fallback)
 		*why_fallback = NULL;
-	e = ops->create(fd, depth);
+	e = ops->create(fd, event_fd, depth);
 	if (!e && kind == AIO_DEFAULT) {
 		/*
 		 * io_uring may be missing (an old or trimmed kernel), turned
@@ -40,12 +40,13 @@ struct aio_engine *aio_create(enum aio_kind kind, int fd, unsigned int depth, co
 		if (why_fallback)
 			*why_fallback = strerror(errno);
 		ops = &aio_threads_ops;
-		e = ops->create(fd, depth);
+		e = ops->create(fd, event_fd, depth);
 	}
 	if (!e)
 		die_errno("%s: cannot set up aio=%s", what, ops->name);
 	e->ops = ops;
 	e->fd = fd;
+	e->event_fd = event_fd;
 	return e;
 }
 
@@ -121,14 +122,6 @@ struct aio_req *aio_reap(struct aio_engine *e, bool wait)
 		}
 	}
 	return NULL;
-}
-
-void aio_clear_event(struct aio_engine *e)
-{
-	uint64_t n;
-
-	if (e->event_fd >= 0 && read(e->event_fd, &n, sizeof(n)) < 0 && errno != EAGAIN)
-		warnx_lg("aio: completion eventfd: %s", strerror(errno));
 }
 
 uint64_t aio_worker_cpu_ns(struct aio_engine *e)

@@ -69,7 +69,7 @@ struct aio_engine;
 struct aio_ops {
 	const char *name; /* "io_uring", "threads", "sync" */
 	/* NULL and errno set if this engine cannot run here. */
-	struct aio_engine *(*create)(int fd, unsigned int depth);
+	struct aio_engine *(*create)(int fd, int event_fd, unsigned int depth);
 	/* Queue @r; it may wait for commit() to reach the kernel. */
 	void (*submit)(struct aio_engine *e, struct aio_req *r);
 	void (*commit)(struct aio_engine *e);
@@ -83,7 +83,7 @@ struct aio_ops {
 struct aio_engine {
 	const struct aio_ops *ops;
 	int fd;		      /* the image */
-	int event_fd;	      /* readable when completions wait; -1: never (sync) */
+	int event_fd;	      /* written when completions wait (the caller's; sync: unused) */
 	unsigned int depth;   /* most requests in flight */
 	unsigned int workers; /* threads doing the I/O: io_uring and sync 0 */
 	unsigned int in_flight;
@@ -92,12 +92,14 @@ struct aio_engine {
 
 /*
  * An engine of @kind for the image open at @fd, keeping at most @depth
- * requests in flight (at most AIO_MAX_DEPTH).  Dies with one line naming
- * @what if @kind was asked for and cannot run; AIO_DEFAULT falls back to
- * threads, and @why_fallback (if not NULL) says why.
+ * requests in flight (at most AIO_MAX_DEPTH), which makes the eventfd
+ * @event_fd readable when requests finish (several engines may share
+ * one; the caller reads it; aio=sync needs none).  Dies with one line
+ * naming @what if @kind was asked for and cannot run; AIO_DEFAULT falls
+ * back to threads, and @why_fallback (if not NULL) says why.
  */
-struct aio_engine *aio_create(enum aio_kind kind, int fd, unsigned int depth, const char *what,
-			      const char **why_fallback);
+struct aio_engine *aio_create(enum aio_kind kind, int fd, int event_fd, unsigned int depth,
+			      const char *what, const char **why_fallback);
 /*
  * Start the engine's own threads, if it has any, after setup: each runs
  * @thread_init(@arg, name) first (to enter the device's sandbox).
@@ -123,8 +125,6 @@ static inline bool aio_ready(struct aio_engine *e)
 {
 	return e->in_flight && e->ops->ready(e);
 }
-/* Clear the completion eventfd (before reaping what it announced). */
-void aio_clear_event(struct aio_engine *e);
 /* CPU time of the engine's own threads (0 for io_uring and sync). */
 uint64_t aio_worker_cpu_ns(struct aio_engine *e);
 

@@ -19,15 +19,15 @@ struct sync_engine {
 	struct aio_req *head, **tail; /* done, oldest first */
 };
 
-static struct aio_engine *sync_create(int fd, unsigned int depth)
+static struct aio_engine *sync_create(int fd, int event_fd, unsigned int depth)
 {
 	struct sync_engine *s = calloc(1, sizeof(*s));
 
 	(void)fd;
+	(void)event_fd;
 	if (!s)
 		return NULL;
 	s->tail = &s->head;
-	s->e.event_fd = -1;
 	s->e.depth = depth;
 	return &s->e;
 }

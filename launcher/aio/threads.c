@@ -20,7 +20,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/eventfd.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -43,18 +42,14 @@ struct pool_engine {
 	char name[16];
 };
 
-static struct aio_engine *pool_create(int fd, unsigned int depth)
+static struct aio_engine *pool_create(int fd, int event_fd, unsigned int depth)
 {
 	struct pool_engine *p = calloc(1, sizeof(*p));
 
 	(void)fd;
 	if (!p)
 		return NULL;
-	p->e.event_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-	if (p->e.event_fd < 0) {
-		free(p);
-		return NULL;
-	}
+	p->e.event_fd = event_fd;
 	pthread_mutex_init(&p->lock, NULL);
 	pthread_cond_init(&p->work, NULL);
 	pthread_cond_init(&p->done_cond, NULL);

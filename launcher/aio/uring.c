@@ -25,7 +25,6 @@
 #include <liburing.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/eventfd.h>
 #include <unistd.h>
 
 #include "aio/aio.h"
@@ -55,10 +54,10 @@ static int reopen(int fd)
 	return open(path, (flags & O_ACCMODE) | O_CLOEXEC);
 }
 
-static struct aio_engine *uring_create(int fd, unsigned int depth)
+static struct aio_engine *uring_create(int fd, int event_fd, unsigned int depth)
 {
 	struct uring_engine *u = calloc(1, sizeof(*u));
-	int err, efd, ring_fd;
+	int err, ring_fd;
 
 	if (!u)
 		return NULL;
@@ -75,17 +74,9 @@ static struct aio_engine *uring_create(int fd, unsigned int depth)
 	close(ring_fd);
 	if (err < 0)
 		goto fail_ring;
-	efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-	if (efd < 0) {
-		err = -errno;
+	err = io_uring_register_eventfd(&u->ring, event_fd);
+	if (err < 0)
 		goto fail_ring;
-	}
-	err = io_uring_register_eventfd(&u->ring, efd);
-	if (err < 0) {
-		close(efd);
-		goto fail_ring;
-	}
-	u->e.event_fd = efd;
 	u->e.depth = depth;
 	return &u->e;
 

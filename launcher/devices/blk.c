@@ -41,9 +41,11 @@
  */
 #include <errno.h>
 #include <linux/virtio_blk.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/eventfd.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -73,16 +75,28 @@ struct blk_req {
 	struct iovec data_segs[CHAIN_MAX_SEGS]; /* the payload, inside the chain */
 };
 
-struct blk {
-	struct blk_image img;
-	struct blk_settings set;
+/*
+ * One request queue and what serves it: its own engine (its own io_uring,
+ * or pool) and slots, so the queues of a multi-queue device share nothing
+ * but the image and the device thread.
+ */
+struct blk_vq {
+	struct queue *q;
 	struct aio_engine *aio;
 	struct blk_req *slots; /* [BLK_MAX_INFLIGHT] */
 	struct blk_req *free;
 	unsigned int busy;	/* slots holding a popped chain */
 	struct blk_req *parked; /* a FLUSH or BARRIER waiting for those before it */
-	const char *aio_note;	/* why the default engine is not io_uring, or NULL */
 	unsigned int pushed;	/* chains given back since the last signal decision */
+};
+
+struct blk {
+	struct blk_image img;
+	struct blk_settings set;
+	unsigned int nvq;
+	struct blk_vq vq[LG_VIRTIO_MAX_QUEUES];
+	int event_fd;	      /* every engine's completions (-1: aio=sync) */
+	const char *aio_note; /* why the default engine is not io_uring, or NULL */
 	uint64_t reads, writes, flushes, errors, unsupported;
 };
 
@@ -115,39 +129,44 @@ static bool in_range(struct blk *b, uint64_t sector, uint64_t bytes)
 	       bytes / LG_SECTOR_SIZE <= b->img.capacity - sector;
 }
 
-static struct blk_req *slot_get(struct blk *b)
+static struct blk_req *slot_get(struct blk_vq *v)
 {
-	struct blk_req *r = b->free;
+	struct blk_req *r = v->free;
 
 	if (r) {
-		b->free = r->next_free;
-		b->busy++;
+		v->free = r->next_free;
+		v->busy++;
 	}
 	return r;
 }
 
-static void slot_put(struct blk *b, struct blk_req *r)
+static void slot_put(struct blk_vq *v, struct blk_req *r)
 {
-	r->next_free = b->free;
-	b->free = r;
-	b->busy--;
+	r->next_free = v->free;
+	v->free = r;
+	v->busy--;
 }
 
 /*
- * The device stops using guest memory now: wait for the engine to hand
+ * The device stops using guest memory now: wait for the engines to hand
  * back every request, and forget them all, without a word to the rings.
  */
 static void blk_drain(struct blk *b)
 {
-	while (aio_reap(b->aio, true))
-		;
-	b->parked = NULL;
-	b->free = NULL;
-	for (int i = BLK_MAX_INFLIGHT - 1; i >= 0; i--) {
-		b->slots[i].next_free = b->free;
-		b->free = &b->slots[i];
+	for (unsigned int n = 0; n < b->nvq; n++) {
+		struct blk_vq *v = &b->vq[n];
+
+		while (aio_reap(v->aio, true))
+			;
+		v->parked = NULL;
+		v->free = NULL;
+		for (int i = BLK_MAX_INFLIGHT - 1; i >= 0; i--) {
+			v->slots[i].next_free = v->free;
+			v->free = &v->slots[i];
+		}
+		v->busy = 0;
+		v->pushed = 0;
 	}
-	b->busy = 0;
 }
 
 /* The deepest the guest's queue has been (max-out), where the layout can tell. */
@@ -262,8 +281,8 @@ static bool parse_virtio(struct device *dev, struct blk_req *r)
  * The request is over: the status byte and the chain go back to the guest
  * (with @written payload bytes).  False if the ring broke (device failed).
  */
-static bool complete(struct device *dev, struct blk *b, struct blk_req *r, uint8_t status,
-		     uint32_t written)
+static bool complete(struct device *dev, struct blk *b, struct blk_vq *v, struct blk_req *r,
+		     uint8_t status, uint32_t written)
 {
 	struct chain *c = &r->chain;
 	bool draft3 = dev->ring.layout == LG_RING_DRAFT3;
@@ -289,36 +308,36 @@ static bool complete(struct device *dev, struct blk *b, struct blk_req *r, uint8
 	} else {
 		dev->stats.chains++;
 	}
-	b->pushed++;
-	slot_put(b, r);
+	v->pushed++;
+	slot_put(v, r);
 	return true;
 }
 
 /* A read or write the engine finished. */
-static bool complete_io(struct device *dev, struct blk *b, struct blk_req *r)
+static bool complete_io(struct device *dev, struct blk *b, struct blk_vq *v, struct blk_req *r)
 {
 	if (r->io.error)
-		return complete(dev, b, r, VIRTIO_BLK_S_IOERR, 0);
+		return complete(dev, b, v, r, VIRTIO_BLK_S_IOERR, 0);
 	if (r->kind == OP_READ) {
 		dev->stats.bytes_written += r->len;
-		return complete(dev, b, r, VIRTIO_BLK_S_OK, (uint32_t)r->len);
+		return complete(dev, b, v, r, VIRTIO_BLK_S_OK, (uint32_t)r->len);
 	}
 	dev->stats.bytes_read += r->len;
-	return complete(dev, b, r, VIRTIO_BLK_S_OK, 0);
+	return complete(dev, b, v, r, VIRTIO_BLK_S_OK, 0);
 }
 
 /*
  * A FLUSH or BARRIER request, now that nothing before it is in flight:
  * do it here, and make it durable before it completes.
  */
-static bool run_ordered(struct device *dev, struct blk *b, struct blk_req *r)
+static bool run_ordered(struct device *dev, struct blk *b, struct blk_vq *v, struct blk_req *r)
 {
 	bool write = r->kind == OP_WRITE;
 	uint32_t written = 0;
 
 	if (r->kind == OP_READ || r->kind == OP_WRITE) {
 		if (!image_io(b, write, r->data, r->ndata, (off_t)(r->sector * LG_SECTOR_SIZE)))
-			return complete(dev, b, r, VIRTIO_BLK_S_IOERR, 0);
+			return complete(dev, b, v, r, VIRTIO_BLK_S_IOERR, 0);
 		if (write)
 			dev->stats.bytes_read += r->len;
 		else
@@ -327,13 +346,13 @@ static bool run_ordered(struct device *dev, struct blk *b, struct blk_req *r)
 	if (!b->img.read_only) {
 		b->flushes++;
 		if (fdatasync(b->img.fd) < 0)
-			return complete(dev, b, r, VIRTIO_BLK_S_IOERR, 0);
+			return complete(dev, b, v, r, VIRTIO_BLK_S_IOERR, 0);
 	}
-	return complete(dev, b, r, VIRTIO_BLK_S_OK, written);
+	return complete(dev, b, v, r, VIRTIO_BLK_S_OK, written);
 }
 
 /* Start a request just popped.  False if the guest broke a rule. */
-static bool dispatch(struct device *dev, struct blk *b, struct blk_req *r)
+static bool dispatch(struct device *dev, struct blk *b, struct blk_vq *v, struct blk_req *r)
 {
 	bool ok = dev->ring.layout == LG_RING_DRAFT3 ? parse_draft3(dev, r) : parse_virtio(dev, r);
 	uint32_t written;
@@ -346,7 +365,7 @@ static bool dispatch(struct device *dev, struct blk *b, struct blk_req *r)
 	case OP_WRITE:
 		if (r->ndata < 0 || !in_range(b, r->sector, r->len) ||
 		    (r->kind == OP_WRITE && b->img.read_only))
-			return complete(dev, b, r, VIRTIO_BLK_S_IOERR, 0);
+			return complete(dev, b, v, r, VIRTIO_BLK_S_IOERR, 0);
 		if (r->kind == OP_READ)
 			b->reads++;
 		else
@@ -357,7 +376,7 @@ static bool dispatch(struct device *dev, struct blk *b, struct blk_req *r)
 					  .iov = r->data,
 					  .iovcnt = r->ndata,
 					  .off = (off_t)(r->sector * LG_SECTOR_SIZE) };
-		aio_submit(b->aio, &r->io);
+		aio_submit(v->aio, &r->io);
 		return true;
 	case OP_FLUSH:
 		break;
@@ -367,12 +386,12 @@ static bool dispatch(struct device *dev, struct blk *b, struct blk_req *r)
 				       r->len < sizeof(b->img.serial) ? r->len
 								      : sizeof(b->img.serial),
 				       &dev->stats.header_bytes);
-		return complete(dev, b, r, VIRTIO_BLK_S_OK, written);
+		return complete(dev, b, v, r, VIRTIO_BLK_S_OK, written);
 	default:
 		b->unsupported++;
-		return complete(dev, b, r, VIRTIO_BLK_S_UNSUPP, 0);
+		return complete(dev, b, v, r, VIRTIO_BLK_S_UNSUPP, 0);
 	}
-	b->parked = r;
+	v->parked = r;
 	return true;
 }
 
@@ -381,44 +400,45 @@ static bool dispatch(struct device *dev, struct blk *b, struct blk_req *r)
  * pop and start what is new.  Returns whether anything moved (b->pushed
  * counts the chains given back), or -1 if the device failed.
  */
-static int serve_once(struct device *dev, struct blk *b, struct queue *q)
+static int serve_once(struct device *dev, struct blk *b, struct blk_vq *v)
 {
-	unsigned int popped = 0, pushed = b->pushed;
+	unsigned int popped = 0, pushed = v->pushed;
+	struct queue *q = v->q;
 	struct aio_req *io;
 	int r;
 
-	while ((io = aio_reap(b->aio, false))) {
-		if (!complete_io(dev, b, (struct blk_req *)io))
+	while ((io = aio_reap(v->aio, false))) {
+		if (!complete_io(dev, b, v, (struct blk_req *)io))
 			return -1;
 	}
-	if (b->parked && b->busy == 1) {
-		struct blk_req *p = b->parked;
+	if (v->parked && v->busy == 1) {
+		struct blk_req *p = v->parked;
 
-		b->parked = NULL;
-		if (!run_ordered(dev, b, p))
+		v->parked = NULL;
+		if (!run_ordered(dev, b, v, p))
 			return -1;
 	}
-	while (!b->parked && aio_has_room(b->aio)) {
-		struct blk_req *req = slot_get(b);
+	while (!v->parked && aio_has_room(v->aio)) {
+		struct blk_req *req = slot_get(v);
 
 		if (!req)
 			break;
 		req->q = q;
 		r = queue_pop(q, &req->chain);
 		if (r <= 0) {
-			slot_put(b, req);
+			slot_put(v, req);
 			if (r < 0) {
 				device_queue_failed(dev, q);
 				return -1;
 			}
 			break;
 		}
-		if (!dispatch(dev, b, req))
+		if (!dispatch(dev, b, v, req))
 			return -1;
 		popped++;
 	}
-	aio_commit(b->aio);
-	return popped || b->pushed != pushed;
+	aio_commit(v->aio);
+	return popped || v->pushed != pushed;
 }
 
 static uint64_t now_ns(void)
@@ -430,9 +450,9 @@ static uint64_t now_ns(void)
 }
 
 /* Whether we must wait for a request to finish before we can take another. */
-static bool blocked(const struct blk *b)
+static bool blocked(const struct blk_vq *v)
 {
-	return b->parked || !b->free || !aio_has_room(b->aio);
+	return v->parked || !v->free || !aio_has_room(v->aio);
 }
 
 /*
@@ -441,7 +461,7 @@ static bool blocked(const struct blk *b)
  * that.  Watch the ring (and the engine) for up to poll_us before going to
  * sleep.  True if something turned up.
  */
-static bool poll_window(struct device *dev, struct blk *b, struct queue *q)
+static bool poll_window(struct device *dev, struct blk *b, struct blk_vq *v)
 {
 	uint64_t end;
 
@@ -449,7 +469,7 @@ static bool poll_window(struct device *dev, struct blk *b, struct queue *q)
 		return false;
 	end = now_ns() + (uint64_t)b->set.poll_us * 1000;
 	do {
-		if ((!blocked(b) && queue_has_buffers(q)) || aio_ready(b->aio)) {
+		if ((!blocked(v) && queue_has_buffers(v->q)) || aio_ready(v->aio)) {
 			dev->stats.polls_found++;
 			return true;
 		}
@@ -459,31 +479,26 @@ static bool poll_window(struct device *dev, struct blk *b, struct queue *q)
 	return false;
 }
 
-/* The device thread: NOTIFY or a completion woke us. */
-static void blk_notify(struct device *dev)
+/* Serve one queue until it is empty (or full), then sleep on it. */
+static bool serve_queue(struct device *dev, struct blk *b, struct blk_vq *v)
 {
-	struct queue *q = &dev->queue[dev->ring.layout == LG_RING_DRAFT3 ? QUEUE_D3_OUT : 0];
-	struct blk *b = dev->priv;
 	int moved;
 
-	aio_clear_event(b->aio);
 	do {
-		queue_disable_notify(q);
+		queue_disable_notify(v->q);
 		for (;;) {
-			moved = serve_once(dev, b, q);
-			if (moved < 0) {
-				blk_drain(b);
-				return;
-			}
+			moved = serve_once(dev, b, v);
+			if (moved < 0)
+				return false;
 			/*
 			 * A batch of completions, one decision whether to
 			 * signal (as vhost's add_used_and_signal_n).
 			 */
-			if (b->pushed) {
-				b->pushed = 0;
-				device_used(dev, q);
+			if (v->pushed) {
+				v->pushed = 0;
+				device_used(dev, v->q);
 			}
-			if (!moved && (blocked(b) || !poll_window(dev, b, q)))
+			if (!moved && (blocked(v) || !poll_window(dev, b, v)))
 				break;
 		}
 		/*
@@ -491,9 +506,31 @@ static void blk_notify(struct device *dev)
 		 * request finishes, and its completion wakes us (the engine's
 		 * eventfd).  Leave NOTIFYs off meanwhile; the guest skips them.
 		 */
-		if (blocked(b))
+		if (blocked(v))
+			return true;
+	} while (queue_enable_notify(v->q));
+	return true;
+}
+
+/*
+ * The device thread: a NOTIFY (which names the device, not a queue) or a
+ * completion woke us.  Serve every queue the driver set up.
+ */
+static void blk_notify(struct device *dev)
+{
+	struct blk *b = dev->priv;
+
+	if (b->event_fd >= 0 && read(b->event_fd, &(uint64_t){ 0 }, sizeof(uint64_t)) < 0 &&
+	    errno != EAGAIN)
+		warnx_lg("%s: completion eventfd: %s", dev->name, strerror(errno));
+	for (unsigned int n = 0; n < b->nvq; n++) {
+		if (!b->vq[n].q->ready)
+			continue; /* multi-queue: a queue the driver left unused */
+		if (!serve_queue(dev, b, &b->vq[n])) {
+			blk_drain(b);
 			return;
-	} while (queue_enable_notify(q));
+		}
+	}
 }
 
 /* The engine's eventfd: completions, which blk_notify() (next) reaps. */
@@ -501,7 +538,7 @@ static int blk_extra_fd(struct device *dev)
 {
 	struct blk *b = dev->priv;
 
-	return b->aio->event_fd;
+	return b->event_fd;
 }
 
 static void blk_extra_ready(struct device *dev)
@@ -519,20 +556,43 @@ static void blk_start_helpers(struct device *dev, void (*enter)(void *dev, const
 {
 	struct blk *b = dev->priv;
 
-	aio_start(b->aio, dev->name, enter, dev);
+	for (unsigned int n = 0; n < b->nvq; n++)
+		aio_start(b->vq[n].aio, dev->name, enter, dev);
 }
 
 static void blk_sync_stats(struct device *dev)
 {
 	struct blk *b = dev->priv;
 
-	dev->stats.helper_cpu_ns = aio_worker_cpu_ns(b->aio);
+	dev->stats.helper_cpu_ns = 0;
+	for (unsigned int n = 0; n < b->nvq; n++)
+		dev->stats.helper_cpu_ns += aio_worker_cpu_ns(b->vq[n].aio);
+}
+
+/* What the engines did, summed over the queues. */
+static void aio_totals(const struct blk *b, uint64_t *submitted, uint64_t *resumed)
+{
+	*submitted = *resumed = 0;
+	for (unsigned int n = 0; n < b->nvq; n++) {
+		*submitted += b->vq[n].aio->submitted;
+		*resumed += b->vq[n].aio->resumed;
+	}
+}
+
+/* Requests in flight at most, over the queues: io_uring's depth, or workers. */
+static unsigned int aio_parallelism(const struct blk *b)
+{
+	const struct aio_engine *e = b->vq[0].aio;
+
+	return b->nvq * (e->workers ? e->workers : e->depth);
 }
 
 static void blk_print_stats(struct device *dev)
 {
 	struct blk *b = dev->priv;
+	uint64_t submitted, resumed;
 
+	aio_totals(b, &submitted, &resumed);
 	fprintf(stderr,
 		"%-8s reads %lu, writes %lu, flushes (fdatasync) %lu, errors %lu, "
 		"unsupported %lu, header bytes %lu\n",
@@ -541,8 +601,8 @@ static void blk_print_stats(struct device *dev)
 	fprintf(stderr,
 		"%-8s aio=%s: %lu submitted, %lu short transfers resumed; poll window %u us: "
 		"%lu found work, %lu expired\n",
-		dev->name, b->aio->ops->name, (unsigned long)b->aio->submitted,
-		(unsigned long)b->aio->resumed, b->set.poll_us, dev->stats.polls_found,
+		dev->name, b->vq[0].aio->ops->name, (unsigned long)submitted,
+		(unsigned long)resumed, b->set.poll_us, dev->stats.polls_found,
 		dev->stats.polls_expired);
 }
 
@@ -550,8 +610,8 @@ static void blk_json(const struct device *dev, FILE *f)
 {
 	const struct blk *b = dev->priv;
 
-	fprintf(f, "\"aio\": \"%s\", \"aio_parallelism\": %u, \"poll_us\": %u, ", b->aio->ops->name,
-		b->aio->workers ? b->aio->workers : b->aio->depth, b->set.poll_us);
+	fprintf(f, "\"aio\": \"%s\", \"aio_parallelism\": %u, \"poll_us\": %u, ",
+		b->vq[0].aio->ops->name, aio_parallelism(b), b->set.poll_us);
 }
 
 static const struct device_ops blk_ops = {
@@ -567,34 +627,68 @@ static const struct device_ops blk_ops = {
 	.sandbox = SANDBOX_DEV_BLK,
 };
 
-static const char *const blk_queue_names[] = { "requestq" };
+/* Virtio's numbering; the first keeps the name it has on a one-queue device. */
+static const char *const blk_queue_names[LG_VIRTIO_MAX_QUEUES] = { "requestq", "requestq1",
+								   "requestq2", "requestq3" };
 
 void blk_add(const char *path, bool read_only, const struct ring_opt *ring,
 	     const struct blk_settings *set)
 {
-	static const struct blk_settings one_at_a_time = { .aio = AIO_SYNC };
+	static const struct blk_settings one_at_a_time = { .aio = AIO_SYNC, .queues = 1 };
 	struct blk *b = calloc(1, sizeof(*b));
+	struct virtio_blk_config *cfg;
 	struct device *dev;
 	char name[16];
 
 	if (!b)
 		die("out of memory");
 	b->set = set ? *set : one_at_a_time;
+	b->nvq = b->set.queues ? b->set.queues : 1;
+	/* options.c refuses these with a proper message; this is the model's own guard. */
+	if (b->nvq > LG_VIRTIO_MAX_QUEUES || (b->nvq > 1 && ring->layout == LG_RING_DRAFT3))
+		die("%s: %u request queues on this ring", path, b->nvq);
 	blk_next_name(name, sizeof(name));
 	blk_image_open(&b->img, path, read_only, name);
-	/* Big (16 KiB a slot), but the pages of slots never used are never touched. */
-	b->slots = calloc(BLK_MAX_INFLIGHT, sizeof(*b->slots));
-	if (!b->slots)
-		die("out of memory");
-	b->aio = aio_create(b->set.aio, b->img.fd, BLK_MAX_INFLIGHT, name, &b->aio_note);
+	b->event_fd = -1;
+	if (b->set.aio != AIO_SYNC) {
+		b->event_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+		if (b->event_fd < 0)
+			die_errno("%s: eventfd", name);
+	}
+	dev = device_add(name, LG_DEV_BLOCK, &blk_ops, b, ring, b->nvq, blk_queue_names);
+	for (unsigned int n = 0; n < b->nvq; n++) {
+		struct blk_vq *v = &b->vq[n];
+
+		/* Draft III's requests arrive on its out queue (and name in buffers). */
+		v->q = &dev->queue[ring->layout == LG_RING_DRAFT3 ? QUEUE_D3_OUT : n];
+		/* Big (16 KiB a slot), but the pages of slots never used are never touched. */
+		v->slots = calloc(BLK_MAX_INFLIGHT, sizeof(*v->slots));
+		if (!v->slots)
+			die("out of memory");
+		v->aio = aio_create(b->set.aio, b->img.fd, b->event_fd, BLK_MAX_INFLIGHT, name,
+				    &b->aio_note);
+	}
 	blk_drain(b); /* nothing in flight: every slot free */
-	dev = device_add(name, LG_DEV_BLOCK, &blk_ops, b, ring, 1, blk_queue_names);
 	blk_configure(dev, &b->img);
-	verbose("%s: %s, %lu sectors%s; aio=%s, %u requests in flight at most", name, path,
-		(unsigned long)b->img.capacity, read_only ? ", read-only" : "", b->aio->ops->name,
-		b->aio->depth);
-	if (b->aio->workers)
-		verbose("%s: aio=threads: %u worker threads", name, b->aio->workers);
+	if (b->nvq > 1) {
+		/*
+		 * Each queue is served on its own engine; a driver that does
+		 * not take VIRTIO_BLK_F_MQ uses the first and leaves the rest
+		 * disabled, which is allowed.
+		 */
+		cfg = device_config_space(dev, sizeof(*cfg));
+		cfg->num_queues = (uint16_t)b->nvq;
+		device_offer(dev, 1ULL << VIRTIO_BLK_F_MQ);
+		dev->queues_required = 1;
+	}
+	verbose("%s: %s, %lu sectors%s; aio=%s, %u requests in flight at most%s", name, path,
+		(unsigned long)b->img.capacity, read_only ? ", read-only" : "",
+		b->vq[0].aio->ops->name, b->vq[0].aio->depth, b->nvq > 1 ? " per queue" : "");
+	if (b->nvq > 1)
+		verbose("%s: %u request queues (VIRTIO_BLK_F_MQ), an engine each", name, b->nvq);
+	if (b->vq[0].aio->workers)
+		verbose("%s: aio=threads: %u worker threads%s", name, b->vq[0].aio->workers,
+			b->nvq > 1 ? " per queue" : "");
 	if (b->aio_note)
 		verbose("%s: io_uring is not available here (%s): aio=threads", name, b->aio_note);
 }

@@ -29,6 +29,7 @@ struct blk_image {
 struct blk_settings {
 	enum aio_kind aio;
 	unsigned int poll_us; /* the polling window: 0 = sleep at once */
+	unsigned int queues;  /* request queues (VIRTIO_BLK_F_MQ if > 1); 0 means 1 */
 };
 
 /*

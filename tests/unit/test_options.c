@@ -135,7 +135,7 @@ static void engines_and_polling(void **state)
 {
 	struct options o = PARSE("--poll=20", "--block=a.img", "--block=b.img,aio=threads,poll=0",
 				 "--block=c.img,aio=sync,poll=10000", "--block=d.img,aio=io_uring",
-				 "guest.elf");
+				 "--block=e.img,ring=packed,queues=4", "guest.elf");
 
 	(void)state;
 	assert_int_equal(o.poll_us, 20);
@@ -146,6 +146,8 @@ static void engines_and_polling(void **state)
 	assert_int_equal(o.blocks[2].aio, AIO_SYNC);
 	assert_int_equal(o.blocks[2].poll_us, 10000);
 	assert_int_equal(o.blocks[3].aio, AIO_IO_URING);
+	assert_int_equal(o.blocks[3].queues, 0); /* one */
+	assert_int_equal(o.blocks[4].queues, 4);
 	o = PARSE("guest.elf");
 	assert_int_equal(o.poll_us, 0); /* off unless asked */
 }
@@ -163,9 +165,16 @@ static void bad_engines_and_polls_die(void **state)
 	     "--block=a.img,poll=", "guest.elf");
 	DIES("lguest: --poll=-1: not a number of microseconds from 0 to 10000\n", "--poll=-1",
 	     "guest.elf");
-	DIES("lguest: --block=a.img,aio=threads,device=kernel: aio= and poll= are the launcher's "
-	     "own device's (device=kernel serves the disk in the host kernel)\n",
+	DIES("lguest: --block=a.img,aio=threads,device=kernel: aio=, poll= and queues= are the "
+	     "launcher's own device's (device=kernel serves the disk in the host kernel)\n",
 	     "--block=a.img,aio=threads,device=kernel", "guest.elf");
+	DIES("lguest: --block=a.img,queues=5: queues=5: the number of request queues is 1 to 4\n",
+	     "--block=a.img,queues=5", "guest.elf");
+	DIES("lguest: --block=a.img,queues=0: queues=0: the number of request queues is 1 to 4\n",
+	     "--block=a.img,queues=0", "guest.elf");
+	DIES("lguest: --block=a.img,queues=2: queues=2: a draft III device has one pair of queues, "
+	     "by design; multi-queue needs ring=split or ring=packed\n",
+	     "--block=a.img,queues=2", "guest.elf");
 	DIES("lguest: --vhost-user-blk=s.sock,aio=threads: unknown option 'aio=threads' (known: "
 	     "ring=, qsize=, indirect=, event_idx=)\n",
 	     "--vhost-user-blk=s.sock,aio=threads", "guest.elf");
@@ -182,7 +191,7 @@ static void bad_places_die_in_one_line(void **state)
 	     "--vhost-user-blk device runs in its backend)\n",
 	     "--vhost-user-blk=s.sock,device=kernel", "guest.elf");
 	DIES("lguest: --block=a.img,kernel: unknown option 'kernel' (known: ro, ring=, qsize=, "
-	     "indirect=, event_idx=, device=, aio=, poll=)\n",
+	     "indirect=, event_idx=, device=, aio=, poll=, queues=)\n",
 	     "--block=a.img,kernel", "guest.elf");
 	DIES("lguest: --block=a.img,device=kernel,ring=draft3,qsize=64: qsize applies to split "
 	     "and packed rings (draft3 queues hold 170)\n",
@@ -198,13 +207,13 @@ static void slips_are_refused(void **state)
 	(void)state;
 	DIES("lguest: --block=disk.img,,: empty item between commas\n", "--block=disk.img,,",
 	     "guest.elf");
-	DIES("lguest: --block=disk.img,,ro: empty item between commas\n",
-	     "--block=disk.img,,ro", "guest.elf");
+	DIES("lguest: --block=disk.img,,ro: empty item between commas\n", "--block=disk.img,,ro",
+	     "guest.elf");
 	DIES("lguest: --block=disk.img,: empty item between commas\n", "--block=disk.img,",
 	     "guest.elf");
 	DIES("lguest: --tap=tap0,: empty item between commas\n", "--tap=tap0,", "guest.elf");
-	DIES("lguest: --console=ring=split,: empty item between commas\n",
-	     "--console=ring=split,", "guest.elf");
+	DIES("lguest: --console=ring=split,: empty item between commas\n", "--console=ring=split,",
+	     "guest.elf");
 	/* The disk is named, not just "--block". */
 	DIES("lguest: --block=disk.img,ring=foo: ring=foo: unknown layout (draft3, split or "
 	     "packed)\n",
