@@ -88,6 +88,7 @@ struct blk_vq {
 	unsigned int busy;	/* slots holding a popped chain */
 	struct blk_req *parked; /* a FLUSH or BARRIER waiting for those before it */
 	unsigned int pushed;	/* chains given back since the last signal decision */
+	unsigned int depth;	/* the guest's queue depth when we last looked */
 };
 
 struct blk {
@@ -170,12 +171,17 @@ static void blk_drain(struct blk *b)
 }
 
 /* The deepest the guest's queue has been (max-out), where the layout can tell. */
-static void note_depth(struct device *dev, const struct queue *q)
+static void note_depth(struct device *dev, struct blk *b, struct blk_vq *v)
 {
-	int depth = queue_depth(q);
+	uint64_t total = 0;
+	int depth = queue_depth(v->q);
 
-	if (depth > 0 && (uint64_t)depth > dev->stats.max_outstanding)
-		dev->stats.max_outstanding = (uint64_t)depth;
+	/* Over every queue of a multi-queue device: each one's last reading. */
+	v->depth = depth > 0 ? (unsigned int)depth : 0;
+	for (unsigned int n = 0; n < b->nvq; n++)
+		total += b->vq[n].depth;
+	if (total > dev->stats.max_outstanding)
+		dev->stats.max_outstanding = total;
 }
 
 /* The data of a request is the chain minus @skip bytes in front, @len long. */
@@ -359,7 +365,7 @@ static bool dispatch(struct device *dev, struct blk *b, struct blk_vq *v, struct
 
 	if (!ok)
 		return false;
-	note_depth(dev, r->q);
+	note_depth(dev, b, v);
 	switch (r->kind) {
 	case OP_READ:
 	case OP_WRITE:

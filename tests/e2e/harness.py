@@ -381,6 +381,8 @@ class Ctx:
         # Disks in the kernel (Case.kernel): every --block gets device=kernel,
         # and with the fake module every launcher run preloads it.
         self.blk_device = "kernel" if kernel_device else None
+        # Settings every --block of the test gets (cases_engines.py: aio=, poll=, queues=).
+        self.blk_extra = None
         self.preload = self.build / FAKE_MODULE if kernel_device == "fake" else None
         self.lguest_bin = self.build / "lguest"
         self.kernel = self.build / "guest.elf"
@@ -447,6 +449,8 @@ class Ctx:
         block = str(block)
         if self.blk_device and "device=" not in block:
             block += f",device={self.blk_device}"
+        if self.blk_extra:
+            block += f",{self.blk_extra}"
         return block
 
     def boot(self, cmd=None, blocks=(), opts=(), kernel=None, verbose=False, input=None,

@@ -59,6 +59,7 @@ import cases_net  # noqa: E402,F401
 import cases_ringbench  # noqa: E402,F401
 import cases_compare  # noqa: E402,F401
 import cases_isolation  # noqa: E402,F401
+import cases_engines  # noqa: E402,F401
 import cases_vhost_user  # noqa: E402,F401
 import cases_vhost_backend  # noqa: E402,F401
 import cases_vhost_linux  # noqa: E402,F401
