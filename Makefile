@@ -60,6 +60,8 @@ test_timebase_SRCS := launcher/timebase.c
 test_guest_mem_SRCS := launcher/guest_mem.c
 test_vhost_user_SRCS := launcher/vhost_user/proto.c
 test_vb_memory_SRCS := vhost-blk/memory.c launcher/vhost_user/proto.c launcher/guest_mem.c
+# The block model with requests in flight, behind the fuzz harnesses' fake device layer.
+test_blk_inflight_SRCS = $(BLK_MODEL_SRCS) tests/fuzz/fake_device.c launcher/iov.c launcher/log.c
 test_split_SRCS := guest/ring/split_drv.c launcher/ring/split_dev.c launcher/guest_mem.c
 test_packed_SRCS := guest/ring/packed_drv.c launcher/ring/packed_dev.c launcher/guest_mem.c
 test_net_SRCS := guest/net/checksum.c guest/net/addr.c guest/net/iface.c guest/net/ethernet.c \

@@ -530,7 +530,7 @@ static void blk_notify(struct device *dev)
 	    errno != EAGAIN)
 		warnx_lg("%s: completion eventfd: %s", dev->name, strerror(errno));
 	for (unsigned int n = 0; n < b->nvq; n++) {
-		if (!b->vq[n].q->ready)
+		if (n > 0 && !b->vq[n].q->ready)
 			continue; /* multi-queue: a queue the driver left unused */
 		if (!serve_queue(dev, b, &b->vq[n])) {
 			blk_drain(b);

@@ -87,6 +87,9 @@ void device_fail(struct device *dev, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(fake_fail_msg, sizeof(fake_fail_msg), fmt, ap);
 	va_end(ap);
+	/* As device.c: nothing the model has in flight outlives the failure. */
+	if (dev->ops->quiesce)
+		dev->ops->quiesce(dev);
 }
 
 void device_queue_failed(struct device *dev, struct queue *q)
