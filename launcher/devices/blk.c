@@ -461,13 +461,33 @@ static bool blocked(const struct blk_vq *v)
 	return v->parked || !v->free || !aio_has_room(v->aio);
 }
 
+/* The queues the driver set up: queue 0 always, the others of a multi-queue device if used. */
+static bool vq_active(const struct blk *b, unsigned int n)
+{
+	return n == 0 || b->vq[n].q->ready;
+}
+
+/* Whether any queue has something to do: a request to pop, or one finished. */
+static bool work_waiting(struct blk *b)
+{
+	for (unsigned int n = 0; n < b->nvq; n++) {
+		struct blk_vq *v = &b->vq[n];
+
+		if (!vq_active(b, n))
+			continue;
+		if ((!blocked(v) && queue_has_buffers(v->q)) || aio_ready(v->aio))
+			return true;
+	}
+	return false;
+}
+
 /*
- * The polling window: the queue is empty, but another request may be a
+ * The polling window: the queues are empty, but another request may be a
  * few microseconds away, and waking a sleeping thread costs more than
- * that.  Watch the ring (and the engine) for up to poll_us before going to
- * sleep.  True if something turned up.
+ * that.  Watch the rings (and the engines) for up to poll_us, with
+ * NOTIFYs still off, before going to sleep.  True if something turned up.
  */
-static bool poll_window(struct device *dev, struct blk *b, struct blk_vq *v)
+static bool poll_window(struct device *dev, struct blk *b)
 {
 	uint64_t end;
 
@@ -475,7 +495,7 @@ static bool poll_window(struct device *dev, struct blk *b, struct blk_vq *v)
 		return false;
 	end = now_ns() + (uint64_t)b->set.poll_us * 1000;
 	do {
-		if ((!blocked(v) && queue_has_buffers(v->q)) || aio_ready(v->aio)) {
+		if (work_waiting(b)) {
 			dev->stats.polls_found++;
 			return true;
 		}
@@ -485,58 +505,63 @@ static bool poll_window(struct device *dev, struct blk *b, struct blk_vq *v)
 	return false;
 }
 
-/* Serve one queue until it is empty (or full), then sleep on it. */
-static bool serve_queue(struct device *dev, struct blk *b, struct blk_vq *v)
-{
-	int moved;
-
-	do {
-		queue_disable_notify(v->q);
-		for (;;) {
-			moved = serve_once(dev, b, v);
-			if (moved < 0)
-				return false;
-			/*
-			 * A batch of completions, one decision whether to
-			 * signal (as vhost's add_used_and_signal_n).
-			 */
-			if (v->pushed) {
-				v->pushed = 0;
-				device_used(dev, v->q);
-			}
-			if (!moved && (blocked(v) || !poll_window(dev, b, v)))
-				break;
-		}
-		/*
-		 * Full, or a FLUSH waits: we can take nothing new until a
-		 * request finishes, and its completion wakes us (the engine's
-		 * eventfd).  Leave NOTIFYs off meanwhile; the guest skips them.
-		 */
-		if (blocked(v))
-			return true;
-	} while (queue_enable_notify(v->q));
-	return true;
-}
-
 /*
  * The device thread: a NOTIFY (which names the device, not a queue) or a
- * completion woke us.  Serve every queue the driver set up.
+ * completion woke us.  With NOTIFYs off, serve every queue the driver set
+ * up until none moves, then poll, then turn NOTIFYs back on and look once
+ * more (a request published just before that would otherwise wait for a
+ * NOTIFY the guest skipped).
  */
 static void blk_notify(struct device *dev)
 {
 	struct blk *b = dev->priv;
+	bool again;
 
 	if (b->event_fd >= 0 && read(b->event_fd, &(uint64_t){ 0 }, sizeof(uint64_t)) < 0 &&
 	    errno != EAGAIN)
 		warnx_lg("%s: completion eventfd: %s", dev->name, strerror(errno));
-	for (unsigned int n = 0; n < b->nvq; n++) {
-		if (n > 0 && !b->vq[n].q->ready)
-			continue; /* multi-queue: a queue the driver left unused */
-		if (!serve_queue(dev, b, &b->vq[n])) {
-			blk_drain(b);
-			return;
+	do {
+		for (unsigned int n = 0; n < b->nvq; n++)
+			if (vq_active(b, n))
+				queue_disable_notify(b->vq[n].q);
+		for (;;) {
+			bool moved = false;
+
+			for (unsigned int n = 0; n < b->nvq; n++) {
+				struct blk_vq *v = &b->vq[n];
+				int m;
+
+				if (!vq_active(b, n))
+					continue;
+				m = serve_once(dev, b, v);
+				if (m < 0) {
+					blk_drain(b);
+					return;
+				}
+				moved |= m > 0;
+				/*
+				 * A batch of completions, one decision whether
+				 * to signal (as vhost's add_used_and_signal_n).
+				 */
+				if (v->pushed) {
+					v->pushed = 0;
+					device_used(dev, v->q);
+				}
+			}
+			if (!moved && !poll_window(dev, b))
+				break;
 		}
-	}
+		/*
+		 * A queue that is full, or whose FLUSH waits, can take nothing
+		 * new until a request finishes, and that completion wakes us
+		 * (the engine's eventfd): leave its NOTIFYs off meanwhile; the
+		 * guest skips them.
+		 */
+		again = false;
+		for (unsigned int n = 0; n < b->nvq; n++)
+			if (vq_active(b, n) && !blocked(&b->vq[n]))
+				again |= queue_enable_notify(b->vq[n].q);
+	} while (again);
 }
 
 /* The engine's eventfd: completions, which blk_notify() (next) reaps. */
