@@ -39,11 +39,14 @@ class Setup:
         self.t, self.kind = t, kind
         self.opts, self.server, self.ns = [], None, None
         self.cmd, self.out = "echo hello", b"hello\n"
-        if kind in ("blk", "vhost-user", "kernel"):
+        if kind in ("blk", "blk-threads", "vhost-user", "kernel"):
             img, _ = t.raw_image(size=1 << 20)
             self.cmd, self.out = "blkwrite 8 1 0xab; blkread 8 1", b"crc32="
         if kind == "blk":
             self.opts = [f"--block={img}"]
+        elif kind == "blk-threads":
+            # The worker pool's threads share the device's filter.
+            self.opts = [f"--block={img},aio=threads"]
         elif kind == "kernel":
             # The stand-in for lguest_host.ko (tests/fake_host_module/).
             if not (t.build / harness.FAKE_MODULE).is_file():
@@ -83,6 +86,7 @@ THREADS = [
     ("shutdown", "blk", "shutdown", "the main thread at shutdown"),
     ("console", "blk", "console", "the console device thread"),
     ("blk", "blk", "blk0", "the blk0 device thread"),
+    ("blk-io-worker", "blk-threads", "blk0-io", "the blk0-io device thread"),
     ("vhost-user-blk", "vhost-user", "blk0", "the blk0 device thread"),
     ("kernel-blk", "kernel", "blk0", "the blk0 device thread"),
     ("net", "net", "net0", "the net0 device thread"),
