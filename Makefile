@@ -70,7 +70,14 @@ test_net_SRCS := guest/net/checksum.c guest/net/addr.c guest/net/iface.c guest/n
 UNIT_TESTS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(wildcard tests/unit/test_*.c))
 
 all: $(BUILD)/lguest $(BUILD)/lguest-vhost-blk $(BUILD)/lguest-stub $(BUILD)/guest.elf $(BUILD)/hostbench $(BUILD)/netbench $(BUILD)/ringbench \
-	$(BUILD)/lguest-trace $(BUILD)/lguest-compare $(BUILD)/lguest-host-fake.so $(UNIT_TESTS)
+	$(BUILD)/lguest-trace $(BUILD)/lguest-compare $(BUILD)/lguest-host-fake.so $(UNIT_TESTS) \
+	$(BUILD)/no-io-uring
+
+# For the tests: run a program where io_uring_setup fails (tests/tools/).
+$(BUILD)/no-io-uring: tests/tools/no_io_uring.c
+	@mkdir -p $(dir $@)
+	@echo "  CC      $@"
+	$(Q)$(CC) $(HOST_CFLAGS) -o $@ $< -lseccomp
 
 # The trace drawing tool and the layout comparison are Python scripts
 # (standard library only; the comparison draws its plots with gnuplot).

@@ -28,6 +28,7 @@
 #include <unistd.h>
 
 #include <cmocka.h>
+#include <liburing.h>
 
 #include "devices/blk.h"
 #include "../fuzz/fake_device.h"
@@ -172,9 +173,22 @@ static void reads_return_the_image(enum aio_kind aio)
 	teardown();
 }
 
+/* Where io_uring is off (kernel.io_uring_disabled, a container's filter) its tests skip. */
+static void need_io_uring(void)
+{
+	struct io_uring ring;
+
+	if (io_uring_queue_init(4, &ring, 0) < 0) {
+		print_message("io_uring is not available here: skipped\n");
+		skip();
+	}
+	io_uring_queue_exit(&ring);
+}
+
 static void reads_io_uring(void **state)
 {
 	(void)state;
+	need_io_uring();
 	reads_return_the_image(AIO_IO_URING);
 }
 
@@ -232,6 +246,7 @@ static void flush_threads(void **state)
 static void flush_io_uring(void **state)
 {
 	(void)state;
+	need_io_uring();
 	flush_after_its_writes(AIO_IO_URING);
 }
 
