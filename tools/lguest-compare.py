@@ -3,6 +3,7 @@
 
     lguest-compare [--quick] [--out=DIR] [--repeats=N] [--no-net] [--doc=FILE]
                    [--backend=all|auto|kvm|process] [--only=SECTION,...]
+                   [--before=DIR]
 
 Runs the same guest, devices and workloads over the three ring layouts, on
 each backend, and leaves in DIR (default build/compare):
@@ -19,17 +20,35 @@ each, and says which (results.json: "backend" per cell and per run).
 The matrix:
 
   block   backend x {draft3, split, packed} x {ioeventfd, exit, ioeventfd
-          with a 50 us polling window (--poll=50)} x
+          with a 50 us polling window (--poll=50)}, and on split and packed
+          also ioeventfd with 4 request queues (--block=IMG,queues=4; draft
+          III has one pair of queues per device by design) x
           {4 KiB randread qd=1, 4 KiB randread qd=32, 1 MiB seqread qd=4,
            4 KiB randwrite qd=4 with a FLUSH every 32 writes}
           guest `blkbench` against host `hostbench` (pread/pwrite of the same
           image, same pattern, same run), twice: single-threaded, and at the
-          parallelism of the device's I/O engine (its --stats-json "aio":
-          io_uring -> one thread with the workload's qd in flight through
-          io_uring; threads -> that many threads, at most qd; sync or not
-          reported -> one thread), learnt from one `exit 0` boot per backend
-          and ring before the first repeat.  The poll rows are left out, with
-          a note, if lguest has no --poll.
+          parallelism of the device's I/O engine (its --stats-json "aio" and
+          "aio_parallelism": io_uring -> one thread with the workload's qd in
+          flight through io_uring; threads -> that many threads, at most qd;
+          sync or not reported -> one thread), learnt from one `exit 0` boot
+          per backend, ring and queue count before the first repeat.  The
+          poll rows are left out, with a note, if lguest has no --poll, and
+          the multi-queue rows if it has no queues=.  In results.json the
+          poll rows are cells of kind "block-poll" and the multi-queue ones
+          "block-mq", so that kind "block" is exactly the two notify paths.
+
+          --before=DIR also runs every "block" cell (both notify paths, one
+          queue, no polling) with an older build in DIR (its lguest and
+          guest.elf; lguest-stub for the process backend), right beside the
+          same cell of this build within each repeat (which one goes first
+          alternates by repeat), and reports those as cells of kind
+          "block-before", with "ratio_to_before" (x before) on the "block"
+          ones.  The older build is told nothing it may not know (no aio=,
+          --poll or queues=), and counters its --stats-json lacks are shown
+          as unknown (-).  For example:
+
+            git worktree add /tmp/old <commit> && make -C /tmp/old
+            lguest-compare --before=/tmp/old/build --only block
   net     backend x {draft3, split, packed} x {UDP round trip 64 B, UDP
           packets/s at 64 B and 1400 B with 64 in flight}: guest `udpsend`
           through a tap against host `netbench send` across a veth pair
@@ -53,7 +72,8 @@ The matrix:
           placement whose program is missing is reported as skipped, why.
 
 `--only=SECTION,...` runs just those sections (block, net, hcall, rings,
-boot, placement; default: all), e.g. `--only=placement`.
+boot, placement; default: all), e.g. `--only=placement`.  --before is used
+by the block section only.
 
 Each cell runs --repeats times (5; --quick: 1, with a tenth of the work);
 the repeats are interleaved (repeat 1 of every cell, then repeat 2 ...) so
@@ -86,12 +106,21 @@ PROG = "lguest-compare"
 HERE = os.path.dirname(os.path.abspath(__file__))
 LAYOUTS = ("draft3", "split", "packed")
 PATHS = ("ioeventfd", "exit")
-# The block rows: (notify path, polling window in µs), None being the
-# launcher's default (off).  The polling window rows are cells of kind
-# "block-poll", beside the "block" ones, so that a reader of results.json
-# that knows only the two notify paths still finds exactly those.
+# The block rows: (notify path, polling window in µs, request queues), None
+# being the launcher's default (polling off, one queue).  The polling window
+# rows are cells of kind "block-poll", the multi-queue ones "block-mq" (on
+# BLOCK_MQ_LAYOUTS only), beside the "block" ones, so that a reader of
+# results.json that knows only the two notify paths still finds exactly
+# those.  With --before, the "block" rows run again with the older build, as
+# cells of kind "block-before".
 BLOCK_POLL_US = 50
-BLOCK_VARIANTS = [("ioeventfd", None), ("exit", None), ("ioeventfd", BLOCK_POLL_US)]
+BLOCK_MQ_QUEUES = 4
+BLOCK_MQ_LAYOUTS = ("split", "packed")
+BLOCK_MQ_NOTE = ("draft III has one pair of queues per device by design, so multi-queue rows "
+                 "are split and packed only")
+BLOCK_VARIANTS = [("ioeventfd", None, None), ("exit", None, None),
+                  ("ioeventfd", BLOCK_POLL_US, None), ("ioeventfd", None, BLOCK_MQ_QUEUES)]
+BLOCK_KINDS = ("block", "block-poll", "block-mq", "block-before")
 BACKENDS = ("kvm", "process")
 GUEST_MEM = "512M"
 
@@ -152,6 +181,23 @@ RINGBENCH = [
     dict(notify="poll", batch=1),
     dict(notify="poll", batch=16),
 ]
+
+
+def block_kind(poll, queues):
+    """The kind of a block cell of this build with polling window POLL and
+    QUEUES request queues (None: the launcher's default)."""
+    return "block-poll" if poll is not None else "block-mq" if queues is not None else "block"
+
+
+def block_variants_on(variants, layout):
+    """The block rows (BLOCK_VARIANTS, or those this lguest can run) on LAYOUT."""
+    return [v for v in variants if v[2] is None or layout in BLOCK_MQ_LAYOUTS]
+
+
+def block_what(name, backend, layout, path, poll=None, queues=None, before=False):
+    """A block cell as the log and the failures name it."""
+    return (f"{name} {backend} {layout} {path}" + ("" if poll is None else f" poll={poll}")
+            + ("" if queues is None else f" queues={queues}") + (" before" if before else ""))
 
 
 def hcalls_run_on(path):
@@ -223,42 +269,55 @@ def parse_hcbench(out, what):
     return figs
 
 
-def load_stats(stats_path, backend):
-    """`lguest --stats-json`, checked to come from BACKEND."""
+def load_stats(stats_path, backend, older=False):
+    """`lguest --stats-json`, checked to come from BACKEND (OLDER: from an
+    older build, which may not say; it must not name another)."""
     with open(stats_path) as f:
         st = json.load(f)
-    if st.get("backend") != backend:
+    if st.get("backend") != backend and not (older and "backend" not in st):
         raise CompareError(f"ran on backend {st.get('backend')!r}, not {backend!r}")
     return st
 
 
+def _num(v):
+    return isinstance(v, (int, float)) and not isinstance(v, bool)
+
+
 def device_figures(st, name, ops):
-    """Per-request counters for device NAME from `lguest --stats-json`."""
-    dev = next((d for d in st["devices"] if d["name"] == name), None)
+    """Per-request counters for device NAME from `lguest --stats-json`.  A
+    counter the launcher does not write (an older build: --before) is left
+    out, so shown as "-", never taken as 0."""
+    dev = next((d for d in st.get("devices", []) if d.get("name") == name), None)
     if dev is None or not ops:
         raise CompareError(f"no {name} in the --stats-json")
-    if dev["broken"]:
+    if dev.get("broken"):
         raise CompareError(f"{name} stopped (see the launcher's message)")
-    fig = dict(backend=st["backend"],
-               notifies_per_op=dev["notifies"] / ops,
-               notify_exits_per_op=dev["notify_exits"] / ops,
-               notify_skipped_per_op=dev["notify_skipped_by_guest"] / ops,
-               signals_per_op=dev["signals"] / ops,
-               suppressed_per_op=dev["signals_suppressed"] / ops,
-               descs_per_op=dev["descs"] / ops,
-               exits_per_op=st["vcpu_exits"]["total"] / ops,
-               vcpu_cpu_us_per_op=st["vcpu_cpu_s"] * 1e6 / ops,
-               bounce_bytes=dev["bounce_bytes"],
-               ring_bytes=sum(q["ring_bytes"] for q in dev["queues"]))
-    fig.update(device_engine(dev))
-    # Counters only newer launchers have: left out (so shown as "-") when absent.
-    if isinstance(dev.get("device_cpu_s"), (int, float)):
+    fig = dict(backend=st["backend"]) if "backend" in st else {}
+    for k, key in (("notifies_per_op", "notifies"), ("notify_exits_per_op", "notify_exits"),
+                   ("notify_skipped_per_op", "notify_skipped_by_guest"),
+                   ("signals_per_op", "signals"), ("suppressed_per_op", "signals_suppressed"),
+                   ("descs_per_op", "descs"), ("polls_found_per_op", "polls_found"),
+                   ("polls_expired_per_op", "polls_expired")):
+        if _num(dev.get(key)):
+            fig[k] = dev[key] / ops
+    exits = (st.get("vcpu_exits") or {}).get("total")
+    if _num(exits):
+        fig["exits_per_op"] = exits / ops
+    if _num(st.get("vcpu_cpu_s")):
+        fig["vcpu_cpu_us_per_op"] = st["vcpu_cpu_s"] * 1e6 / ops
+    if _num(dev.get("device_cpu_s")):
         fig["device_cpu_us_per_op"] = dev["device_cpu_s"] * 1e6 / ops
-    for k in ("polls_found", "polls_expired"):
-        if isinstance(dev.get(k), int):
-            fig[f"{k}_per_op"] = dev[k] / ops
-    if isinstance(dev.get("poll_us"), int):
-        fig["poll_us"] = dev["poll_us"]
+    for k in ("bounce_bytes", "poll_us"):
+        if _num(dev.get(k)):
+            fig[k] = dev[k]
+    queues = dev.get("queues") if isinstance(dev.get("queues"), list) else []
+    if queues and all(_num(q.get("ring_bytes")) for q in queues):
+        fig["ring_bytes"] = sum(q["ring_bytes"] for q in queues)
+    # The queues that popped requests (a multi-queue device: each of its
+    # request queues, as the guest spreads its requests over them).
+    if queues and all(_num(q.get("popped")) for q in queues):
+        fig["queues_used"] = sum(q["popped"] > 0 for q in queues)
+    fig.update(device_engine(dev))
     return fig
 
 
@@ -293,12 +352,12 @@ def host_cfg_name(cfg):
 
 def blk0_of(st, ring):
     """blk0 of a `--stats-json`, checked to be on RING and working."""
-    dev = next((d for d in st["devices"] if d["name"] == "blk0"), None)
+    dev = next((d for d in st.get("devices", []) if d.get("name") == "blk0"), None)
     if dev is None:
         raise CompareError("no blk0 in the --stats-json")
-    if dev["broken"]:
+    if dev.get("broken"):
         raise CompareError("blk0 stopped (see the launcher's message)")
-    if dev["ring"] != ring:
+    if dev.get("ring") != ring:
         raise CompareError(f"blk0 ran on {dev['ring']}, not {ring}")
     return dev
 
@@ -422,7 +481,15 @@ class Runner:
         self.scale = 10 if args.quick else 1
         self.failures = []
         self.peers = {}
-        self._options = None        # launcher_options(), once asked
+        self._options = {}          # launcher_options() by lguest, once asked
+        # --before's lguest and guest.elf, if asked for.
+        if args.before:
+            self.before_lguest = os.path.join(args.before, "lguest")
+            self.before_kernel = os.path.join(args.before, "guest.elf")
+
+    def binaries(self, before=False):
+        """(lguest, guest.elf) of this build, or with BEFORE of --before's."""
+        return (self.before_lguest, self.before_kernel) if before else (self.lguest, self.kernel)
 
     def count(self, w):
         return max(w["count"] // self.scale, 1)
@@ -455,8 +522,8 @@ class Runner:
             raise CompareError(f"exit {r.returncode}: {r.stderr.strip()[-300:]}")
         return dict(boot_ms=ms) if backend == "host" else dict(backend=backend, boot_ms=ms)
 
-    def lguest_argv(self, backend, layout, stats, *extra):
-        return [self.lguest, f"--backend={backend}", f"--ring={layout}",
+    def lguest_argv(self, backend, layout, stats, *extra, lguest=None):
+        return [lguest or self.lguest, f"--backend={backend}", f"--ring={layout}",
                 f"--stats-json={stats}", *extra]
 
     def blk_args(self, w, count=None):
@@ -465,15 +532,18 @@ class Runner:
             a.append(f"flush={w['flush']}")
         return a
 
-    def launcher_options(self):
-        """What this lguest can be told, from its --help: {"poll": --poll=,
-        "aio": --block=...,aio=}.  Older builds have neither; we then leave
-        out what needs them rather than fail every run on a bad option."""
-        if self._options is None:
-            r = run([self.lguest, "--help"], timeout=30)
+    def launcher_options(self, before=False):
+        """What this lguest (BEFORE: --before's) can be told, from its --help:
+        {"poll": --poll=, "aio": --block=...,aio=, "queues": --block=...,queues=}.
+        Older builds have none of them; we then leave out what needs them
+        rather than fail every run on a bad option."""
+        lguest = self.binaries(before)[0]
+        if lguest not in self._options:
+            r = run([lguest, "--help"], timeout=30)
             text = r.stdout + r.stderr
-            self._options = {"poll": "--poll=" in text, "aio": "aio=" in text}
-        return self._options
+            self._options[lguest] = {"poll": "--poll=" in text, "aio": "aio=" in text,
+                                     "queues": "queues=" in text}
+        return self._options[lguest]
 
     def block_host(self, w, cfg=None):
         """hostbench on the image; CFG (engine, n) says how (None: hostbench's
@@ -497,33 +567,42 @@ class Runner:
             fig["flushes"] = int(m[1])
         return fig
 
-    def block_probe(self, backend, layout):
+    def block_disk(self, queues=None):
+        """The --block= of the block cells: the image, with QUEUES request
+        queues if not None (never for --before's build)."""
+        return f"--block={self.image}" + ("" if queues is None else f",queues={queues}")
+
+    def block_probe(self, backend, layout, queues=None, before=False):
         """The I/O engine of blk0 as block_guest() sets it up (device_engine()),
         from one `exit 0` boot: the device says in its --stats-json."""
         stats = os.path.join(self.tmp, "stats.json")
-        argv = self.lguest_argv(backend, layout, stats, f"--block={self.image}",
-                                f"--mem={GUEST_MEM}")
-        r = run(argv + [self.kernel, "--", "exit 0"], timeout=60)
+        lguest, kernel = self.binaries(before)
+        argv = self.lguest_argv(backend, layout, stats, self.block_disk(queues),
+                                f"--mem={GUEST_MEM}", lguest=lguest)
+        r = run(argv + [kernel, "--", "exit 0"], timeout=60)
         if r.returncode:
             raise CompareError(f"exit {r.returncode}: {(r.stdout + r.stderr).strip()[-300:]}")
-        return device_engine(blk0_of(load_stats(stats, backend), layout))
+        return device_engine(blk0_of(load_stats(stats, backend, before), layout))
 
-    def block_guest(self, w, backend, layout, path, poll=None):
-        what = f"{w['name']} {backend} {layout} {path}" + ("" if poll is None else
-                                                           f" poll={poll}")
+    def block_guest(self, w, backend, layout, path, poll=None, queues=None, before=False):
+        """One blkbench run: blk0 on LAYOUT, NOTIFY by PATH, with a polling
+        window of POLL µs and QUEUES request queues (None: the launcher's
+        default, and all --before's build is ever run with)."""
+        what = block_what(w["name"], backend, layout, path, poll, queues, before)
         stats = os.path.join(self.tmp, "stats.json")
         cmd = " ".join(["blkbench", w["pattern"]] + self.blk_args(w))
-        argv = self.lguest_argv(backend, layout, stats, f"--block={self.image}",
-                                f"--mem={GUEST_MEM}")
+        lguest, kernel = self.binaries(before)
+        argv = self.lguest_argv(backend, layout, stats, self.block_disk(queues),
+                                f"--mem={GUEST_MEM}", lguest=lguest)
         if path == "exit":
             argv.append("--no-ioeventfd")
         if poll is not None:
             argv.append(f"--poll={poll}")
-        r = run(argv + [self.kernel, "--", cmd])
+        r = run(argv + [kernel, "--", cmd])
         if r.returncode:
             raise CompareError(f"{what}: exit {r.returncode}: {(r.stdout + r.stderr).strip()}")
         fig = parse_blkbench(r.stdout, what)
-        fig.update(device_figures(load_stats(stats, backend), "blk0", fig["ops"]))
+        fig.update(device_figures(load_stats(stats, backend, before), "blk0", fig["ops"]))
         return fig
 
     # -- where the block device runs ----------------------------------------
@@ -801,13 +880,14 @@ def machine():
                 cpu=cpu, cpus=os.cpu_count(), memory=mem, kvm_modules=kvm)
 
 
-def git_commit():
+def git_commit(where=HERE):
     """The commit of the tree this program came from (tools/ or its build
-    directory are both inside it), and whether tracked files differ from it."""
-    r = run(["git", "-C", HERE, "rev-parse", "HEAD"])
+    directory are both inside it), or of the tree WHERE is in, and whether
+    tracked files differ from it."""
+    r = run(["git", "-C", where, "rev-parse", "HEAD"])
     if r.returncode:
         return "unknown", False
-    status = run(["git", "-C", HERE, "status", "--porcelain", "--untracked-files=no"])
+    status = run(["git", "-C", where, "status", "--porcelain", "--untracked-files=no"])
     return r.stdout.strip(), bool(status.stdout.strip())
 
 
@@ -823,8 +903,9 @@ def cells_of(res, kind, workload):
 
 def cell(res, kind, workload, backend, layout, notify=None):
     """The summary of one cell (any notify path if NOTIFY is None), or None.
-    Block cells are those with the launcher's default polling window (kind
-    "block"); their --poll rows are kind "block-poll"."""
+    Block cells are those with the launcher's default polling window and
+    queues (kind "block"); their --poll rows are kind "block-poll", the
+    multi-queue ones "block-mq", and --before's "block-before"."""
     for c in cells_of(res, kind, workload):
         if (c["backend"], c["layout"]) == (backend, layout) and \
                 (notify is None or c.get("notify") == notify):
@@ -833,15 +914,18 @@ def cell(res, kind, workload, backend, layout, notify=None):
 
 
 def block_rows(res, workload):
-    """The block cells of WORKLOAD, both kinds, in table order: backend,
-    ring, then BLOCK_VARIANTS' order."""
+    """The block cells of WORKLOAD, every kind, in table order: backend,
+    ring, then BLOCK_VARIANTS' order, --before's row right under this
+    build's."""
     order = {v: i for i, v in enumerate(BLOCK_VARIANTS)}
-    cells = cells_of(res, "block", workload) + cells_of(res, "block-poll", workload)
+    cells = [c for k in BLOCK_KINDS for c in cells_of(res, k, workload)]
     backends, layouts = res["meta"]["backends"], list(LAYOUTS)
     return sorted(cells, key=lambda c: (
         backends.index(c["backend"]) if c["backend"] in backends else len(backends),
         layouts.index(c["layout"]) if c["layout"] in layouts else len(layouts),
-        order.get((c["notify"], c.get("poll")), len(order))))
+        order.get((c["notify"], c.get("poll"), None if c.get("queues", 1) == 1
+                   else c["queues"]), len(order)),
+        c["kind"] == "block-before"))
 
 
 def placement_cell(res, workload, backend, where, ring):
@@ -1008,13 +1092,16 @@ def markdown_block_host(res, w):
     call = "pwrite" if w["pattern"] == "randwrite" else "pread"
     one = res["host"].get("block_1t", {}).get(w["name"])
     pars = res["host"].get("block_parallel", {}).get(w["name"], {})
-    ndev = len(res["meta"]["backends"]) * len(LAYOUTS)
+    ndev = sum(len(p["devices"]) for p in pars.values())
     out = [f"Host {call}, single-threaded (`{one['hostbench'] if one else '-'}`): "
            f"{host_line(one['summary'] if one else NO_SUMMARY)}."]
     for p in pars.values():
         engines = {}
         for d in p["devices"]:
-            engines.setdefault(engine_desc(d), []).append(f"{d['backend']} {d['layout']}")
+            engines.setdefault(engine_desc(d), []).append(
+                f"{d['backend']} {d['layout']}"
+                + (f" queues={d['queues']}" if d.get("queues", 1) != 1 else "")
+                + (" before" if d.get("build") == "before" else ""))
         where = "; ".join(f"{e}" + ("" if len(p["devices"]) == ndev else
                                     f", on {', '.join(devs)}")
                           for e, devs in engines.items())
@@ -1041,34 +1128,64 @@ def markdown_block(res):
           "workers per request. × host is the guest's IOPS over the host's at the "
           "device's parallelism (hostbench with io_uring and the workload's qd for an "
           "io_uring device, as many threads as a `threads` device has workers, one thread "
-          "for a synchronous one), × 1 thread over the single-threaded host's, both "
-          "in the same repeat.", ""]
+          "for a synchronous one; a multi-queue device's parallelism is its queues' "
+          "together), × 1 thread over the single-threaded host's, both in the same repeat. "
+          f"Queues is the device's request queues: the rows with {BLOCK_MQ_QUEUES} run with "
+          f"`--block=IMG,queues={BLOCK_MQ_QUEUES}` (the guest spreads its requests over "
+          f"them in turn); {BLOCK_MQ_NOTE}.", ""]
     if res["meta"].get("block_poll_skipped"):
         md += [f"No `--poll={BLOCK_POLL_US}` rows: {res['meta']['block_poll_skipped']}.", ""]
+    if res["meta"].get("block_mq_skipped"):
+        md += [f"No `queues={BLOCK_MQ_QUEUES}` rows: {res['meta']['block_mq_skipped']}.", ""]
+    if res["meta"].get("before"):
+        md += [markdown_before(res["meta"]["before"]), ""]
+    # The build and × before columns, where --before's build has rows.
+    before = any(c["kind"] == "block-before" for c in res["cells"])
     for w in BLOCK:
         md += [f"### {w['title']}", "", markdown_block_host(res, w), ""]
         rows = []
         for c in block_rows(res, w["name"]):
             s = c["summary"]
-            poll = s["median"].get("poll_us", c.get("poll") or 0)
-            rows.append([c["backend"], c["layout"], c["notify"], f"{poll:.0f}",
-                         spread(s, "iops"), ratio(c, "iops"),
-                         ratio(c, "iops", "ratio_to_host_1t"),
-                         fnum(s["median"].get("p50_us")), fnum(s["median"].get("p99_us")),
-                         fnum(s["median"].get("device_cpu_us_per_op"), 2),
-                         fnum(s["median"].get("notifies_per_op"), 3),
-                         fnum(s["median"].get("notify_skipped_per_op"), 3),
-                         fnum(s["median"].get("signals_per_op"), 3),
-                         fnum(s["median"].get("polls_found_per_op"), 3),
-                         fnum(s["median"].get("polls_expired_per_op"), 3),
-                         fnum(s["median"].get("exits_per_op"), 3),
-                         fnum(s["median"].get("descs_per_op"), 2),
-                         fnum(s["median"].get("bounce_bytes"), 0)])
-        md += [table(["backend", "ring", "notify", "poll µs", "IOPS", "× host", "× 1 thread",
-                      "p50 µs", "p99 µs", "device CPU µs/req", "NOTIFY/req", "skipped/req",
-                      "signal/req", "polls found/req", "polls expired/req", "exits/req",
-                      "descs/req", "bounce B"], rows), ""]
+            poll = s["median"].get("poll_us", None if c["kind"] == "block-before"
+                                   else c.get("poll") or 0)
+            row = [c["backend"], c["layout"], c["notify"], str(c.get("queues", 1)),
+                   "-" if poll is None else f"{poll:.0f}"]
+            if before:
+                row.append("before" if c["kind"] == "block-before" else "this")
+            row += [spread(s, "iops"), ratio(c, "iops"), ratio(c, "iops", "ratio_to_host_1t")]
+            if before:
+                row.append(ratio(c, "iops", "ratio_to_before"))
+            rows.append(row + [fnum(s["median"].get("p50_us")), fnum(s["median"].get("p99_us")),
+                               fnum(s["median"].get("device_cpu_us_per_op"), 2),
+                               fnum(s["median"].get("notifies_per_op"), 3),
+                               fnum(s["median"].get("notify_skipped_per_op"), 3),
+                               fnum(s["median"].get("signals_per_op"), 3),
+                               fnum(s["median"].get("polls_found_per_op"), 3),
+                               fnum(s["median"].get("polls_expired_per_op"), 3),
+                               fnum(s["median"].get("exits_per_op"), 3),
+                               fnum(s["median"].get("descs_per_op"), 2),
+                               fnum(s["median"].get("bounce_bytes"), 0)])
+        md += [table(["backend", "ring", "notify", "queues", "poll µs"]
+                     + (["build"] if before else []) + ["IOPS", "× host", "× 1 thread"]
+                     + (["× before"] if before else [])
+                     + ["p50 µs", "p99 µs", "device CPU µs/req", "NOTIFY/req", "skipped/req",
+                        "signal/req", "polls found/req", "polls expired/req", "exits/req",
+                        "descs/req", "bounce B"], rows), ""]
     return md
+
+
+def markdown_before(before):
+    """What the block tables say about --before's build."""
+    commit = before.get("commit") or "unknown"
+    out = (f"Build *before* is `{before['dir']}` (commit `{commit[:12]}`"
+           f"{' with local changes' if before.get('dirty') else ''}): each `block` row of "
+           f"this build (*this*) ran again with it, right beside it in every repeat (which "
+           f"went first alternating by repeat), told nothing it may not know (no `aio=`, "
+           f"`--poll` or `queues=`); a counter its `--stats-json` does not write is -. "
+           f"× before is this build's IOPS over the older one's, repeat by repeat.")
+    for b, why in (before.get("skipped") or {}).items():
+        out += f" No *before* rows on {b}: {why}."
+    return out
 
 
 def markdown_placement(res):
@@ -1472,26 +1589,46 @@ def update_doc(doc, out, md, svgs):
 # ---------------------------------------------------------------------------
 
 
-def block_engines(R, backends):
-    """{(backend, ring): device_engine()} of blk0 as the block cells set it
-    up, one probe boot each: the host's parallel baseline must be measured
-    before the first guest cell, so it cannot wait for that cell's stats.
-    A probe that fails leaves the engine unknown (and the baseline
-    single-threaded), and says so."""
+def block_engines(R, configs, before=False):
+    """{(backend, ring, queues): device_engine()} of blk0 as the block cells
+    set it up, for each such configuration (queues None: the launcher's
+    default), one probe boot each; with BEFORE, of --before's build.  The
+    host's parallel baseline must be measured before the first guest cell,
+    so it cannot wait for that cell's stats.  A probe that fails leaves the
+    engine unknown (and the baseline single-threaded), and says so."""
     out = {}
-    for b in backends:
-        for lay in LAYOUTS:
-            try:
-                out[(b, lay)] = R.block_probe(b, lay)
-            except (CompareError, subprocess.TimeoutExpired, OSError) as e:
-                log(f"  note: cannot tell blk0's I/O engine on {b} {lay} ({e}): its parallel "
-                    f"host baseline is single-threaded")
-                out[(b, lay)] = device_engine({})
-    log("block: blk0's I/O engine: " + "; ".join(sorted({engine_desc(e) for e in out.values()})))
-    if not R.launcher_options()["aio"]:
-        log("block: lguest has no aio= (an older build, one request at a time): the parallel "
-            "host baseline is single-threaded")
+    build = " (--before's build)" if before else ""
+    for b, lay, nq in configs:
+        try:
+            out[(b, lay, nq)] = R.block_probe(b, lay, nq, before)
+        except (CompareError, subprocess.TimeoutExpired, OSError) as e:
+            log(f"  note: cannot tell blk0's I/O engine{build} on {b} {lay}"
+                + ("" if nq is None else f" queues={nq}")
+                + f" ({e}): its parallel host baseline is single-threaded")
+            out[(b, lay, nq)] = device_engine({})
+    log(f"block: blk0's I/O engine{build}: "
+        + "; ".join(sorted({engine_desc(e) + ("" if nq is None else f" (queues={nq})")
+                            for (_, _, nq), e in out.items()})))
+    if configs and not R.launcher_options(before)["aio"]:
+        log(f"block: {'the --before build' if before else 'lguest'} has no aio= (an older "
+            f"build, one request at a time): its parallel host baseline is single-threaded")
     return out
+
+
+def block_cell_run(R, runs, w, b, lay, p, poll, nq, engine, before=False):
+    """Runs one block cell once, appends its figures (None if it failed) to
+    RUNS, and logs them; ENGINE is what the probe said of its device."""
+    fig = R.attempt(block_what(w["name"], b, lay, p, poll, nq, before), R.block_guest, w, b,
+                    lay, p, poll, nq, before)
+    runs.append(fig)
+    if fig:
+        what = " ".join(x for x in ("" if poll is None else f"poll={poll}",
+                                    "" if nq is None else f"queues={nq}",
+                                    "before" if before else "") if x)
+        log(f"  {w['name']:26} {b:7} {lay:6} {p:9} {what:8} "
+            f"{fig['iops']:>11,.0f} IOPS  p50 {fig['p50_us']:8.1f} us")
+    if fig and fig.get("aio") != engine.get("aio"):
+        log(f"  note: blk0 ran with aio={fig.get('aio')}, the probe said {engine.get('aio')}")
 
 
 def pick_backends(choice, lguest, kernel):
@@ -1530,6 +1667,12 @@ def main():
     ap.add_argument("--doc", help="refresh this document's results section and plots")
     ap.add_argument("--only", metavar="SECTION,...", help="run only these sections: "
                     f"{', '.join(SECTIONS)} (default: all)")
+    ap.add_argument("--before", metavar="DIR", help="an older build directory (its lguest "
+                    "and guest.elf, and lguest-stub for the process backend): the block "
+                    "section runs every `block` cell with it too, beside this build's in "
+                    "each repeat, as cells of kind block-before with a × before ratio; e.g. "
+                    "git worktree add /tmp/old COMMIT && make -C /tmp/old && "
+                    "lguest-compare --before=/tmp/old/build --only block")
     args = ap.parse_args()
     args.out = args.out or os.path.join(args.build, "compare")
     repeats = args.repeats if args.repeats is not None else (1 if args.quick else 5)
@@ -1544,6 +1687,12 @@ def main():
             sys.exit(f"{PROG}: {os.path.join(args.build, prog)} is missing (run make)")
     if args.doc and not os.path.exists(args.doc):
         sys.exit(f"{PROG}: {args.doc}: no such file")
+    if args.before is not None:
+        args.before = os.path.abspath(args.before)
+        for prog in ("lguest", "guest.elf"):
+            if not os.path.exists(os.path.join(args.before, prog)):
+                sys.exit(f"{PROG}: --before: {os.path.join(args.before, prog)} is missing "
+                         f"(build it there: make -C ITS_TREE)")
     backends, skipped = pick_backends(args.backend, os.path.join(args.build, "lguest"),
                                       os.path.join(args.build, "guest.elf"))
     if "process" in backends and not os.path.exists(os.path.join(args.build, "lguest-stub")):
@@ -1590,6 +1739,8 @@ def main():
     for b, why in skipped.items():
         log(f"{b} left out: {why}")
     res["meta"]["image_mib"] = R.make_image() >> 20
+    if args.before is not None and "block" not in sections:
+        log("--before: the block section is not run, so it is not used")
 
     # What each section runs (nothing, for the sections --only leaves out).
     blocks = BLOCK if "block" in sections else []
@@ -1598,21 +1749,49 @@ def main():
     places = [w for w in BLOCK if w["name"] in PLACEMENT_BLOCK] \
         if "placement" in sections else []
     # The block rows (BLOCK_VARIANTS): the polling window ones only if this
-    # lguest has --poll.
+    # lguest has --poll, the multi-queue ones only if it has queues=.
     variants = BLOCK_VARIANTS
     if blocks and not R.launcher_options()["poll"]:
-        variants = [v for v in BLOCK_VARIANTS if v[1] is None]
+        variants = [v for v in variants if v[1] is None]
         res["meta"]["block_poll_skipped"] = "lguest has no --poll (an older build)"
         log(f"block: the --poll={BLOCK_POLL_US} rows left out: lguest has no --poll")
-    block_runs = {(w["name"], b, lay, p, poll): [] for w in blocks for b in backends
-                  for lay in LAYOUTS for p, poll in variants}
-    # The device's I/O engine per (backend, ring), from a probe boot, and
-    # from it the host configuration (engine, n) each block cell is put
-    # against: per workload, the single-threaded run and every distinct
-    # parallel one, each measured once per repeat.
-    engines = block_engines(R, backends) if blocks else {}
+    if blocks and not R.launcher_options()["queues"]:
+        variants = [v for v in variants if v[2] is None]
+        res["meta"]["block_mq_skipped"] = "lguest has no --block=...,queues= (an older build)"
+        log(f"block: the queues={BLOCK_MQ_QUEUES} rows left out: lguest has no queues=")
+    block_runs = {(w["name"], b, lay, p, poll, nq): [] for w in blocks for b in backends
+                  for lay in LAYOUTS for p, poll, nq in block_variants_on(variants, lay)}
+    # --before: the "block" rows again with the older build, on the backends
+    # it can run (the process backend needs its lguest-stub).
+    before_backends = []
+    if blocks and args.before is not None:
+        bcommit, bdirty = git_commit(args.before)
+        res["meta"]["before"] = dict(dir=args.before, commit=bcommit, dirty=bdirty,
+                                     options=R.launcher_options(before=True), skipped={})
+        for b in backends:
+            if b == "process" and not os.path.exists(os.path.join(args.before, "lguest-stub")):
+                why = f"{os.path.join(args.before, 'lguest-stub')} is missing"
+                res["meta"]["before"]["skipped"][b] = why
+                log(f"block: no before rows on {b}: {why}")
+            else:
+                before_backends.append(b)
+    before_runs = {(w["name"], b, lay, p): [] for w in blocks for b in before_backends
+                   for lay in LAYOUTS for p, poll, nq in variants
+                   if block_kind(poll, nq) == "block"}
+    # The device's I/O engine per (backend, ring, queues), from a probe boot
+    # (--before's per (backend, ring)), and from it the host configuration
+    # (engine, n) each block cell is put against: per workload, the
+    # single-threaded run and every distinct parallel one, each measured once
+    # per repeat.
+    engines = block_engines(R, [(b, lay, nq) for b in backends for lay in LAYOUTS
+                                for nq in dict.fromkeys(v[2] for v in
+                                                        block_variants_on(variants, lay))]
+                            ) if blocks else {}
+    before_engines = block_engines(R, [(b, lay, None) for b in before_backends
+                                       for lay in LAYOUTS], before=True) if before_runs else {}
+    all_engines = list(engines.values()) + list(before_engines.values())
     block_host_1t = {w["name"]: [] for w in blocks}
-    block_host_par = {w["name"]: {host_parallel(w, e): [] for e in engines.values()
+    block_host_par = {w["name"]: {host_parallel(w, e): [] for e in all_engines
                                   if host_parallel(w, e) != ("sync", 1)} for w in blocks}
     net_runs = {(w["name"], b, lay): [] for w in nets for b in backends for lay in LAYOUTS}
     net_host = {w["name"]: [] for w in nets}
@@ -1631,18 +1810,19 @@ def main():
                                       w, cfg))
             for b in backends:
                 for lay in LAYOUTS:
-                    for p, poll in variants:
-                        fig = R.attempt(f"{w['name']} {b} {lay} {p}"
-                                        + ("" if poll is None else f" poll={poll}"),
-                                        R.block_guest, w, b, lay, p, poll)
-                        block_runs[(w["name"], b, lay, p, poll)].append(fig)
-                        if fig:
-                            log(f"  {w['name']:26} {b:7} {lay:6} {p:9} "
-                                f"{'' if poll is None else f'poll={poll}':8} "
-                                f"{fig['iops']:>11,.0f} IOPS  p50 {fig['p50_us']:8.1f} us")
-                        if fig and fig.get("aio") != engines[(b, lay)].get("aio"):
-                            log(f"  note: blk0 ran with aio={fig.get('aio')}, the probe said "
-                                f"{engines[(b, lay)].get('aio')}")
+                    for p, poll, nq in block_variants_on(variants, lay):
+                        cells = [(block_runs[(w["name"], b, lay, p, poll, nq)],
+                                  engines[(b, lay, nq)], False)]
+                        if (w["name"], b, lay, p) in before_runs and \
+                                block_kind(poll, nq) == "block":
+                            # This build and the older one side by side, which
+                            # goes first alternating by repeat.
+                            cells.append((before_runs[(w["name"], b, lay, p)],
+                                          before_engines[(b, lay, None)], True))
+                            if rep % 2:
+                                cells.reverse()
+                        for runs, eng, before in cells:
+                            block_cell_run(R, runs, w, b, lay, p, poll, nq, eng, before)
         for w in places:
             place_host[w["name"]].append(R.attempt(f"host {w['name']}", R.block_host, w))
             for b in backends:
@@ -1725,21 +1905,32 @@ def main():
                    hostbench="engine=sync threads=1", devices=[])
         res["host"]["block_1t"][name] = one
         par = {}
-        for (b, lay), eng in engines.items():
+        devices = ([(k, eng, None) for k, eng in engines.items()]
+                   + [(k, eng, "before") for k, eng in before_engines.items()])
+        for (b, lay, nq), eng, build in devices:
             cfg = host_parallel(w, eng)
             if cfg not in par:
                 runs = block_host_par[name].get(cfg, one["runs"])
                 par[cfg] = dict(runs=runs, summary=summarize(runs),
                                 hostbench=host_cfg_name(cfg), devices=[])
-            par[cfg]["devices"].append(dict(backend=b, layout=lay, **eng))
+            par[cfg]["devices"].append(dict(backend=b, layout=lay, queues=nq or 1, **eng,
+                                            **({"build": build} if build else {})))
         res["host"]["block_parallel"][name] = {v["hostbench"]: v for v in par.values()}
         main_cfg = max(par, key=lambda k: len(par[k]["devices"]), default=("sync", 1))
         res["host"]["block"][name] = par.get(main_cfg, one)
-    for (name, b, lay, p, poll), runs in block_runs.items():
+    for (name, b, lay, p, poll, nq), runs in block_runs.items():
         w = next(w for w in blocks if w["name"] == name)
-        eng = engines[(b, lay)]
-        res["cells"].append(dict(kind="block" if poll is None else "block-poll", workload=name,
-                                 backend=b, layout=lay, notify=p, poll=poll, runs=runs,
+        eng = engines[(b, lay, nq)]
+        res["cells"].append(dict(kind=block_kind(poll, nq), workload=name,
+                                 backend=b, layout=lay, notify=p, poll=poll, queues=nq or 1,
+                                 runs=runs, summary=summarize(runs), aio=eng["aio"],
+                                 aio_parallelism=eng["aio_parallelism"],
+                                 host_parallel=host_cfg_name(host_parallel(w, eng))))
+    for (name, b, lay, p), runs in before_runs.items():
+        w = next(w for w in blocks if w["name"] == name)
+        eng = before_engines[(b, lay, None)]
+        res["cells"].append(dict(kind="block-before", workload=name, backend=b, layout=lay,
+                                 notify=p, poll=None, queues=1, build=args.before, runs=runs,
                                  summary=summarize(runs), aio=eng["aio"],
                                  aio_parallelism=eng["aio_parallelism"],
                                  host_parallel=host_cfg_name(host_parallel(w, eng))))
@@ -1770,11 +1961,15 @@ def main():
     for name, runs in place_host.items():
         res["host"]["placement"][name] = dict(runs=runs, summary=summarize(runs))
     for c in res["cells"]:
-        if c["kind"] in ("block", "block-poll"):
+        if c["kind"] in BLOCK_KINDS:
             par = res["host"]["block_parallel"][c["workload"]][c["host_parallel"]]
             c["ratio_to_host"] = paired_ratios(c["runs"], par["runs"])
             c["ratio_to_host_1t"] = paired_ratios(
                 c["runs"], res["host"]["block_1t"][c["workload"]]["runs"])
+            key = (c["workload"], c["backend"], c["layout"], c["notify"])
+            if c["kind"] == "block" and key in before_runs:
+                # This build over the older one, repeat by repeat.
+                c["ratio_to_before"] = paired_ratios(c["runs"], before_runs[key])
             continue
         host_runs = res["host"][c["kind"]].get(
             "pingpong" if c["kind"] == "hcall" else c["workload"], {}).get("runs", [])

@@ -2,7 +2,11 @@
 on every backend: it finishes, writes results.json, results.md and the
 plots, every cell of the matrix has a row with real figures (or, for a
 placement whose program is missing here, says why it was skipped), and the
-SVGs are XML."""
+SVGs are XML.  The block section's --poll=50 rows ("block-poll") and
+queues=4 rows ("block-mq", split and packed only), each cell's host
+baselines, and --before (an older build's "block-before" rows beside this
+one's; here the same build stands in for the older one).  No speed is
+asserted anywhere."""
 import json
 import os
 import shutil
@@ -22,6 +26,11 @@ PLACEMENT_BLOCK = ("randread-4k-qd1", "randread-4k-qd32", "seqread-1m-qd4")
 PLACEMENTS = (("launcher", "split"), ("launcher", "packed"), ("vhost-blk", "split"),
               ("vhost-blk", "packed"), ("qsd", "split"), ("kernel", "split"),
               ("kernel", "packed"))
+# The block section's extra rows: the polling window (µs) of the "block-poll"
+# cells, the request queues of the "block-mq" ones and the rings they run on.
+BLOCK_POLL_US = 50
+BLOCK_MQ_QUEUES = 4
+BLOCK_MQ_LAYOUTS = ("split", "packed")
 PLOTS = ("block-iops.svg", "block-latency.svg", "latency-cdf.svg", "notify-signal.svg",
          "hypercalls.svg", "placement.svg")
 REPO = Path(__file__).resolve().parents[2]
@@ -73,6 +82,7 @@ def _check_json(res, data, net, backend):
         h = data["host"]["block"].get(w)
         expect(h and h["summary"]["median"].get("iops", 0) > 0, f"no host baseline for {w}",
                res)
+    _check_block_extra(res, data, backends)
     nets = {(c["workload"], c["backend"], c["layout"]): c for c in data["cells"]
             if c["kind"] == "net"}
     if net:
@@ -101,6 +111,88 @@ def _check_json(res, data, net, backend):
         s = b["summary"]
         expect(s["n"] == 5 and s["median"].get("boot_ms", 0) > 0, f"boot {b.get('backend')} "
                f"{b.get('layout')}: {s['n']} runs, {s['median'].get('boot_ms')} ms", res)
+
+
+def _block_ratios(res, data, c):
+    """A block cell of any kind: its host baselines, single-threaded and at
+    the device's parallelism, are named, measured and put against it."""
+    what = f"{c['kind']} {c['workload']} {c['backend']} {c['layout']} {c['notify']}"
+    w = c["workload"]
+    hp = c.get("host_parallel")
+    expect(isinstance(hp, str) and hp.startswith("engine="), f"{what}: host_parallel {hp!r}",
+           res)
+    par = data["host"]["block_parallel"].get(w, {}).get(hp)
+    expect(par and par["summary"]["median"].get("iops", 0) > 0,
+           f"{what}: no parallel host baseline {hp!r} for {w} (there are "
+           f"{sorted(data['host']['block_parallel'].get(w, {}))})", res)
+    expect(data["host"]["block_1t"].get(w, {}).get("summary", {}).get("median", {})
+           .get("iops", 0) > 0, f"no single-threaded host baseline for {w}", res)
+    for k in ("ratio_to_host", "ratio_to_host_1t"):
+        expect(c.get(k, {}).get("iops", {}).get("median", 0) > 0, f"{what}: no {k}", res)
+
+
+def _check_block_extra(res, data, backends):
+    """The block cells beyond the two notify paths: kind "block-poll" (the
+    fast path with --poll=50, every ring) with its polling counters, kind
+    "block-mq" (the fast path with queues=4, split and packed only) whose
+    device used its 4 queues and says so in its parallelism; and for every
+    block cell both host baselines."""
+    block = {(c["workload"], c["backend"], c["layout"]): c for c in data["cells"]
+             if c["kind"] == "block" and c["notify"] == "ioeventfd"}
+    for c in data["cells"]:
+        if c["kind"] == "block":
+            expect(c.get("queues") == 1 and c.get("poll") is None,
+                   f"block {c['workload']} {c['backend']} {c['layout']} {c['notify']}: "
+                   f"queues {c.get('queues')!r}, poll {c.get('poll')!r}", res)
+    poll = {(c["workload"], c["backend"], c["layout"]): c for c in data["cells"]
+            if c["kind"] == "block-poll"}
+    want = {(w, b, lay) for w in BLOCK for b in backends for lay in LAYOUTS}
+    npoll = sum(c["kind"] == "block-poll" for c in data["cells"])
+    expect(npoll == len(want) and set(poll) == want,
+           f"{npoll} block-poll rows, cells {sorted(set(poll) ^ want)} missing or extra", res)
+    for (w, b, lay), c in poll.items():
+        what = f"block-poll {w} {b} {lay}"
+        expect(c["notify"] == "ioeventfd" and c["poll"] == BLOCK_POLL_US and
+               c.get("queues") == 1, f"{what}: notify {c['notify']}, poll {c['poll']!r}, "
+               f"queues {c.get('queues')!r}", res)
+        _positive(c, ("iops", "p50_us", "signals_per_op"), res)
+        med = c["summary"]["median"]
+        expect(med.get("poll_us") == BLOCK_POLL_US, f"{what}: the device's poll_us is "
+               f"{med.get('poll_us')!r}", res)
+        found, expired = med.get("polls_found_per_op"), med.get("polls_expired_per_op")
+        expect(isinstance(found, (int, float)) and isinstance(expired, (int, float)),
+               f"{what}: polls found {found!r}, expired {expired!r}", res)
+        # A window opens after the device's last request at least: some
+        # window found work or ran out.
+        expect((found or 0) + (expired or 0) > 0, f"{what}: no polling window counted", res)
+        _block_ratios(res, data, c)
+    mq = {(c["workload"], c["backend"], c["layout"]): c for c in data["cells"]
+          if c["kind"] == "block-mq"}
+    want = {(w, b, lay) for w in BLOCK for b in backends for lay in BLOCK_MQ_LAYOUTS}
+    nmq = sum(c["kind"] == "block-mq" for c in data["cells"])
+    expect(nmq == len(want) and set(mq) == want,
+           f"{nmq} block-mq rows, cells {sorted(set(mq) ^ want)} missing or extra "
+           "(split and packed only: draft III has one pair of queues)", res)
+    for (w, b, lay), c in mq.items():
+        what = f"block-mq {w} {b} {lay}"
+        expect(c["notify"] == "ioeventfd" and c.get("queues") == BLOCK_MQ_QUEUES and
+               c.get("poll") is None, f"{what}: notify {c['notify']}, queues "
+               f"{c.get('queues')!r}, poll {c.get('poll')!r}", res)
+        _positive(c, ("iops", "p50_us", "signals_per_op", "descs_per_op"), res)
+        med = c["summary"]["median"]
+        expect(med.get("queues_used") == BLOCK_MQ_QUEUES,
+               f"{what}: requests popped from {med.get('queues_used')!r} queues", res)
+        expect(med.get("bounce_bytes") == 0, f"{what}: {med.get('bounce_bytes')} bounce bytes",
+               res)
+        one = block.get((w, b, lay))
+        if one and one.get("aio") == c.get("aio") and one.get("aio_parallelism"):
+            expect(c.get("aio_parallelism") == BLOCK_MQ_QUEUES * one["aio_parallelism"],
+                   f"{what}: parallelism {c.get('aio_parallelism')!r}, one queue's "
+                   f"{one['aio_parallelism']}", res)
+        _block_ratios(res, data, c)
+    for c in data["cells"]:
+        if c["kind"] == "block":
+            _block_ratios(res, data, c)
 
 
 def _check_hcalls(res, data, backends):
@@ -205,6 +297,8 @@ def compare_quick(t):
     _check_placement(res, data, t.build)
     md = (out / "results.md").read_text()
     for needle in ("4 KiB randread, qd=1", "1 MiB seqread", "FLUSH every 32", "ringbench",
+                   "| queues |", "× 1 thread", "polls found/req",
+                   "draft III has one pair of queues per device by design",
                    "Hypercalls", "ping-pong", "/bin/true", "Where the device runs",
                    "kicks/req (trace)", "calls/req (own)", *LAYOUTS,
                    *data["meta"]["backends"]) + (("UDP round trip", "veth") if net else ()):
@@ -220,13 +314,63 @@ def compare_quick(t):
     expect(not (out / "tmp").exists(), "the scratch image was left behind", res)
 
 
+@case("compare-before")
+def compare_before(t):
+    """lguest-compare --quick --only=block --before=BUILD (this build standing
+    in for an older one): every "block" cell (both notify paths) also has a
+    "block-before" cell with figures and host ratios, and a × before ratio;
+    the --poll and multi-queue rows have none; results.md has the column."""
+    out = t.tmp / "cmp"
+    res = t.run([t.build / "lguest-compare", "--quick", "--only=block",
+                 f"--backend={t.backend}", f"--out={out}", f"--before={t.build}"],
+                timeout=limit(180))
+    expect_rc(res, 0)
+    try:
+        data = json.loads((out / "results.json").read_text())
+    except (OSError, ValueError) as e:
+        fail(f"results.json: {e}", res)
+    expect(not data["failures"], f"failures recorded: {data['failures']}", res)
+    before = data["meta"].get("before") or {}
+    expect(os.path.realpath(before.get("dir") or "/nonexistent") == os.path.realpath(t.build),
+           f"meta before {before!r}", res)
+    expect(not before.get("skipped"), f"before rows skipped: {before.get('skipped')}", res)
+    backends = data["meta"]["backends"]
+    want = {(w, b, lay, p) for w in BLOCK for b in backends for lay in LAYOUTS
+            for p in ("ioeventfd", "exit")}
+    cells = {}
+    for kind in ("block", "block-before"):
+        cells[kind] = {(c["workload"], c["backend"], c["layout"], c["notify"]): c
+                       for c in data["cells"] if c["kind"] == kind}
+        n = sum(c["kind"] == kind for c in data["cells"])
+        expect(n == len(want) and set(cells[kind]) == want,
+               f"{n} {kind} rows, cells {sorted(set(cells[kind]) ^ want)} missing or extra", res)
+    for key, c in cells["block-before"].items():
+        _positive(c, ("iops", "mbps", "p50_us", "signals_per_op"), res)
+        expect(c.get("queues") == 1 and c.get("poll") is None,
+               f"block-before {key}: queues {c.get('queues')!r}, poll {c.get('poll')!r}", res)
+        expect("ratio_to_before" not in c, f"block-before {key}: a ratio to itself", res)
+        _block_ratios(res, data, c)
+    for key, c in cells["block"].items():
+        expect(c.get("ratio_to_before", {}).get("iops", {}).get("median", 0) > 0,
+               f"block {key}: no ratio_to_before", res)
+    for c in data["cells"]:
+        if c["kind"] in ("block-poll", "block-mq"):
+            expect("ratio_to_before" not in c, f"{c['kind']} {c['workload']} {c['backend']} "
+                   f"{c['layout']}: a ratio to before", res)
+    md = (out / "results.md").read_text()
+    for needle in ("× before", "| build |", "| before |", "Build *before*"):
+        expect(needle in md, f"results.md does not mention {needle!r}", res)
+    expect(not (out / "tmp").exists(), "the scratch image was left behind", res)
+
+
 @case("compare-bad-usage", boots=False)
 def compare_bad_usage(t):
     """Bad options are one line and exit non-zero, before any run."""
     for argv, needle in ((["--repeats=0"], "--repeats must be at least 1"),
                          ([f"--doc={t.tmp}/nope.md"], "no such file"),
                          (["--only=block,nope"], "--only: no section 'nope'"),
-                         ([f"--build={t.tmp}"], "is missing (run make)")):
+                         ([f"--build={t.tmp}"], "is missing (run make)"),
+                         ([f"--before={t.tmp}"], "--before: ")):
         res = t.run([t.build / "lguest-compare", f"--out={t.tmp}/o", *argv])
         expect(res.rc != 0, f"{argv}: exit 0", res)
         lines = [ln for ln in res.err_lines if ln.strip()]
