@@ -129,7 +129,7 @@ int cmd_misbehave(int argc, char **argv)
 		       "loop pfn-range len-range offset avail-jump in-flight bad-id "
 		       "used-scribble; split: head-range next-range loop avail-jump "
 		       "used-scribble; packed: not-available id-range event-reserved "
-		       "event-desc-noidx; split and packed: addr-range len-wrap zero-len "
+		       "event-desc-noidx; split and packed: addr-range busy-addr-range len-wrap zero-len "
 		       "write-before-read chain-len indirect-nofeature indirect-next "
 		       "indirect-len indirect-range indirect-nested status-failed "
 		       "features-unoffered no-version-1 no-packed driver-ok-early queue-size "

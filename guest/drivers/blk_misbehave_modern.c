@@ -109,13 +109,42 @@ static uint64_t make_table(struct blkdev *bd, unsigned int t, const struct raw_d
 	return virt_to_phys(tables[t]);
 }
 
+/*
+ * 16 honest 64 KiB reads, published and NOTIFYed: the device has them in
+ * flight on the host when the broken chain after them arrives.
+ */
+static bool submit_busy_reads(struct blkdev *bd)
+{
+	static struct blk_req busy[16];
+	static uint8_t *bufs;
+
+	if (!bufs)
+		bufs = alloc_pages(16 * 16);
+	if (!bufs)
+		return false;
+	for (unsigned int i = 0; i < 16; i++) {
+		busy[i] = (struct blk_req){
+			.type = BLK_T_READ, .sector = i * 128, .buf = bufs + i * 65536, .len = 65536
+		};
+		if (blk_submit(bd, &busy[i]))
+			return false;
+	}
+	blk_kick(bd);
+	return true;
+}
+
 /* Rules both modern layouts share: bad descriptors and indirect tables. */
 static bool common_rule(struct blkdev *bd, const char *rule)
 {
 	uint64_t s = scratch_gpa();
 	struct raw_desc d[48];
 
-	if (!strcmp(rule, "addr-range")) {
+	if (!strcmp(rule, "busy-addr-range")) {
+		if (!submit_busy_reads(bd))
+			return false;
+		d[0] = (struct raw_desc){ boot->mem_size + 0x10000, 16, 0 };
+		publish_chain(bd, d, 1);
+	} else if (!strcmp(rule, "addr-range")) {
 		d[0] = (struct raw_desc){ boot->mem_size + 0x10000, 16, 0 };
 		publish_chain(bd, d, 1);
 	} else if (!strcmp(rule, "len-wrap")) {

@@ -112,6 +112,13 @@ struct aio_req *aio_reap(struct aio_engine *e, bool wait)
 {
 	struct aio_req *r;
 
+	/*
+	 * Whatever is queued and not yet sent must go before we sleep: it
+	 * would never finish otherwise (a device that broke halfway through
+	 * a batch drains it this way).
+	 */
+	if (wait)
+		e->ops->commit(e);
 	while (e->in_flight) {
 		r = e->ops->reap(e, wait);
 		if (!r)

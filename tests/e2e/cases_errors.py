@@ -105,6 +105,10 @@ MODERN_RULES = [
      [r"requestq: driver area flags DESC without VIRTIO_F_RING_EVENT_IDX"]),
     ("addr-range", BOTH, "",
      [rf"requestq: (descriptor 200|slot 0): addr {RAM + 0x10000:#x} len 16 is outside guest RAM"]),
+    # The same with 16 reads in flight on the host when the bad chain comes.
+    ("busy-addr-range", BOTH, "",
+     [rf"requestq: (descriptor 200|slot \d+): addr {RAM + 0x10000:#x} len 16 is outside "
+      r"guest RAM"]),
     ("len-wrap", BOTH, "",
      [r"requestq: (descriptor 200|slot 0): addr 0xfffffffffffff000 len 8192 is outside "
       r"guest RAM"]),

@@ -33,9 +33,10 @@
 #include "devices/blk.h"
 #include "../fuzz/fake_device.h"
 
-#define NREQ	 32
-#define READ_LEN (1 << 20) /* a millisecond or so of preadv for four workers */
-#define IMG_SIZE ((off_t)NREQ * READ_LEN)
+#define NREQ	    32
+#define READ_LEN    (1 << 20) /* a millisecond or so of preadv for four workers */
+#define IMG_SIZE    ((off_t)NREQ * READ_LEN)
+#define BAD_REQUEST 0xbad /* a chain with no room for its header */
 
 struct req {
 	struct virtio_blk_outhdr hdr;
@@ -62,6 +63,15 @@ static int pop(struct queue *q, struct chain *c)
 		return 0;
 	r = &t.req[t.npop];
 	chain_reset(c);
+	if (r->hdr.type == BAD_REQUEST) {
+		/* Four readable bytes: too short for any header, a rule broken. */
+		c->seg[0] = (struct iovec){ &r->hdr, 4 };
+		c->nread = 1;
+		c->read_len = 4;
+		c->ndesc = 1;
+		c->id = t.npop++;
+		return 1;
+	}
 	c->seg[0] = (struct iovec){ &r->hdr, sizeof(r->hdr) };
 	c->nread = 1;
 	c->read_len = sizeof(r->hdr);
@@ -282,12 +292,47 @@ static void fail_with_reads_in_flight(void **state)
 	teardown();
 }
 
+/*
+ * Reads queued for the engine and not yet sent, then a chain that breaks
+ * a rule in the same batch: the device fails halfway, and its drain must
+ * send what it queued before it waits for it (else it waits for ever).
+ */
+static void fail_halfway_through_a_batch(enum aio_kind aio)
+{
+	struct device *dev = setup(aio);
+
+	want_reads(8);
+	t.req[8] = (struct req){ .hdr = { .type = BAD_REQUEST } };
+	t.nchains = 9;
+	alarm(10); /* a drain that waits for ever fails the test */
+	dev->ops->notify(dev);
+	alarm(0);
+	assert_true(dev->broken);
+	assert_int_equal(t.npop, 9);
+	assert_int_equal(t.npushed, 0); /* none of the batch went back */
+	teardown();
+}
+
+static void fail_halfway_threads(void **state)
+{
+	(void)state;
+	fail_halfway_through_a_batch(AIO_THREADS);
+}
+
+static void fail_halfway_io_uring(void **state)
+{
+	(void)state;
+	need_io_uring();
+	fail_halfway_through_a_batch(AIO_IO_URING);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(reads_io_uring), cmocka_unit_test(reads_threads),
-		cmocka_unit_test(reads_sync),	  cmocka_unit_test(flush_threads),
-		cmocka_unit_test(flush_io_uring), cmocka_unit_test(fail_with_reads_in_flight),
+		cmocka_unit_test(reads_io_uring),	cmocka_unit_test(reads_threads),
+		cmocka_unit_test(reads_sync),		cmocka_unit_test(flush_threads),
+		cmocka_unit_test(flush_io_uring),	cmocka_unit_test(fail_with_reads_in_flight),
+		cmocka_unit_test(fail_halfway_threads), cmocka_unit_test(fail_halfway_io_uring),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
