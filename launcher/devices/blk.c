@@ -61,16 +61,26 @@
 #define BLK_MAX_INFLIGHT AIO_MAX_DEPTH
 
 /*
- * The most requests popped in one pass before we hand back what finished.
- * The guest keeps its queue full by resubmitting as completions come
- * back; if we took its whole queue before returning any of it, the guest
- * would have nothing to do while we worked, and we nothing while it
- * refilled: the two sides would take turns instead of overlapping.
+ * The most requests, and payload bytes, popped in one pass (over every
+ * queue) before we hand back what finished.  The guest keeps its queue
+ * full by resubmitting as completions come back; if we took its whole
+ * queue before returning any of it, the guest would have nothing to do
+ * while we worked, and we nothing while it refilled: the two sides would
+ * take turns instead of overlapping.  Reads the page cache answers finish
+ * inside io_uring_enter, one after another, so a pass of four 1 MiB reads
+ * would hold all four completions back for the time of all four.
  * Measured at 4 KiB qd=32 (kvm split): a pass of 8 gives 1.24 M IOPS, a
  * pass of 16 or more 0.48 M, one at a time 1.01 M; 8 still sends eight
  * requests per io_uring_enter.
  */
-#define BLK_BATCH 8
+#define BLK_BATCH	8
+#define BLK_BATCH_BYTES (128 << 10)
+
+/* What one pass may still pop. */
+struct pass_budget {
+	unsigned int reqs;
+	uint64_t bytes;
+};
 
 /* A request, whichever format it came in, from pop to push. */
 struct blk_req {
@@ -107,6 +117,7 @@ struct blk {
 	struct blk_image img;
 	struct blk_settings set;
 	unsigned int nvq;
+	unsigned int first_vq; /* served first in the next pass */
 	struct blk_vq vq[LG_VIRTIO_MAX_QUEUES];
 	int event_fd;	      /* every engine's completions (-1: aio=sync) */
 	const char *aio_note; /* why the default engine is not io_uring, or NULL */
@@ -418,7 +429,8 @@ static bool dispatch(struct device *dev, struct blk *b, struct blk_vq *v, struct
  * pop and start what is new.  Returns whether anything moved (b->pushed
  * counts the chains given back), or -1 if the device failed.
  */
-static int serve_once(struct device *dev, struct blk *b, struct blk_vq *v)
+static int serve_once(struct device *dev, struct blk *b, struct blk_vq *v,
+		      struct pass_budget *budget)
 {
 	unsigned int popped = 0, pushed = v->pushed;
 	struct queue *q = v->q;
@@ -436,7 +448,7 @@ static int serve_once(struct device *dev, struct blk *b, struct blk_vq *v)
 		if (!run_ordered(dev, b, v, p))
 			return -1;
 	}
-	while (!v->parked && aio_has_room(v->aio) && popped < BLK_BATCH) {
+	while (!v->parked && aio_has_room(v->aio) && budget->reqs && budget->bytes) {
 		struct blk_req *req = slot_get(v);
 
 		if (!req)
@@ -454,6 +466,8 @@ static int serve_once(struct device *dev, struct blk *b, struct blk_vq *v)
 		if (!dispatch(dev, b, v, req))
 			return -1;
 		popped++;
+		budget->reqs--;
+		budget->bytes -= req->len < budget->bytes ? req->len : budget->bytes;
 	}
 	aio_commit(v->aio);
 	return popped || v->pushed != pushed;
@@ -537,15 +551,19 @@ static void blk_notify(struct device *dev)
 			if (vq_active(b, n))
 				queue_disable_notify(b->vq[n].q);
 		for (;;) {
+			struct pass_budget budget = { BLK_BATCH, BLK_BATCH_BYTES };
 			bool moved = false;
 
-			for (unsigned int n = 0; n < b->nvq; n++) {
+			/* The queue that goes first turns, so that none waits behind the others. */
+			b->first_vq = (b->first_vq + 1) % b->nvq;
+			for (unsigned int i = 0; i < b->nvq; i++) {
+				unsigned int n = (b->first_vq + i) % b->nvq;
 				struct blk_vq *v = &b->vq[n];
 				int m;
 
 				if (!vq_active(b, n))
 					continue;
-				m = serve_once(dev, b, v);
+				m = serve_once(dev, b, v, &budget);
 				if (m < 0) {
 					blk_drain(b);
 					return;

@@ -22,6 +22,7 @@
  * filter, SIGSYS is blocked while it runs, so the kernel falls back to
  * the default action: the process dies of SIGSYS.
  */
+#include <linux/futex.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -66,12 +67,23 @@ static size_t append_number(char *buf, size_t at, size_t size, long n)
 
 static void on_sigsys(int sig, siginfo_t *si, void *context)
 {
+	static int reported;
 	char line[256];
 	int nr = si->si_syscall;
 	size_t n = 0;
 
 	(void)sig;
 	(void)context;
+	/*
+	 * One line, whoever comes first: threads doing the same job (a
+	 * disk's I/O workers) may break the same rule at once.  The others
+	 * sleep here (futex, which every filter allows) until the first
+	 * one's exit_group ends them all; exiting themselves could cut its
+	 * line short.
+	 */
+	if (__atomic_exchange_n(&reported, 1, __ATOMIC_SEQ_CST))
+		for (;;)
+			syscall(SYS_futex, &reported, FUTEX_WAIT, 1, NULL, NULL, 0);
 	n = append(line, n, sizeof(line), log_name);
 	n = append(line, n, sizeof(line), ": seccomp: ");
 	n = append(line, n, sizeof(line), label[0] ? label : "a thread");
