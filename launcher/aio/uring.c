@@ -2,8 +2,9 @@
 /*
  * aio/uring.c: the io_uring engine (liburing).
  *
- * One ring per device, driven by the device's thread.  Each request
- * becomes a READV or WRITEV entry on the image, registered once as a fixed
+ * One ring per device, driven by the device's thread.  Each read
+ * becomes a READV entry on the image (writes are done in place, see
+ * uring_submit()), registered once as a fixed
  * file so the kernel need not look the descriptor up per request, and a
  * batch goes in with one io_uring_enter().  Reads the page cache answers
  * complete inside that call and are on the completion queue when it
@@ -33,7 +34,8 @@
 struct uring_engine {
 	struct aio_engine e;
 	struct io_uring ring;
-	unsigned int queued; /* entries not yet handed to the kernel */
+	unsigned int queued;	      /* entries not yet handed to the kernel */
+	struct aio_req *done, **tail; /* writes done in place, oldest first */
 };
 
 /*
@@ -78,6 +80,7 @@ static struct aio_engine *uring_create(int fd, int event_fd, unsigned int depth)
 	if (err < 0)
 		goto fail_ring;
 	u->e.depth = depth;
+	u->tail = &u->done;
 	return &u->e;
 
 fail_ring:
@@ -107,8 +110,26 @@ static void uring_commit(struct aio_engine *e)
 static void uring_submit(struct aio_engine *e, struct aio_req *r)
 {
 	struct uring_engine *u = (struct uring_engine *)e;
-	struct io_uring_sqe *sqe = io_uring_get_sqe(&u->ring);
+	struct io_uring_sqe *sqe;
 
+	/*
+	 * A buffered write is a copy into the page cache, a few microseconds
+	 * done here; through the ring, ext4 (and others) cannot take it
+	 * without blocking, so io_uring hands each one to an io-wq worker,
+	 * and the handoff costs more than the copy (4 KiB randwrite qd=4:
+	 * 79 K IOPS that way, 310 K in place).  So writes are done in place,
+	 * and wait on a list for reap() like any completion.
+	 */
+	if (r->write) {
+		r->res = pwritev(e->fd, r->iov, r->iovcnt, r->off);
+		if (r->res < 0)
+			r->res = -errno;
+		r->next = NULL;
+		*u->tail = r;
+		u->tail = &r->next;
+		return;
+	}
+	sqe = io_uring_get_sqe(&u->ring);
 	if (!sqe) {
 		/* Cannot happen with in_flight <= depth; make room anyway. */
 		uring_commit(e);
@@ -116,10 +137,7 @@ static void uring_submit(struct aio_engine *e, struct aio_req *r)
 		if (!sqe)
 			die("aio: io_uring submission queue full");
 	}
-	if (r->write)
-		io_uring_prep_writev(sqe, 0, r->iov, (unsigned int)r->iovcnt, (uint64_t)r->off);
-	else
-		io_uring_prep_readv(sqe, 0, r->iov, (unsigned int)r->iovcnt, (uint64_t)r->off);
+	io_uring_prep_readv(sqe, 0, r->iov, (unsigned int)r->iovcnt, (uint64_t)r->off);
 	sqe->flags |= IOSQE_FIXED_FILE; /* file 0: the image */
 	io_uring_sqe_set_data(sqe, r);
 	u->queued++;
@@ -129,9 +147,15 @@ static struct aio_req *uring_reap(struct aio_engine *e, bool wait)
 {
 	struct uring_engine *u = (struct uring_engine *)e;
 	struct io_uring_cqe *cqe;
-	struct aio_req *r;
+	struct aio_req *r = u->done;
 	int err;
 
+	if (r) {
+		u->done = r->next;
+		if (!u->done)
+			u->tail = &u->done;
+		return r;
+	}
 	for (;;) {
 		err = wait ? io_uring_wait_cqe(&u->ring, &cqe) : io_uring_peek_cqe(&u->ring, &cqe);
 		if (err != -EINTR)
@@ -149,7 +173,9 @@ static struct aio_req *uring_reap(struct aio_engine *e, bool wait)
 
 static bool uring_ready(struct aio_engine *e)
 {
-	return io_uring_cq_ready(&((struct uring_engine *)e)->ring);
+	struct uring_engine *u = (struct uring_engine *)e;
+
+	return u->done || io_uring_cq_ready(&u->ring);
 }
 
 const struct aio_ops aio_uring_ops = {

@@ -118,6 +118,7 @@ struct blk {
 	struct blk_settings set;
 	unsigned int nvq;
 	unsigned int first_vq; /* served first in the next pass */
+	unsigned int pass;     /* requests the next pass may pop (pass_size()) */
 	struct blk_vq vq[LG_VIRTIO_MAX_QUEUES];
 	int event_fd;	      /* every engine's completions (-1: aio=sync) */
 	const char *aio_note; /* why the default engine is not io_uring, or NULL */
@@ -532,6 +533,28 @@ static bool poll_window(struct device *dev, struct blk *b)
 }
 
 /*
+ * How many requests a pass may pop (at most BLK_BATCH): twice the last
+ * pass's when that one used its whole budget (more was waiting), half of
+ * it when it emptied the rings.  A guest that keeps 32 requests coming
+ * gets eight per io_uring_enter; one that keeps a few gets each request
+ * back as soon as it is done.  A fixed pass of 8 made the two sides take
+ * turns at qd=4 (4 KiB randread on kvm split: 0.11 M IOPS against 0.7 M
+ * one at a time), and one at a time cost a fifth at qd=32.
+ */
+static unsigned int pass_size(const struct blk *b)
+{
+	return b->pass;
+}
+
+static void adapt_pass(struct blk *b, const struct pass_budget *left)
+{
+	if (left->reqs && left->bytes)
+		b->pass = b->pass > 1 ? b->pass / 2 : 1;
+	else
+		b->pass = b->pass * 2 > BLK_BATCH ? BLK_BATCH : b->pass * 2;
+}
+
+/*
  * The device thread: a NOTIFY (which names the device, not a queue) or a
  * completion woke us.  With NOTIFYs off, serve every queue the driver set
  * up until none moves, then poll, then turn NOTIFYs back on and look once
@@ -551,7 +574,7 @@ static void blk_notify(struct device *dev)
 			if (vq_active(b, n))
 				queue_disable_notify(b->vq[n].q);
 		for (;;) {
-			struct pass_budget budget = { BLK_BATCH, BLK_BATCH_BYTES };
+			struct pass_budget budget = { pass_size(b), BLK_BATCH_BYTES };
 			bool moved = false;
 
 			/* The queue that goes first turns, so that none waits behind the others. */
@@ -578,6 +601,7 @@ static void blk_notify(struct device *dev)
 					device_used(dev, v->q);
 				}
 			}
+			adapt_pass(b, &budget);
 			if (!moved && !poll_window(dev, b))
 				break;
 		}
@@ -705,6 +729,7 @@ void blk_add(const char *path, bool read_only, const struct ring_opt *ring,
 		die("out of memory");
 	b->set = set ? *set : one_at_a_time;
 	b->nvq = b->set.queues ? b->set.queues : 1;
+	b->pass = 1;
 	/* options.c refuses these with a proper message; this is the model's own guard. */
 	if (b->nvq > LG_VIRTIO_MAX_QUEUES || (b->nvq > 1 && ring->layout == LG_RING_DRAFT3))
 		die("%s: %u request queues on this ring", path, b->nvq);

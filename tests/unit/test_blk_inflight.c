@@ -312,7 +312,8 @@ static void fail_halfway_through_a_batch(enum aio_kind aio)
 {
 	struct device *dev = setup(aio);
 
-	want_reads(4); /* less than one pass takes (BLK_BATCH[_BYTES]): the bad one joins them */
+	/* Passes of 1, 2, then 4: the last read and the bad one share a pass. */
+	want_reads(4);
 	t.len = 4096;
 	t.req[4] = (struct req){ .hdr = { .type = BAD_REQUEST } };
 	t.nchains = 5;
@@ -321,7 +322,7 @@ static void fail_halfway_through_a_batch(enum aio_kind aio)
 	alarm(0);
 	assert_true(dev->broken);
 	assert_int_equal(t.npop, 5);
-	assert_int_equal(t.npushed, 0); /* none of the batch went back */
+	assert_true(t.npushed < 4); /* the reads popped with the bad one never went back */
 	teardown();
 }
 
