@@ -243,7 +243,10 @@ def _check_placement(res, data, build):
         expect(c["ratio_to_host"].get("iops", {}).get("median", 0) > 0,
                f"{what}: no ratio to host", res)
         t = c.get("traced") or {}
-        expect(t.get("requests", 0) > 0 and t.get("calls_per_req", 0) > 0 and
+        # Calls may be none at all: a guest that finds every completion
+        # before it would sleep never asks for one (the device decides once
+        # per batch of completions), and a --quick traced run is short.
+        expect(t.get("requests", 0) > 0 and t.get("calls_per_req", -1) >= 0 and
                0 <= t.get("kicks_per_req", -1) <= 1.5,
                f"{what}: traced counts {t}", res)
         med = c["summary"]["median"]
