@@ -131,6 +131,14 @@ struct aio_req *aio_reap(struct aio_engine *e, bool wait)
 	return NULL;
 }
 
+void aio_rw_now(const struct aio_engine *e, struct aio_req *r)
+{
+	r->res = r->write ? pwritev(e->fd, r->iov, r->iovcnt, r->off)
+			  : preadv(e->fd, r->iov, r->iovcnt, r->off);
+	if (r->res < 0)
+		r->res = -errno;
+}
+
 uint64_t aio_worker_cpu_ns(struct aio_engine *e)
 {
 	return e->ops->worker_cpu_ns ? e->ops->worker_cpu_ns(e) : 0;

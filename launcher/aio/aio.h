@@ -34,6 +34,7 @@
 #define LAUNCHER_AIO_AIO_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
 #include <sys/uio.h>
@@ -63,6 +64,36 @@ struct aio_req {
 	ssize_t res;	      /* the last attempt: bytes moved, or -errno */
 	struct aio_req *next; /* on the threads engine's lists */
 };
+
+/* Requests in order, oldest first: the engines' to-do and done lists. */
+struct aio_fifo {
+	struct aio_req *head, **tail;
+};
+
+static inline void aio_fifo_init(struct aio_fifo *f)
+{
+	f->head = NULL;
+	f->tail = &f->head;
+}
+
+static inline void aio_fifo_push(struct aio_fifo *f, struct aio_req *r)
+{
+	r->next = NULL;
+	*f->tail = r;
+	f->tail = &r->next;
+}
+
+static inline struct aio_req *aio_fifo_pop(struct aio_fifo *f)
+{
+	struct aio_req *r = f->head;
+
+	if (r) {
+		f->head = r->next;
+		if (!f->head)
+			f->tail = &f->head;
+	}
+	return r;
+}
 
 struct aio_engine;
 
@@ -125,6 +156,8 @@ static inline bool aio_ready(struct aio_engine *e)
 {
 	return e->in_flight && e->ops->ready(e);
 }
+/* For the engines: one preadv or pwritev of @r on this thread, its result in r->res. */
+void aio_rw_now(const struct aio_engine *e, struct aio_req *r);
 /* CPU time of the engine's own threads (0 for io_uring and sync). */
 uint64_t aio_worker_cpu_ns(struct aio_engine *e);
 

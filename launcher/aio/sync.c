@@ -16,7 +16,7 @@
 
 struct sync_engine {
 	struct aio_engine e;
-	struct aio_req *head, **tail; /* done, oldest first */
+	struct aio_fifo done;
 };
 
 static struct aio_engine *sync_create(int fd, int event_fd, unsigned int depth)
@@ -27,7 +27,7 @@ static struct aio_engine *sync_create(int fd, int event_fd, unsigned int depth)
 	(void)event_fd;
 	if (!s)
 		return NULL;
-	s->tail = &s->head;
+	aio_fifo_init(&s->done);
 	s->e.depth = depth;
 	return &s->e;
 }
@@ -36,13 +36,8 @@ static void sync_submit(struct aio_engine *e, struct aio_req *r)
 {
 	struct sync_engine *s = (struct sync_engine *)e;
 
-	r->res = r->write ? pwritev(e->fd, r->iov, r->iovcnt, r->off)
-			  : preadv(e->fd, r->iov, r->iovcnt, r->off);
-	if (r->res < 0)
-		r->res = -errno;
-	r->next = NULL;
-	*s->tail = r;
-	s->tail = &r->next;
+	aio_rw_now(e, r);
+	aio_fifo_push(&s->done, r);
 }
 
 static void sync_commit(struct aio_engine *e)
@@ -52,21 +47,13 @@ static void sync_commit(struct aio_engine *e)
 
 static struct aio_req *sync_reap(struct aio_engine *e, bool wait)
 {
-	struct sync_engine *s = (struct sync_engine *)e;
-	struct aio_req *r = s->head;
-
 	(void)wait; /* everything submitted is done already */
-	if (r) {
-		s->head = r->next;
-		if (!s->head)
-			s->tail = &s->head;
-	}
-	return r;
+	return aio_fifo_pop(&((struct sync_engine *)e)->done);
 }
 
 static bool sync_ready(struct aio_engine *e)
 {
-	return ((struct sync_engine *)e)->head;
+	return ((struct sync_engine *)e)->done.head;
 }
 
 const struct aio_ops aio_sync_ops = {

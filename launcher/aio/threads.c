@@ -29,10 +29,9 @@
 struct pool_engine {
 	struct aio_engine e;
 	pthread_mutex_t lock;
-	pthread_cond_t work;		   /* todo got a request */
-	pthread_cond_t done_cond;	   /* done got a request (for a waiting reap) */
-	struct aio_req *todo, **todo_tail; /* oldest first */
-	struct aio_req *done, **done_tail;
+	pthread_cond_t work;	  /* todo got a request */
+	pthread_cond_t done_cond; /* done got a request (for a waiting reap) */
+	struct aio_fifo todo, done;
 	unsigned int ndone;  /* read without the lock by ready() */
 	unsigned int waking; /* requests queued since the last commit */
 	pthread_t thread[AIO_POOL_THREADS];
@@ -53,8 +52,8 @@ static struct aio_engine *pool_create(int fd, int event_fd, unsigned int depth)
 	pthread_mutex_init(&p->lock, NULL);
 	pthread_cond_init(&p->work, NULL);
 	pthread_cond_init(&p->done_cond, NULL);
-	p->todo_tail = &p->todo;
-	p->done_tail = &p->done;
+	aio_fifo_init(&p->todo);
+	aio_fifo_init(&p->done);
 	p->e.depth = depth;
 	p->e.workers = AIO_POOL_THREADS;
 	return &p->e;
@@ -69,28 +68,20 @@ static void *worker(void *arg)
 		p->thread_init(p->thread_arg, p->name);
 	pthread_mutex_lock(&p->lock);
 	for (;;) {
-		struct aio_req *r = p->todo;
+		struct aio_req *r = aio_fifo_pop(&p->todo);
 		bool was_empty;
 
 		if (!r) {
 			pthread_cond_wait(&p->work, &p->lock);
 			continue;
 		}
-		p->todo = r->next;
-		if (!p->todo)
-			p->todo_tail = &p->todo;
 		pthread_mutex_unlock(&p->lock);
 
-		r->res = r->write ? pwritev(p->e.fd, r->iov, r->iovcnt, r->off)
-				  : preadv(p->e.fd, r->iov, r->iovcnt, r->off);
-		if (r->res < 0)
-			r->res = -errno;
+		aio_rw_now(&p->e, r);
 
 		pthread_mutex_lock(&p->lock);
-		r->next = NULL;
-		was_empty = !p->done;
-		*p->done_tail = r;
-		p->done_tail = &r->next;
+		was_empty = !p->done.head;
+		aio_fifo_push(&p->done, r);
 		__atomic_store_n(&p->ndone, p->ndone + 1, __ATOMIC_RELEASE);
 		pthread_cond_signal(&p->done_cond);
 		/* One wakeup per batch: the device thread takes the whole list. */
@@ -121,10 +112,8 @@ static void pool_submit(struct aio_engine *e, struct aio_req *r)
 {
 	struct pool_engine *p = (struct pool_engine *)e;
 
-	r->next = NULL;
 	pthread_mutex_lock(&p->lock);
-	*p->todo_tail = r;
-	p->todo_tail = &r->next;
+	aio_fifo_push(&p->todo, r);
 	pthread_mutex_unlock(&p->lock);
 	p->waking++;
 }
@@ -152,15 +141,11 @@ static struct aio_req *pool_reap(struct aio_engine *e, bool wait)
 	struct aio_req *r;
 
 	pthread_mutex_lock(&p->lock);
-	while (!p->done && wait)
+	while (!p->done.head && wait)
 		pthread_cond_wait(&p->done_cond, &p->lock);
-	r = p->done;
-	if (r) {
-		p->done = r->next;
-		if (!p->done)
-			p->done_tail = &p->done;
+	r = aio_fifo_pop(&p->done);
+	if (r)
 		__atomic_store_n(&p->ndone, p->ndone - 1, __ATOMIC_RELEASE);
-	}
 	pthread_mutex_unlock(&p->lock);
 	return r;
 }

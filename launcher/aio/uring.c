@@ -34,8 +34,8 @@
 struct uring_engine {
 	struct aio_engine e;
 	struct io_uring ring;
-	unsigned int queued;	      /* entries not yet handed to the kernel */
-	struct aio_req *done, **tail; /* writes done in place, oldest first */
+	unsigned int queued;  /* entries not yet handed to the kernel */
+	struct aio_fifo done; /* writes done in place */
 };
 
 /*
@@ -80,7 +80,7 @@ static struct aio_engine *uring_create(int fd, int event_fd, unsigned int depth)
 	if (err < 0)
 		goto fail_ring;
 	u->e.depth = depth;
-	u->tail = &u->done;
+	aio_fifo_init(&u->done);
 	return &u->e;
 
 fail_ring:
@@ -121,12 +121,8 @@ static void uring_submit(struct aio_engine *e, struct aio_req *r)
 	 * and wait on a list for reap() like any completion.
 	 */
 	if (r->write) {
-		r->res = pwritev(e->fd, r->iov, r->iovcnt, r->off);
-		if (r->res < 0)
-			r->res = -errno;
-		r->next = NULL;
-		*u->tail = r;
-		u->tail = &r->next;
+		aio_rw_now(e, r);
+		aio_fifo_push(&u->done, r);
 		return;
 	}
 	sqe = io_uring_get_sqe(&u->ring);
@@ -147,15 +143,11 @@ static struct aio_req *uring_reap(struct aio_engine *e, bool wait)
 {
 	struct uring_engine *u = (struct uring_engine *)e;
 	struct io_uring_cqe *cqe;
-	struct aio_req *r = u->done;
+	struct aio_req *r = aio_fifo_pop(&u->done);
 	int err;
 
-	if (r) {
-		u->done = r->next;
-		if (!u->done)
-			u->tail = &u->done;
+	if (r)
 		return r;
-	}
 	for (;;) {
 		err = wait ? io_uring_wait_cqe(&u->ring, &cqe) : io_uring_peek_cqe(&u->ring, &cqe);
 		if (err != -EINTR)
@@ -175,7 +167,7 @@ static bool uring_ready(struct aio_engine *e)
 {
 	struct uring_engine *u = (struct uring_engine *)e;
 
-	return u->done || io_uring_cq_ready(&u->ring);
+	return u->done.head || io_uring_cq_ready(&u->ring);
 }
 
 const struct aio_ops aio_uring_ops = {
