@@ -469,6 +469,18 @@ static int serve_once(struct device *dev, struct blk *b, struct blk_vq *v,
 		popped++;
 		budget->reqs--;
 		budget->bytes -= req->len < budget->bytes ? req->len : budget->bytes;
+		/*
+		 * Something has finished already: a buffered write, done in
+		 * place, or any request on aio=sync.  Hand it back before
+		 * taking more.  Holding it for the rest of the pass gains no
+		 * batching (there is no io_uring_enter to share), and a guest
+		 * that keeps a few writes in flight waits for it to refill
+		 * its queue.  Writes popped four at a time made the two sides
+		 * take turns: 4 KiB randwrite qd=4 with a FLUSH every 32 fell
+		 * to 0.73-0.82 of the one-at-a-time device.
+		 */
+		if (aio_ready(v->aio))
+			break;
 	}
 	aio_commit(v->aio);
 	return popped || v->pushed != pushed;
