@@ -426,14 +426,29 @@ static bool dispatch(struct device *dev, struct blk *b, struct blk_vq *v, struct
 }
 
 /*
+ * A batch of completions, one decision whether to signal (as vhost's
+ * add_used_and_signal_n).  Returns how many chains went back.
+ */
+static unsigned int signal_batch(struct device *dev, struct blk_vq *v)
+{
+	unsigned int n = v->pushed;
+
+	if (n) {
+		v->pushed = 0;
+		device_used(dev, v->q);
+	}
+	return n;
+}
+
+/*
  * One pass: hand back what finished, run a parked FLUSH whose turn came,
- * pop and start what is new.  Returns whether anything moved (b->pushed
- * counts the chains given back), or -1 if the device failed.
+ * pop and start what is new.  Returns whether anything moved, or -1 if
+ * the device failed.
  */
 static int serve_once(struct device *dev, struct blk *b, struct blk_vq *v,
 		      struct pass_budget *budget)
 {
-	unsigned int popped = 0, pushed = v->pushed;
+	unsigned int popped = 0, pushed;
 	struct queue *q = v->q;
 	struct aio_req *io;
 	int r;
@@ -449,6 +464,13 @@ static int serve_once(struct device *dev, struct blk *b, struct blk_vq *v,
 		if (!run_ordered(dev, b, v, p))
 			return -1;
 	}
+	/*
+	 * Tell the guest before starting anything new: a 1 MiB read the
+	 * page cache answers takes ~100 us inside io_uring_enter, and the
+	 * completions before it would wait that long for their signal
+	 * (measured: one signal per two requests, 0.91 of the old device).
+	 */
+	pushed = signal_batch(dev, v);
 	while (!v->parked && aio_has_room(v->aio) && budget->reqs && budget->bytes) {
 		struct blk_req *req = slot_get(v);
 
@@ -483,7 +505,9 @@ static int serve_once(struct device *dev, struct blk *b, struct blk_vq *v,
 			break;
 	}
 	aio_commit(v->aio);
-	return popped || v->pushed != pushed;
+	/* What went back at once: a GET_ID, an error, an unsupported request. */
+	pushed += signal_batch(dev, v);
+	return popped || pushed;
 }
 
 static uint64_t now_ns(void)
@@ -604,14 +628,6 @@ static void blk_notify(struct device *dev)
 					return;
 				}
 				moved |= m > 0;
-				/*
-				 * A batch of completions, one decision whether
-				 * to signal (as vhost's add_used_and_signal_n).
-				 */
-				if (v->pushed) {
-					v->pushed = 0;
-					device_used(dev, v->q);
-				}
 			}
 			adapt_pass(b, &budget);
 			if (!moved && !poll_window(dev, b))
