@@ -131,7 +131,7 @@ $(BUILD)/hostbench: $(BUILD)/host/tests/bench/hostbench.o $(BUILD)/host/launcher
 RINGBENCH_SRCS := tests/bench/ringbench.c guest/ring/draft3_drv.c guest/ring/split_drv.c \
 	guest/ring/packed_drv.c launcher/ring/draft3_dev.c launcher/ring/split_dev.c \
 	launcher/ring/packed_dev.c launcher/guest_mem.c
-$(BUILD)/ringbench: $(RINGBENCH_SRCS:%.c=$(BUILD)/host/%.o)
+$(BUILD)/ringbench: $(RINGBENCH_SRCS:%.c=$(BUILD)/host/%.o) $(BUILD)/host/tests/bench/ringbench_insns.o
 	@echo "  LD      $@"
 	$(Q)$(CC) $(HOST_CFLAGS) -o $@ $^ $(HOST_LDLIBS)
 

@@ -58,7 +58,15 @@ The matrix:
           round trip (NOTIFY -> device -> signal -> WAIT returns) on both
           paths, against host `hostbench pingpong` (two threads waking each
           other through eventfds)
-  rings   build/ringbench, the layouts alone between two threads
+  rings   build/ringbench, the layouts alone between two threads; and, if
+          `make ringtest` has built it (BUILD/ringtest/, docs/ringtest.md),
+          Linux's tools/virtio/ringtest beside it, run by run in the same
+          rounds: ringbench --workload=ringtest --qsize=256 --batch=1 split
+          against ringtest's virtio_ring_0_9 and packed against its ring, by
+          polling and by eventfd (ringtest --sleep), with the instructions
+          per buffer of each side counted by callgrind in lock-step runs
+          (ringbench --insns; tests/bench/ringtest_lockstep.c).  Without
+          it, one line says so and those rows are left out
   boot    `lguest --backend=B guest.elf -- 'exit 0'` wall time, bare and with
           a disk per layout, against fork+exec+wait of /bin/true
   placement  where the block device runs: backend x {in the launcher
@@ -181,6 +189,34 @@ RINGBENCH = [
     dict(notify="poll", batch=1),
     dict(notify="poll", batch=16),
 ]
+
+# Linux's tools/virtio/ringtest (docs/ringtest.md), built by `make ringtest`
+# into BUILD/RINGTEST_DIR: each ringbench layout against the ringtest ring
+# of the same kind, at ringtest's default ring size and one buffer per
+# kick, polling and by eventfd (ringtest --sleep).  The op counts are
+# fixed, the same for both sides (--quick: a tenth), and large enough that
+# ringtest's start-up, inside its wall time, stays small: a 200,000-buffer
+# --sleep run takes ~15 ms, no more than its start-up on a loaded machine.
+RINGTEST_DIR = "ringtest"
+RINGTEST_PAIRS = [
+    dict(notify="poll", layout="split", peer="virtio_ring_0_9", ops=2000000),
+    dict(notify="poll", layout="packed", peer="ring", ops=2000000),
+    dict(notify="eventfd", layout="split", peer="virtio_ring_0_9", ops=2000000),
+    dict(notify="eventfd", layout="packed", peer="ring", ops=2000000),
+]
+RINGTEST_QSIZE = 256
+RINGTEST_BATCH = 1
+# Rounds of the two callgrind runs of a lock-step binary: multiples of the
+# ring size, so that both runs end at the same ring position, and under
+# 65536, so that neither wraps virtio_ring_0_9's 16-bit indices (the wrap
+# makes one more kick; it would not cancel out).
+RINGTEST_LOCKSTEP_ROUNDS = (8192, 61440)
+# ringbench's own lock-step count for --insns: it only needs to be well
+# above its start-up, the figure is per buffer.
+RINGTEST_INSNS_OPS = 20000
+RINGTEST_NOTE = ("Draft III has no ringtest counterpart: ringtest has a split ring "
+                 "(virtio_ring_0_9.c) and a packed-style one (ring.c), nothing with draft "
+                 "III's per-direction queues, so its rows are only in the ringbench tables.")
 
 
 def block_kind(poll, queues):

@@ -4,6 +4,7 @@
  *
  *   ringbench [--ring=draft3|split|packed|all] [--batch=N] [--qsize=N]
  *             [--notify=poll|eventfd] [--secs=N] [--ops=N] [--lines=on|off]
+ *             [--workload=ringbench|ringtest] [--lockstep] [--insns]
  *   ringbench-lines [the same options] [--lines-only]
  *
  * A driver thread and a device thread exchange buffers through each
@@ -51,6 +52,13 @@
  * two-thread run.  Run by hand without --lines-only, ringbench-lines
  * prints the usual table with its own, instrumented, ops/s.
  *
+ * Instructions: --insns counts, for each layout, the instructions per
+ * buffer of the ring code (each side's) and of this harness, with
+ * callgrind on a --lockstep run (ringbench_insns.c).  Counts are exact
+ * and the same on every run of the same build, so a test can pin them.
+ * --workload=ringtest strips the harness to what Linux's ringtest does:
+ * one buffer, nothing written into it, nothing checked but the token.
+ *
  * Not linked: launcher/ring/queue.c and guest/ring/vq.c (they pull in
  * tracing); the small dispatch below plays their part.
  */
@@ -75,6 +83,7 @@
 
 #include "draft3_drv.h"
 #include "guest_mem.h"
+#include "ringbench_insns.h"
 #include "packed_drv.h"
 #include "ring/draft3_dev.h"
 #include "ring/packed_dev.h"
@@ -110,6 +119,9 @@ struct options {
 	uint64_t ops;	 /* 0: run for secs */
 	bool lines;	 /* fill the lines/op columns */
 	bool lines_only; /* ringbench-lines: one key=value line per layout, no table */
+	bool ringtest;	 /* --workload=ringtest: no payload, no sequence check */
+	bool lockstep;	 /* one thread, the sides taking turns (what --insns counts) */
+	bool insns;	 /* fill the insns/buf columns (callgrind on a lock-step run) */
 };
 
 /*
@@ -493,12 +505,17 @@ static const char *dev_error(const struct ring *r)
 
 /* ---- the device thread ------------------------------------------------ */
 
-/* Check one popped buffer: one readable 64-byte segment, the next number. */
+/*
+ * Check one popped buffer: one readable 64-byte segment, the next number.
+ * The ringtest workload carries no number, and its device reads nothing.
+ */
 static void device_check(struct bench *b, const struct chain *c)
 {
 	uint64_t seq;
 
 	b->descs += c->ndesc;
+	if (b->opt->ringtest)
+		return;
 	if (c->nread != 1 || c->nwrite != 0 || c->read_len != SLOT_SIZE) {
 		b->bad_chain++;
 		return;
@@ -592,12 +609,55 @@ static void driver_publish(struct driver *d)
 	}
 }
 
+/*
+ * ringtest's workload (tools/virtio/ringtest/main.c run_guest()): every
+ * buffer is the same one, nothing is written into it, and what comes back
+ * is only counted.  No slots, no sequence numbers: the least harness
+ * around the ring code, so that the two programs compare like for like.
+ */
+static void driver_fill_ringtest(struct driver *d, uint64_t limit)
+{
+	static const struct lg_sg sg = { DATA_GPA, SLOT_SIZE };
+	struct bench *b = d->b;
+
+	while (d->nfree && b->sent < limit) {
+		if (drv_add(b->r, &sg, b) < 0)
+			die("%s: add failed with %u buffers in flight", layout_name[b->r->layout],
+			    b->r->size - d->nfree);
+		d->nfree--;
+		b->sent++;
+		if (++d->pending == b->opt->batch)
+			driver_publish(d);
+	}
+}
+
+static unsigned int driver_reap_ringtest(struct driver *d)
+{
+	struct bench *b = d->b;
+	unsigned int n = 0;
+	uint32_t len;
+	void *token;
+
+	while ((token = drv_get_used(b->r, &len)) != NULL) {
+		if (token != b)
+			b->dup++;
+		n++;
+	}
+	d->nfree += n;
+	b->reaped += n;
+	return n;
+}
+
 /* Add buffers while they fit and @limit allows, publishing every batch. */
 static void driver_fill(struct driver *d, uint64_t limit)
 {
 	struct bench *b = d->b;
 	struct ring *r = b->r;
 
+	if (b->opt->ringtest) {
+		driver_fill_ringtest(d, limit);
+		return;
+	}
 	while (d->nfree && b->sent < limit) {
 		unsigned int slot = d->free_slot[d->nfree - 1];
 		struct lg_sg sg = { DATA_GPA + (uint64_t)slot * SLOT_SIZE, SLOT_SIZE };
@@ -622,6 +682,10 @@ static unsigned int driver_reap(struct driver *d)
 	uint32_t len;
 	void *token;
 
+	if (b->opt->ringtest) {
+		n = driver_reap_ringtest(d);
+		goto out;
+	}
 	while ((token = drv_get_used(b->r, &len)) != NULL) {
 		uintptr_t slot = (uintptr_t)token - 1;
 
@@ -636,7 +700,9 @@ static unsigned int driver_reap(struct driver *d)
 		b->reaped++;
 		n++;
 	}
-	if (n)
+out:
+	/* Not in lock-step: a clock read per reaping pass is harness, and --insns counts it. */
+	if (n && !b->opt->lockstep)
 		d->last_progress = now_ns();
 	return n;
 }
@@ -725,9 +791,8 @@ done:
 
 /* ---- lines of ring memory per op -------------------------------------- */
 
-#ifdef RINGBENCH_LINES
 /*
- * The schedule ringbench-lines counts lines on: one thread plays both
+ * The schedule ringbench-lines counts lines on, and --insns instructions: one thread plays both
  * sides in turn, so that the figures are the layout's and not the
  * scheduler's (with two threads, how many ops one pass finds, and so how
  * many ops share a line, changes from run to run).  Each round:
@@ -744,9 +809,11 @@ done:
  * so --notify=eventfd is the case where each side sleeps between batches
  * (the other side is slower), --notify=poll the case where neither ever
  * does.  Each side's window is its part of one round: lines/op is the
- * distinct lines it touched in a round divided by --batch.
+ * distinct lines it touched in a round divided by --batch.  --insns counts
+ * what this function and everything it calls execute (callgrind's
+ * --toggle-collect), hence noinline.
  */
-static void lockstep_run(struct bench *b)
+__attribute__((noinline)) static void lockstep_run(struct bench *b)
 {
 	struct ring *r = b->r;
 	bool sleepers = b->opt->eventfd;
@@ -811,7 +878,6 @@ static void lockstep_run(struct bench *b)
 	free(d.free_slot);
 	free(c);
 }
-#endif
 
 #ifdef RINGBENCH_LINES
 
@@ -832,21 +898,58 @@ static void lines_measure(enum layout layout, const struct options *opt, struct 
 
 #else
 
-/* build/ringbench-lines: next to this binary, wherever we are run from. */
-static bool lines_binary(char *path, size_t size)
+/* This program's own path, to run it again. */
+static bool self_path(char *path, size_t size)
 {
-	static const char name[] = "ringbench-lines";
 	ssize_t n = readlink("/proc/self/exe", path, size);
-	char *slash;
 
 	if (n < 0 || (size_t)n >= size)
 		return false;
 	path[n] = '\0';
+	return true;
+}
+
+/* build/ringbench-lines: next to this binary, wherever we are run from. */
+static bool lines_binary(char *path, size_t size)
+{
+	static const char name[] = "ringbench-lines";
+	char *slash;
+
+	if (!self_path(path, size))
+		return false;
 	slash = strrchr(path, '/');
 	if (!slash || (size_t)(slash + 1 - path) + sizeof(name) > size)
 		return false;
 	memcpy(slash + 1, name, sizeof(name));
 	return true;
+}
+
+/*
+ * Count the instructions per buffer of @layout under our options: this
+ * program again, in lock-step, under callgrind (ringbench_insns.c).
+ */
+static void insns_layout(enum layout layout, const struct options *opt, struct insns_figures *f)
+{
+	uint64_t ops = opt->ops && opt->ops < LINES_OPS ? opt->ops : LINES_OPS;
+	char self[4096], ring[32], batch[32], qsize[32], notify[32], nops[48], workload[32],
+		lockstep[] = "--lockstep", nolines[] = "--lines=off";
+	char *args[] = { ring, batch, qsize, notify, nops, workload, lockstep, nolines, NULL };
+
+	f->valid = false;
+	if (!opt->insns)
+		return;
+	if (!self_path(self, sizeof(self))) {
+		fprintf(stderr, "ringbench: --insns: cannot find this program's path\n");
+		return;
+	}
+	snprintf(ring, sizeof(ring), "--ring=%s", layout_name[layout]);
+	snprintf(batch, sizeof(batch), "--batch=%u", opt->batch);
+	snprintf(qsize, sizeof(qsize), "--qsize=%u", opt->qsize);
+	snprintf(notify, sizeof(notify), "--notify=%s", opt->eventfd ? "eventfd" : "poll");
+	snprintf(nops, sizeof(nops), "--ops=%" PRIu64, ops);
+	snprintf(workload, sizeof(workload), "--workload=%s",
+		 opt->ringtest ? "ringtest" : "ringbench");
+	insns_measure(self, args, ops, f);
 }
 
 /*
@@ -946,6 +1049,16 @@ static void print_lines(const struct lines_figures *lf, enum lines_side side)
 		printf(" %12s", "-");
 }
 
+#ifndef RINGBENCH_LINES
+static void print_insns(const struct insns_figures *f)
+{
+	if (f->valid)
+		printf(" %9.1f %13.1f %13.1f %14.1f", f->drv + f->dev, f->drv, f->dev, f->harness);
+	else
+		printf(" %9s %13s %13s %14s", "-", "-", "-", "-");
+}
+#endif
+
 /* ---- one layout, start to finish -------------------------------------- */
 
 /* Returns the number of errors (ringbench-lines' included). */
@@ -969,19 +1082,17 @@ static uint64_t bench_layout(enum layout layout, const struct options *opt)
 		if (b.kick_fd < 0 || b.call_fd < 0)
 			die("eventfd: %s", strerror(errno));
 	}
-#ifdef RINGBENCH_LINES
-	if (opt->lines_only) {
+	if (opt->lines_only || opt->lockstep) {
+		uint64_t start = now_ns();
+
 		lockstep_run(&b);
-		goto ran;
+		b.secs = (double)(now_ns() - start) / 1e9;
+	} else {
+		if (pthread_create(&device, NULL, device_main, &b) != 0)
+			die("cannot start the device thread");
+		driver_run(&b);
+		pthread_join(device, NULL);
 	}
-#endif
-	if (pthread_create(&device, NULL, device_main, &b) != 0)
-		die("cannot start the device thread");
-	driver_run(&b);
-	pthread_join(device, NULL);
-#ifdef RINGBENCH_LINES
-ran:
-#endif
 
 	if (drv_error(&r))
 		fprintf(stderr, PROG ": %s: driver: %s\n", layout_name[layout], drv_error(&r));
@@ -1024,8 +1135,16 @@ ran:
 	       b.popped ? (double)b.descs / b.popped : 0.0, ring_bytes);
 	print_lines(&lf, LINES_DRV);
 	print_lines(&lf, LINES_DEV);
-	printf(" %6" PRIu64 " %6" PRIu64 " %6" PRIu64 " %7" PRIu64 "\n", lost, b.dup, b.order,
-	       errors);
+	printf(" %6" PRIu64 " %6" PRIu64 " %6" PRIu64 " %7" PRIu64, lost, b.dup, b.order, errors);
+#ifndef RINGBENCH_LINES
+	if (opt->insns) {
+		struct insns_figures f;
+
+		insns_layout(layout, opt, &f);
+		print_insns(&f);
+	}
+#endif
+	printf("\n");
 	fflush(stdout);
 	return errors + lf.errors;
 }
@@ -1037,13 +1156,20 @@ static void usage(void)
 	fprintf(stderr,
 		"usage: ringbench [--ring=draft3|split|packed|all] [--batch=N] [--qsize=N]\n"
 		"                 [--notify=poll|eventfd] [--secs=N] [--ops=N] [--lines=on|off]\n"
+		"                 [--workload=ringbench|ringtest] [--lockstep] [--insns]\n"
 		"       ringbench-lines [the same options] [--lines-only]\n"
 		"\n"
 		"--lines=off leaves out drv-lines/op and dev-lines/op, the cache lines of\n"
 		"ring memory each side touches per op, which ringbench gets by running\n"
 		"ringbench-lines (next to it) on at most %u ops.  --lines-only: print\n"
-		"one line of key=value per layout instead of the table.\n",
-		LINES_OPS);
+		"one line of key=value per layout instead of the table.\n"
+		"--workload=ringtest: Linux's tools/virtio/ringtest workload, one buffer\n"
+		"added, used and got back with no payload written or checked.\n"
+		"--lockstep: one thread, the two sides taking turns a batch at a time.\n"
+		"--insns: add insns/buf, the ring code's instructions per buffer (driver\n"
+		"and device), and the harness's, counted by callgrind on a --lockstep\n"
+		"run of at most %u ops (needs valgrind).\n",
+		LINES_OPS, LINES_OPS);
 	exit(2);
 }
 
@@ -1079,6 +1205,11 @@ static void parse_options(int argc, char **argv, struct options *opt)
 		{ "secs", required_argument, NULL, 's' },
 		{ "ops", required_argument, NULL, 'o' },
 		{ "lines", required_argument, NULL, 'l' },
+		{ "workload", required_argument, NULL, 'w' },
+		{ "lockstep", no_argument, NULL, 'S' },
+#ifndef RINGBENCH_LINES
+		{ "insns", no_argument, NULL, 'i' },
+#endif
 #ifdef RINGBENCH_LINES
 		{ "lines-only", no_argument, NULL, 'L' },
 #endif
@@ -1119,6 +1250,15 @@ static void parse_options(int argc, char **argv, struct options *opt)
 		case 'L':
 			opt->lines_only = true;
 			break;
+		case 'w':
+			opt->ringtest = parse_choice("workload", optarg, "ringtest", "ringbench");
+			break;
+		case 'S':
+			opt->lockstep = true;
+			break;
+		case 'i':
+			opt->insns = true;
+			break;
 		default:
 			usage();
 		}
@@ -1137,10 +1277,15 @@ int main(int argc, char **argv)
 	uint64_t errors = 0;
 
 	parse_options(argc, argv, &opt);
-	if (!opt.lines_only)
-		printf("%-7s %6s %10s %12s %9s %11s %9s %11s %12s %12s %6s %6s %6s %7s\n", "layout",
+	if (!opt.lines_only) {
+		printf("%-7s %6s %10s %12s %9s %11s %9s %11s %12s %12s %6s %6s %6s %7s", "layout",
 		       "qsize", "ops", "ops/s", "kicks/op", "signals/op", "descs/op", "ring-bytes",
 		       "drv-lines/op", "dev-lines/op", "lost", "dup", "order", "errors");
+		if (opt.insns)
+			printf(" %9s %13s %13s %14s", "insns/buf", "drv-insns/buf", "dev-insns/buf",
+			       "glue-insns/buf");
+		printf("\n");
+	}
 	for (int i = 0; i < NLAYOUTS; i++)
 		if (opt.run[i])
 			errors += bench_layout(i, &opt);

@@ -4,7 +4,7 @@ and build/ringbench-lines, which counts the cache lines of ring memory each
 side touches per op (tests/bench/ringbench_lines.c says exactly how)."""
 import shutil
 
-from harness import case, expect, expect_rc, fail
+from harness import NotHere, Skip, case, expect, expect_rc, fail
 
 OPS = 200000
 LAYOUTS = ("draft3", "split", "packed")
@@ -190,3 +190,71 @@ def ringbench_lines_off(t):
             expect(row[col] == "-", f"{layout}: {col} is {row[col]}, not -", res)
     expect(len(res.err_lines) == 1 and "ringbench-lines" in res.err_lines[0],
            "expected one warning about ringbench-lines", res)
+
+
+# Instructions per buffer of the ring code (driver and device together),
+# ringtest's workload, polling, one buffer per round: callgrind's counts
+# are exact, and the same on every run of the same build, so a rise is a
+# regression with a number, not noise.  The ceilings are where the code
+# stands, a little above; they come down as the hot paths get cheaper.
+# Linux's tools/virtio/ringtest, which checks nothing, takes ~74 (split)
+# and ~69 (packed): docs/ringtest.md.
+INSNS_CEILING = {"draft3": 480, "split": 430, "packed": 520}
+INSNS_COLS = ("insns/buf", "drv-insns/buf", "dev-insns/buf", "glue-insns/buf")
+
+
+def _insns_runnable(t):
+    """Raise Skip unless callgrind can count build/ringbench here."""
+    if not shutil.which("valgrind"):
+        raise Skip("valgrind is not installed (apt-get install valgrind)")
+    with open(t.build / "ringbench", "rb") as f:
+        if b"__asan_init" in f.read():
+            # The sanitizers' checks would be counted as ring code.
+            raise NotHere("a sanitizer build: its instruction counts are not the ring code's")
+
+
+@case("ringbench-insns", boots=False, params=[(layout, layout) for layout in LAYOUTS])
+def ringbench_insns(t):
+    """--insns counts the ring code's instructions per buffer under
+    callgrind: each side's is a plausible number (a parser reading the
+    wrong field would give 0 or millions), the two add up to insns/buf,
+    the harness's is counted apart, a second run gives exactly the same,
+    and the ring code stays under its ceiling (INSNS_CEILING)."""
+    layout = t.param
+    _insns_runnable(t)
+    argv = [t.build / "ringbench", f"--ring={layout}", "--notify=poll", "--batch=1",
+            "--workload=ringtest", "--ops=20000", "--lines=off", "--insns"]
+    res = t.run(argv)
+    expect_rc(res, 0)
+    row = _row(res, layout)
+    got = {col: _number(row, col, res) for col in INSNS_COLS}
+    for col in ("drv-insns/buf", "dev-insns/buf", "glue-insns/buf"):
+        expect(10 <= got[col] <= 5000, f"{col} is {got[col]}, not in [10, 5000]", res)
+    expect(abs(got["drv-insns/buf"] + got["dev-insns/buf"] - got["insns/buf"]) <= 0.1,
+           f"drv {got['drv-insns/buf']} + dev {got['dev-insns/buf']} is not insns/buf "
+           f"{got['insns/buf']}", res)
+    again = _row(t.run(argv), layout)
+    for col in INSNS_COLS:
+        expect(again[col] == row[col], f"{col}: {row[col]}, then {again[col]} on a second "
+               "run of the same build", res)
+    expect(got["insns/buf"] <= INSNS_CEILING[layout],
+           f"the {layout} ring code takes {got['insns/buf']} instructions per buffer "
+           f"(driver {got['drv-insns/buf']}, device {got['dev-insns/buf']}), above its "
+           f"ceiling of {INSNS_CEILING[layout]}", res)
+
+
+@case("ringbench-ringtest-workload", boots=False,
+      params=[(f"{layout}/{notify}", (layout, notify)) for layout in LAYOUTS for notify in NOTIFY])
+def ringbench_ringtest_workload(t):
+    """--workload=ringtest (one buffer, nothing written into it or checked
+    but its token) runs every layout, threaded and in lock-step, and
+    every buffer comes back exactly once."""
+    layout, notify = t.param
+    for mode in ([], ["--lockstep"]):
+        res = t.run([t.build / "ringbench", f"--ring={layout}", f"--notify={notify}",
+                     f"--ops={OPS}", "--batch=4", "--workload=ringtest", "--lines=off"] + mode)
+        expect_rc(res, 0)
+        row = _row(res, layout)
+        for col in ("lost", "dup", "errors"):
+            expect(row[col] == "0", f"{' '.join(mode)}: {col} is {row[col]}, not 0", res)
+        expect(int(row["ops"]) == OPS, f"{' '.join(mode)}: ops is {row['ops']}, not {OPS}", res)

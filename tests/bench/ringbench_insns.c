@@ -1,0 +1,216 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * ringbench_insns.c: instructions per buffer, the ring code's apart from
+ * the harness's, for ringbench --insns.
+ *
+ * A time says how fast the ring code ran on this machine today; an
+ * instruction count says how much work it is, the same on every run.  So
+ * ringbench runs itself once more, in lock-step (one thread, the two sides
+ * taking turns, nothing left to the scheduler), under callgrind:
+ *
+ *   valgrind --tool=callgrind --toggle-collect=lockstep_run ringbench --lockstep ...
+ *
+ * and reads the profile callgrind writes.  --toggle-collect counts only
+ * what lockstep_run() and everything it calls execute: no start-up, no
+ * ring set-up, no printing.  Each cost in the profile belongs to a source
+ * line, so it can be split by where that line lives:
+ *
+ *   driver   guest/ring/          (split_drv.c, packed_drv.c, draft3_drv.c)
+ *   device   launcher/ring/, launcher/chain.h, launcher/guest_mem.*
+ *   harness  everything else: ringbench.c's loops and dispatch, libc
+ *
+ * A call's cost goes to the side whose line made it, if the callee is not
+ * itself ring code (memset called from split_dev.c is the device's; a
+ * ring function called from ringbench.c is counted in its own lines).  An
+ * inlined function counts where its lines are, whatever it was inlined
+ * into, so moving the hot path into static inlines in a header does not
+ * hide it in the harness.
+ *
+ * The profile format is callgrind's (valgrind's docs/callgrind-format):
+ * "fl=", "fi=", "fe=" name the source file of the lines that follow (with
+ * name compression: "(7) path" defines file 7, "(7)" refers to it), "fn="
+ * starts a function, "cfi=/cfl=" name a callee's file, "calls=" says the
+ * next cost line is a call's inclusive cost, and a cost line is a position
+ * followed by the event counts (only Ir here).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <spawn.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "ringbench_insns.h"
+
+enum side { SIDE_HARNESS, SIDE_DRV, SIDE_DEV };
+
+static enum side side_of(const char *path)
+{
+	if (strstr(path, "guest/ring/"))
+		return SIDE_DRV;
+	if (strstr(path, "launcher/ring/") || strstr(path, "launcher/chain.h") ||
+	    strstr(path, "launcher/guest_mem."))
+		return SIDE_DEV;
+	return SIDE_HARNESS;
+}
+
+/* The compressed file names of one profile: id -> side. */
+struct files {
+	enum side *side;
+	size_t n;
+};
+
+/*
+ * A file reference, "(id) name" or "(id)" or (uncompressed) "name": the
+ * side it is on.  Returns false if the profile is not what we expect.
+ */
+static bool file_side(struct files *f, const char *ref, enum side *out)
+{
+	unsigned long id;
+	char *end;
+
+	if (*ref != '(') {
+		*out = side_of(ref);
+		return true;
+	}
+	id = strtoul(ref + 1, &end, 10);
+	if (*end != ')' || id > 1000000)
+		return false;
+	if (end[1] == ' ') {
+		if (id >= f->n) {
+			size_t n = id + 64;
+			enum side *s = realloc(f->side, n * sizeof(*s));
+
+			if (!s)
+				return false;
+			memset(s + f->n, 0, (n - f->n) * sizeof(*s));
+			f->side = s;
+			f->n = n;
+		}
+		f->side[id] = side_of(end + 2);
+	} else if (id >= f->n) {
+		return false; /* a reference to a name never defined */
+	}
+	*out = f->side[id];
+	return true;
+}
+
+/* The Ir of a cost line: "POS IR", where POS may be "+N", "-N" or "*". */
+static uint64_t line_ir(const char *line)
+{
+	const char *p = strchr(line, ' ');
+
+	return p ? strtoull(p + 1, NULL, 10) : 0;
+}
+
+/* Sum @path's costs by side.  Returns false if it could not be read. */
+static bool read_profile(const char *path, uint64_t ir[3])
+{
+	struct files files = { NULL, 0 };
+	enum side fl = SIDE_HARNESS, cur = SIDE_HARNESS, callee = SIDE_HARNESS;
+	bool call = false, ok = true, any = false;
+	char *line = NULL;
+	size_t cap = 0;
+	FILE *f = fopen(path, "r");
+
+	if (!f)
+		return false;
+	ir[0] = ir[1] = ir[2] = 0;
+	while (ok && getline(&line, &cap, f) > 0) {
+		line[strcspn(line, "\n")] = '\0';
+		if (!strncmp(line, "fl=", 3)) {
+			ok = file_side(&files, line + 3, &fl);
+			cur = fl;
+		} else if (!strncmp(line, "fi=", 3) || !strncmp(line, "fe=", 3)) {
+			ok = file_side(&files, line + 3, &cur);
+		} else if (!strncmp(line, "fn=", 3)) {
+			cur = fl;
+		} else if (!strncmp(line, "cfi=", 4) || !strncmp(line, "cfl=", 4)) {
+			ok = file_side(&files, line + 4, &callee);
+		} else if (!strncmp(line, "calls=", 6)) {
+			call = true;
+		} else if ((*line >= '0' && *line <= '9') || *line == '+' || *line == '-' ||
+			   *line == '*') {
+			uint64_t n = line_ir(line);
+
+			any = true;
+			if (!call)
+				ir[cur] += n;
+			else if (cur != SIDE_HARNESS && callee == SIDE_HARNESS)
+				ir[cur] += n; /* ring code calling out (memset ...) */
+			call = false;
+		}
+	}
+	free(line);
+	free(files.side);
+	fclose(f);
+	return ok && any;
+}
+
+bool insns_measure(const char *self, char *const args[], uint64_t ops, struct insns_figures *f)
+{
+	static bool missing; /* warned already: no valgrind */
+	char out[] = "/tmp/ringbench-insns.XXXXXX", outarg[64];
+	char *argv[32] = { "valgrind", "-q", "--tool=callgrind", outarg,
+			   "--toggle-collect=lockstep_run", (char *)self };
+	posix_spawn_file_actions_t actions;
+	unsigned int n = 6;
+	uint64_t ir[3];
+	int fd, err, status;
+	pid_t pid;
+
+	f->valid = false;
+	if (missing)
+		return false;
+	fd = mkstemp(out);
+	if (fd < 0) {
+		fprintf(stderr, "ringbench: --insns: %s: %s\n", out, strerror(errno));
+		return false;
+	}
+	close(fd);
+	snprintf(outarg, sizeof(outarg), "--callgrind-out-file=%s", out);
+	for (unsigned int i = 0; args[i] && n < sizeof(argv) / sizeof(argv[0]) - 1; i++)
+		argv[n++] = args[i];
+	argv[n] = NULL;
+
+	/* Its stdout is the lock-step run's table, which we do not want. */
+	posix_spawn_file_actions_init(&actions);
+	posix_spawn_file_actions_addopen(&actions, STDOUT_FILENO, "/dev/null", O_WRONLY, 0);
+	err = posix_spawnp(&pid, "valgrind", &actions, NULL, argv, environ);
+	posix_spawn_file_actions_destroy(&actions);
+	if (err) {
+		unlink(out);
+		missing = err == ENOENT;
+		fprintf(stderr, "ringbench: --insns: cannot run valgrind: %s%s\n", strerror(err),
+			missing ? " (apt-get install valgrind): insns/buf not measured" : "");
+		return false;
+	}
+	while (waitpid(pid, &status, 0) < 0)
+		if (errno != EINTR) {
+			unlink(out);
+			return false;
+		}
+	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+		fprintf(stderr, "ringbench: --insns: the lock-step run under callgrind failed (%s %d)\n",
+			WIFEXITED(status) ? "exit" : "signal",
+			WIFEXITED(status) ? WEXITSTATUS(status) : WTERMSIG(status));
+		unlink(out);
+		return false;
+	}
+	if (!read_profile(out, ir)) {
+		fprintf(stderr, "ringbench: --insns: cannot read callgrind's profile %s\n", out);
+		unlink(out);
+		return false;
+	}
+	unlink(out);
+	f->ops = ops;
+	f->drv = (double)ir[SIDE_DRV] / (double)ops;
+	f->dev = (double)ir[SIDE_DEV] / (double)ops;
+	f->harness = (double)ir[SIDE_HARNESS] / (double)ops;
+	f->valid = true;
+	return true;
+}
