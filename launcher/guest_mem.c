@@ -52,24 +52,13 @@ static uint8_t *in_regions(const struct guest_mem *mem, uint64_t gpa, uint64_t l
 	return NULL;
 }
 
-void *guest_ptr(const struct guest_mem *mem, uint64_t gpa, uint64_t len)
+void *guest_ptr_slow(const struct guest_mem *mem, uint64_t gpa, uint64_t len)
 {
 	if (mem->nregions)
 		return in_regions(mem, gpa, len);
 	if (!fits(mem->size, gpa, len))
 		return NULL;
 	return mem->base + gpa;
-}
-
-bool guest_iov(const struct guest_mem *mem, uint64_t gpa, uint64_t len, struct iovec *iov)
-{
-	uint8_t *p = guest_ptr(mem, gpa, len);
-
-	if (!p)
-		return false;
-	iov->iov_base = p;
-	iov->iov_len = (size_t)len;
-	return true;
 }
 
 uint64_t guest_gpa(const struct guest_mem *mem, const void *p)

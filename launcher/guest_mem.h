@@ -50,11 +50,49 @@ struct guest_mem {
  */
 void guest_mem_create(struct guest_mem *mem, uint64_t size);
 
-/* Host pointer to [gpa, gpa + len), or NULL if any byte lies outside RAM. */
-void *guest_ptr(const struct guest_mem *mem, uint64_t gpa, uint64_t len);
+/* guest_ptr() for several regions, or for a range outside RAM. */
+void *guest_ptr_slow(const struct guest_mem *mem, uint64_t gpa, uint64_t len);
+
+/*
+ * Host pointer to [gpa, gpa + len), or NULL if any byte lies outside RAM.
+ * Inline for the ring code's hot path: with one mapping, an address in
+ * RAM costs two compares.  Neither can wrap: gpa <= size first, then len
+ * against the room left after gpa (guest_mem.c says more).
+ */
+static inline void *guest_ptr(const struct guest_mem *mem, uint64_t gpa, uint64_t len)
+{
+	if (__builtin_expect(!mem->nregions && gpa <= mem->size && len <= mem->size - gpa, 1))
+		return mem->base + gpa;
+	return guest_ptr_slow(mem, gpa, len);
+}
+
+/*
+ * Fill *iov with [gpa, gpa + len) if guest RAM is one mapping and the
+ * range lies in it; false otherwise, and the caller takes the long way
+ * (guest_iov()).  No call at all, for a hot path that wants no frame.
+ */
+static inline bool guest_iov_direct(const struct guest_mem *mem, uint64_t gpa, uint64_t len,
+				    struct iovec *iov)
+{
+	if (mem->nregions || gpa > mem->size || len > mem->size - gpa)
+		return false;
+	iov->iov_base = mem->base + gpa;
+	iov->iov_len = (size_t)len;
+	return true;
+}
 
 /* Fill *iov with [gpa, gpa + len); false if outside RAM. */
-bool guest_iov(const struct guest_mem *mem, uint64_t gpa, uint64_t len, struct iovec *iov);
+static inline bool guest_iov(const struct guest_mem *mem, uint64_t gpa, uint64_t len,
+			     struct iovec *iov)
+{
+	void *p = guest_ptr(mem, gpa, len);
+
+	if (!p)
+		return false;
+	iov->iov_base = p;
+	iov->iov_len = (size_t)len;
+	return true;
+}
 
 /*
  * The other way: the guest-physical address of host pointer @p, which

@@ -69,9 +69,8 @@ _Static_assert(sizeof(struct vring_desc) == 16, "virtio descriptors are 16 bytes
 _Static_assert(sizeof(struct vring_used_elem) == 8, "virtio used elements are 8 bytes");
 
 /* Record the first rule the guest broke; later ones are consequences. */
-__attribute__((format(printf, 2, 3))) static void fail(struct split_dev *q, const char *fmt, ...)
+static void vfail(struct split_dev *q, const char *fmt, va_list ap)
 {
-	va_list ap;
 	int n;
 
 	if (q->broken)
@@ -80,8 +79,15 @@ __attribute__((format(printf, 2, 3))) static void fail(struct split_dev *q, cons
 	n = snprintf(q->error, sizeof(q->error), "%s: ", q->name);
 	if (n < 0 || (size_t)n >= sizeof(q->error))
 		return;
-	va_start(ap, fmt);
 	vsnprintf(q->error + n, sizeof(q->error) - n, fmt, ap);
+}
+
+__attribute__((format(printf, 2, 3))) static void fail(struct split_dev *q, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vfail(q, fmt, ap);
 	va_end(ap);
 }
 
@@ -179,7 +185,8 @@ void split_dev_destroy(struct split_dev *q)
 }
 
 /* Copy descriptor @i of the queue's table, each field read exactly once. */
-static struct vring_desc read_desc(const struct split_dev *q, uint32_t i)
+static inline __attribute__((__always_inline__)) struct vring_desc read_desc(const struct split_dev *q,
+									  uint32_t i)
 {
 	const struct vring_desc *g = &q->desc[i];
 	struct vring_desc l = {
@@ -273,13 +280,20 @@ static bool enter_indirect(struct split_dev *q, struct walk *w, uint32_t i,
  * Walk the chain starting at @head (already checked to be in range) and
  * fill @c with one segment per data descriptor.  Returns 0, or -1 if a
  * descriptor broke a rule.
+ *
+ * This runs once per buffer, so it keeps its counts in locals (the
+ * compiler cannot keep c's fields in registers across the stores into
+ * c->seg[]) and writes the chain's header once at the end; every rule is
+ * checked on the one copy of each descriptor, where it is read.
  */
-static int walk_chain(struct split_dev *q, uint32_t head, struct chain *c)
+static __attribute__((__noinline__)) int walk_chain(struct split_dev *q, uint32_t head,
+						 struct chain *c)
 {
 	struct walk w = { NULL, q->size, "descriptor" };
 	uint32_t i = head, count = 0;
-	unsigned int nseg = 0;
-	uint64_t total = 0;
+	unsigned int nseg = 0, nread = 0, nwrite = 0, ndesc = 0;
+	unsigned int indirect_from = CHAIN_MAX_SEGS;
+	uint64_t read_len = 0, write_len = 0;
 	struct vring_desc d;
 	struct iovec *iov;
 
@@ -301,12 +315,12 @@ static int walk_chain(struct split_dev *q, uint32_t head, struct chain *c)
 		}
 		d = w.table ? read_indirect(q, w.table, i) : read_desc(q, i);
 		count++;
-		c->ndesc++;
+		ndesc++;
 
 		if (d.flags & VRING_DESC_F_INDIRECT) {
 			if (!enter_indirect(q, &w, i, &d))
 				return -1;
-			c->indirect_from = c->nread + c->nwrite; /* for the trace */
+			indirect_from = nseg; /* for the trace */
 			i = 0;
 			count = 0;
 			continue;
@@ -319,14 +333,6 @@ static int walk_chain(struct split_dev *q, uint32_t head, struct chain *c)
 		 */
 		if (d.len == 0) {
 			fail(q, "%s %u: zero length", w.what, i);
-			return -1;
-		}
-		/*
-		 * The spec has drivers put writable descriptors after readable
-		 * ones, and device models rely on seg[] being split in two.
-		 */
-		if (!(d.flags & VRING_DESC_F_WRITE) && c->nwrite) {
-			fail(q, "%s %u: readable after a writable descriptor", w.what, i);
 			return -1;
 		}
 		/*
@@ -347,50 +353,127 @@ static int walk_chain(struct split_dev *q, uint32_t head, struct chain *c)
 			     (unsigned long long)d.addr, d.len);
 			return -1;
 		}
+		nseg++;
+		/*
+		 * The spec has drivers put writable descriptors after readable
+		 * ones, and device models rely on seg[] being split in two.
+		 */
+		if (d.flags & VRING_DESC_F_WRITE) {
+			nwrite++;
+			write_len += d.len;
+		} else if (!nwrite) {
+			nread++;
+			read_len += d.len;
+		} else {
+			fail(q, "%s %u: readable after a writable descriptor", w.what, i);
+			return -1;
+		}
 		/*
 		 * The used ring reports bytes written in 32 bits, and the spec
-		 * forbids chains of 2^32 bytes or more.  total <= UINT32_MAX
-		 * before the addition, so the sum cannot overflow 64 bits.
+		 * forbids chains of 2^32 bytes or more.  Each sum was at most
+		 * UINT32_MAX before this descriptor's 32-bit length was added,
+		 * so neither can have overflowed 64 bits.
 		 */
-		if (total + d.len > UINT32_MAX) {
+		if (read_len + write_len > UINT32_MAX) {
 			fail(q, "chain from head %u is longer than %u bytes", head, UINT32_MAX);
 			return -1;
 		}
-		total += d.len;
-		nseg++;
-		if (d.flags & VRING_DESC_F_WRITE) {
-			c->nwrite++;
-			c->write_len += d.len;
-		} else {
-			c->nread++;
-			c->read_len += d.len;
-		}
 
 		if (!(d.flags & VRING_DESC_F_NEXT))
-			return 0;
+			break;
 		if (d.next >= w.entries) {
 			fail(q, "%s %u: next %u out of range (%u)", w.what, i, d.next, w.entries);
 			return -1;
 		}
 		i = d.next;
 	}
+	c->nread = nread;
+	c->nwrite = nwrite;
+	c->read_len = read_len;
+	c->write_len = write_len;
+	c->ndesc = ndesc;
+	c->indirect_from = indirect_from;
+	c->in_id = CHAIN_NO_ID;
+	return 0;
 }
 
-int split_dev_pop(struct split_dev *q, struct chain *c)
+/*
+ * The common case as a straight line: the head is the whole chain, one
+ * direct descriptor of some bytes, in RAM.  True if it was, and @c holds
+ * it.  Anything else (NEXT, INDIRECT, zero length, outside RAM, RAM in
+ * several regions) is left to walk_chain(), which reads the head again
+ * and names the broken rule, if one was: a guest that changed it
+ * meanwhile gets its new value checked, and nothing read here is used.
+ */
+static bool one_segment(struct split_dev *q, uint32_t head, struct chain *c)
 {
-	uint16_t avail_idx, head;
+	struct vring_desc d = read_desc(q, head);
+	bool writable = d.flags & VRING_DESC_F_WRITE;
 
-	if (q->broken)
-		return -1;
+	if (d.flags & (VRING_DESC_F_NEXT | VRING_DESC_F_INDIRECT) || d.len == 0 ||
+	    !guest_iov_direct(q->mem, d.addr, d.len, &c->seg[0]))
+		return false;
+	c->nread = !writable;
+	c->nwrite = writable;
+	c->read_len = writable ? 0 : d.len;
+	c->write_len = writable ? d.len : 0;
+	c->ndesc = 1;
+	c->indirect_from = CHAIN_MAX_SEGS;
+	c->in_id = CHAIN_NO_ID;
+	return true;
+}
+
+/*
+ * A pop that yields no buffer (@r: 0 for none, -1 for a broken queue)
+ * leaves @c empty, so that a caller's stale chain is never mistaken for a
+ * new one.  Only these paths pay for it: a chain built gets its whole
+ * header written anyway.
+ */
+static int no_chain(struct chain *c, int r)
+{
 	chain_reset(c);
+	return r;
+}
 
-	/*
-	 * Acquire: pairs with the release store of avail->idx in
-	 * split_drv_publish().  The ring entries and descriptors the guest
-	 * wrote before publishing are visible to the reads below.  We read
-	 * the index once and keep the copy.
-	 */
-	avail_idx = GUEST_READ_ACQUIRE(q->mem, q->avail->idx);
+/* The guest broke a rule in a pop: say which, and yield nothing. */
+static __attribute__((__noinline__, __cold__, __format__(printf, 3, 4))) int
+pop_fail(struct split_dev *q, struct chain *c, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vfail(q, fmt, ap);
+	va_end(ap);
+	return no_chain(c, -1);
+}
+
+/* The buffer at @head is the device's now. */
+static int taken(struct split_dev *q, uint16_t head, struct chain *c)
+{
+	q->in_flight[head] = 1;
+	q->last_avail++;
+	c->id = head;
+	return 1;
+}
+
+/* pop_published() for any chain but a lone direct descriptor. */
+static __attribute__((__noinline__)) int pop_walk(struct split_dev *q, uint16_t head,
+					      struct chain *c)
+{
+	if (walk_chain(q, head, c) < 0)
+		return no_chain(c, -1);
+	return taken(q, head, c);
+}
+
+/*
+ * split_dev_pop() once the guest has published something: take it.  Every
+ * way out but the one-segment case is a tail call, so that this path
+ * saves no registers and builds no frame.
+ */
+static __attribute__((__noinline__)) int pop_published(struct split_dev *q, struct chain *c,
+						   uint16_t avail_idx)
+{
+	uint16_t head;
 
 	/*
 	 * The guest can have at most size buffers outstanding (each takes at
@@ -398,57 +481,86 @@ int split_dev_pop(struct split_dev *q, struct chain *c)
 	 * 16-bit subtraction makes an index that moved back look enormous,
 	 * so the same test catches that too.
 	 */
-	if ((uint16_t)(avail_idx - q->last_avail) > q->size) {
-		fail(q, "avail index jumped from %u to %u (more than %u ahead, or moved back)",
-		     q->last_avail, avail_idx, q->size);
-		return -1;
-	}
-	if (avail_idx == q->last_avail)
-		return 0;
+	if ((uint16_t)(avail_idx - q->last_avail) > q->size)
+		return pop_fail(q, c,
+				"avail index jumped from %u to %u (more than %u ahead, or moved back)",
+				q->last_avail, avail_idx, q->size);
 
 	head = GUEST_READ(q->mem, q->avail->ring[q->last_avail & (q->size - 1)]);
-	if (head >= q->size) {
-		fail(q, "head descriptor %u out of range (%u)", head, q->size);
-		return -1;
-	}
+	if (head >= q->size)
+		return pop_fail(q, c, "head descriptor %u out of range (%u)", head, q->size);
 	/* Handing us the same buffer twice would have two requests share it. */
-	if (q->in_flight[head]) {
-		fail(q, "head %u is already in flight", head);
-		return -1;
-	}
-	if (walk_chain(q, head, c) < 0)
-		return -1;
+	if (q->in_flight[head])
+		return pop_fail(q, c, "head %u is already in flight", head);
+	if (!one_segment(q, head, c))
+		return pop_walk(q, head, c);
+	return taken(q, head, c);
+}
 
-	q->in_flight[head] = 1;
-	q->last_avail++;
-	c->id = head;
-	return 1;
+/*
+ * Looking and finding nothing is the commonest call of all (every device
+ * loop ends with one), so it is kept to a load and a compare, with the
+ * taking in a function of its own.
+ */
+int split_dev_pop(struct split_dev *q, struct chain *c)
+{
+	uint16_t avail_idx;
+
+	if (q->broken)
+		return no_chain(c, -1);
+	/*
+	 * Acquire: pairs with the release store of avail->idx in
+	 * split_drv_publish().  The ring entries and descriptors the guest
+	 * wrote before publishing are visible to the reads that follow.  We
+	 * read the index once and keep the copy.
+	 */
+	avail_idx = GUEST_READ_ACQUIRE(q->mem, q->avail->idx);
+	if (avail_idx == q->last_avail)
+		return no_chain(c, 0);
+	return pop_published(q, c, avail_idx);
+}
+
+/* The device model broke a rule, or the guest did, in a push: say which. */
+static __attribute__((__noinline__, __cold__, __format__(printf, 2, 3))) bool
+push_fail(struct split_dev *q, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vfail(q, fmt, ap);
+	va_end(ap);
+	return false;
 }
 
 bool split_dev_push(struct split_dev *q, const struct chain *c, uint32_t written)
 {
+	/*
+	 * Locals, not q's fields: the compiler cannot tell our stores into
+	 * the used ring from stores into *q, and would load each field again
+	 * after every one of them.
+	 */
+	struct vring_used *used = q->used;
+	uint16_t used_idx = q->used_idx;
+	uint32_t id = c->id;
 	struct vring_used_elem *e;
 	uint16_t seen;
 
 	if (q->broken)
 		return false;
 	/* A head we never popped: the device model is confused. */
-	if (c->id >= q->size || !q->in_flight[c->id]) {
-		fail(q, "returning head %u, which is not in flight", c->id);
-		return false;
-	}
+	if (id >= q->size || !q->in_flight[id])
+		return push_fail(q, "returning head %u, which is not in flight", id);
 	/* Only we write used->idx; the guest only reads it. */
-	seen = GUEST_READ(q->mem, q->used->idx);
-	if (seen != q->used_idx) {
-		fail(q, "guest wrote to the used index (expected %u, found %u)", q->used_idx, seen);
-		return false;
-	}
+	seen = GUEST_READ(q->mem, used->idx);
+	if (seen != used_idx)
+		return push_fail(q, "guest wrote to the used index (expected %u, found %u)", used_idx,
+				 seen);
 	/* Claiming more than the buffer holds would have the guest over-read. */
 	if (written > c->write_len)
 		written = (uint32_t)c->write_len;
 
-	e = &q->used->ring[q->used_idx & (q->size - 1)];
-	GUEST_WRITE(q->mem, e->id, c->id);
+	e = &used->ring[used_idx & (q->size - 1)];
+	GUEST_WRITE(q->mem, e->id, id);
 	GUEST_WRITE(q->mem, e->len, written);
 	/*
 	 * Release: pairs with the acquire load of used->idx in
@@ -456,8 +568,10 @@ bool split_dev_push(struct split_dev *q, const struct chain *c, uint32_t written
 	 * model wrote into the buffer before calling us, are visible to the
 	 * guest before it sees the new index.
 	 */
-	GUEST_WRITE_RELEASE(q->mem, q->used->idx, ++q->used_idx);
-	q->in_flight[c->id] = 0;
+	used_idx++;
+	GUEST_WRITE_RELEASE(q->mem, used->idx, used_idx);
+	q->used_idx = used_idx;
+	q->in_flight[id] = 0;
 
 	/*
 	 * 65536 pushes since the last signal decision bring used_idx back
@@ -465,7 +579,7 @@ bool split_dev_push(struct split_dev *q, const struct chain *c, uint32_t written
 	 * progress at all.  Forget the old decision point instead, so the
 	 * next one signals (as vhost does).
 	 */
-	if (q->used_idx == q->signalled_used)
+	if (used_idx == q->signalled_used)
 		q->signalled_valid = false;
 	return true;
 }

@@ -29,9 +29,9 @@
  * The profile format is callgrind's (valgrind's docs/callgrind-format):
  * "fl=", "fi=", "fe=" name the source file of the lines that follow (with
  * name compression: "(7) path" defines file 7, "(7)" refers to it), "fn="
- * starts a function, "cfi=/cfl=" name a callee's file, "calls=" says the
- * next cost line is a call's inclusive cost, and a cost line is a position
- * followed by the event counts (only Ir here).
+ * starts a function, "cfi=/cfl=" name a callee's file (none: the caller's),
+ * "calls=" says the next cost line is a call's inclusive cost, and a cost
+ * line is a position followed by the event counts (only Ir here).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -112,7 +112,7 @@ static bool read_profile(const char *path, uint64_t ir[3])
 {
 	struct files files = { NULL, 0 };
 	enum side fl = SIDE_HARNESS, cur = SIDE_HARNESS, callee = SIDE_HARNESS;
-	bool call = false, ok = true, any = false;
+	bool call = false, callee_named = false, ok = true, any = false;
 	char *line = NULL;
 	size_t cap = 0;
 	FILE *f = fopen(path, "r");
@@ -131,7 +131,12 @@ static bool read_profile(const char *path, uint64_t ir[3])
 			cur = fl;
 		} else if (!strncmp(line, "cfi=", 4) || !strncmp(line, "cfl=", 4)) {
 			ok = file_side(&files, line + 4, &callee);
+			callee_named = true;
 		} else if (!strncmp(line, "calls=", 6)) {
+			/* No cfi=/cfl= before it: the callee is in the caller's file. */
+			if (!callee_named)
+				callee = fl;
+			callee_named = false;
 			call = true;
 		} else if ((*line >= '0' && *line <= '9') || *line == '+' || *line == '-' ||
 			   *line == '*') {
