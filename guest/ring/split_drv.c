@@ -165,18 +165,37 @@ static int make_available(struct split_drv *q, uint16_t head, uint16_t ndescs, v
 	return head;
 }
 
-int split_drv_add(struct split_drv *q, const struct lg_sg *sg, unsigned int out, unsigned int in,
-		  void *token)
+/*
+ * split_drv_add() of one segment, the commonest buffer, as a straight
+ * line: the free list's head becomes the chain, and its `next` the new
+ * head of the list.  Locals throughout: our stores into the ring would
+ * otherwise make the compiler load q's fields again after each.
+ */
+static __attribute__((__noinline__)) int add_one(struct split_drv *q, const struct lg_sg *sg,
+						bool writable, void *token)
+{
+	uint16_t head = q->free_head, mask = q->size - 1, avail_idx = q->avail_idx;
+	struct vring_desc *d = &q->desc[head];
+
+	d->addr = sg->gpa;
+	d->len = sg->len;
+	d->flags = writable ? VRING_DESC_F_WRITE : 0;
+	q->free_head = d->next & mask;
+	q->num_free--;
+	q->token[head] = token;
+	q->ndescs[head] = 1;
+	/* Unseen by the device until split_drv_publish() moves avail->idx. */
+	q->avail->ring[avail_idx & mask] = head;
+	q->avail_idx = avail_idx + 1;
+	q->num_added++;
+	return head;
+}
+
+/* split_drv_add() of @n > 1 segments, the first @out readable. */
+static __attribute__((__noinline__)) int add_chain(struct split_drv *q, const struct lg_sg *sg,
+						  unsigned int out, unsigned int n, void *token)
 {
 	uint16_t head, i;
-	unsigned int n;
-
-	/* Written so that out + in cannot wrap and pass the test. */
-	if (q->broken || !token || out > q->num_free || in > q->num_free - out)
-		return -1;
-	n = out + in;
-	if (n == 0)
-		return -1;
 
 	/*
 	 * Taking descriptors off the front of the free list: their `next`
@@ -191,6 +210,22 @@ int split_drv_add(struct split_drv *q, const struct lg_sg *sg, unsigned int out,
 	q->free_head = i;
 	q->num_free -= n;
 	return make_available(q, head, (uint16_t)n, token);
+}
+
+int split_drv_add(struct split_drv *q, const struct lg_sg *sg, unsigned int out, unsigned int in,
+		  void *token)
+{
+	unsigned int n;
+
+	/* Written so that out + in cannot wrap and pass the test. */
+	if (q->broken || !token || out > q->num_free || in > q->num_free - out)
+		return -1;
+	n = out + in;
+	if (n == 0)
+		return -1;
+	if (n == 1)
+		return add_one(q, sg, out == 0, token);
+	return add_chain(q, sg, out, n, token);
 }
 
 int split_drv_add_indirect(struct split_drv *q, const struct lg_sg *sg, unsigned int out,
@@ -284,64 +319,69 @@ static void *bad_device(struct split_drv *q, const char *why)
 	return NULL;
 }
 
-/* Give the ring descriptors of buffer @head back to the free list. */
-static void detach(struct split_drv *q, uint16_t head)
+/* The last ring descriptor of buffer @head, which took @n > 1 of them. */
+static __attribute__((__noinline__)) uint16_t chain_tail(const struct split_drv *q, uint16_t head,
+							 unsigned int n)
 {
 	uint16_t i = head;
 
-	/* ndescs is ours; only the links come from the (shared) table. */
-	for (unsigned int k = 1; k < q->ndescs[head]; k++)
+	/* n is ours (ndescs); only the links come from the (shared) table. */
+	for (unsigned int k = 1; k < n; k++)
 		i = in_table(q, q->desc[i].next);
+	return i;
+}
+
+/* Give the ring descriptors of buffer @head back to the free list. */
+static void detach(struct split_drv *q, uint16_t head)
+{
+	unsigned int n = q->ndescs[head];
+	uint16_t tail = n == 1 ? head : chain_tail(q, head, n);
+
 	/* Splice the whole chain onto the front of the free list. */
-	q->desc[i].next = q->free_head;
+	q->desc[tail].next = q->free_head;
 	q->free_head = head;
-	q->num_free += q->ndescs[head];
+	q->num_free += n;
 	q->ndescs[head] = 0;
 	q->token[head] = NULL;
 }
 
-void *split_drv_get_used(struct split_drv *q, uint32_t *len)
+/* The device broke a rule: stop using the queue, reap nothing. */
+static __attribute__((__noinline__, __cold__)) void *used_fail(struct split_drv *q,
+							       const char *why)
 {
+	return bad_device(q, why);
+}
+
+/* split_drv_get_used() once the device has used something: reap it. */
+static __attribute__((__noinline__)) void *reap(struct split_drv *q, uint32_t *len,
+						uint16_t used_idx)
+{
+	uint16_t last_used = q->last_used, published = q->avail_idx - q->num_added;
 	const struct vring_used_elem *e;
-	uint16_t used_idx, published;
 	uint32_t id, used_len;
 	void *token;
-
-	if (q->broken)
-		return NULL;
-
-	/*
-	 * Acquire: pairs with the device's release store of used->idx
-	 * (split_dev_push()).  The used entry, and whatever the device wrote
-	 * into the buffer before it, are visible to our reads below (and to
-	 * the caller's reads of the buffer).
-	 */
-	used_idx = __atomic_load_n(&q->used->idx, __ATOMIC_ACQUIRE);
-	if (used_idx == q->last_used)
-		return NULL;
 
 	/*
 	 * The device can only have used buffers we published and have not
 	 * reaped, at most size of them; any further ahead (or behind, which
 	 * 16-bit arithmetic makes look huge) and it is making things up.
 	 */
-	published = q->avail_idx - q->num_added;
-	if ((uint16_t)(used_idx - q->last_used) > (uint16_t)(published - q->last_used))
-		return bad_device(q, "used index ran ahead");
+	if ((uint16_t)(used_idx - last_used) > (uint16_t)(published - last_used))
+		return used_fail(q, "used index ran ahead");
 
 	/* The used ring is the device's: read each field once. */
-	e = &q->used->ring[q->last_used & (q->size - 1)];
+	e = &q->used->ring[last_used & (q->size - 1)];
 	id = __atomic_load_n(&e->id, __ATOMIC_RELAXED);
 	used_len = __atomic_load_n(&e->len, __ATOMIC_RELAXED);
 	if (id >= q->size)
-		return bad_device(q, "used id out of range");
+		return used_fail(q, "used id out of range");
 	/* It must name a buffer's head that we added and have not reaped. */
-	if (!q->token[id])
-		return bad_device(q, "used id is not an outstanding head");
-
 	token = q->token[id];
+	if (!token)
+		return used_fail(q, "used id is not an outstanding head");
+
 	detach(q, (uint16_t)id);
-	q->last_used++;
+	q->last_used = ++last_used;
 	if (len)
 		*len = used_len;
 
@@ -356,10 +396,32 @@ void *split_drv_get_used(struct split_drv *q, uint32_t *len)
 	 * signal) while we read the old used->idx (nothing to reap).
 	 */
 	if (q->event_idx && !q->cb_disabled) {
-		__atomic_store_n(used_event(q), q->last_used, __ATOMIC_RELAXED);
+		__atomic_store_n(used_event(q), last_used, __ATOMIC_RELAXED);
 		__atomic_thread_fence(__ATOMIC_SEQ_CST);
 	}
 	return token;
+}
+
+/*
+ * Looking and finding nothing ends every reaping loop, so it is a load
+ * and a compare; the reaping is reap()'s.
+ */
+void *split_drv_get_used(struct split_drv *q, uint32_t *len)
+{
+	uint16_t used_idx;
+
+	if (q->broken)
+		return NULL;
+	/*
+	 * Acquire: pairs with the device's release store of used->idx
+	 * (split_dev_push()).  The used entry, and whatever the device wrote
+	 * into the buffer before it, are visible to our reads that follow
+	 * (and to the caller's reads of the buffer).
+	 */
+	used_idx = __atomic_load_n(&q->used->idx, __ATOMIC_ACQUIRE);
+	if (used_idx == q->last_used)
+		return NULL;
+	return reap(q, len, used_idx);
 }
 
 void split_drv_disable_cb(struct split_drv *q)
