@@ -14,6 +14,8 @@
 #   make crash-bench  KILLS (100) SIGKILLs during write + FLUSH; none may lose
 #                     a flushed write (tests/crash/)
 #   make compare      draft3, split and packed side by side: build/compare/
+#   make ringtest     Linux's tools/virtio/ringtest, ringbench's peer in
+#                     compare: build/ringtest/ (docs/ringtest.md)
 #   make format       clang-format every C file in place
 
 BUILD ?= build
@@ -259,7 +261,7 @@ format:
 clean:
 	rm -rf build build-asan
 
-.PHONY: all run check check-asan check-hwvirt check-module bench-module crash-bench soak fuzz deps format clean bench compare compare-doc docs
+.PHONY: all run check check-asan check-hwvirt check-module bench-module crash-bench soak fuzz deps format clean bench compare compare-doc docs ringtest
 
 # "The life of one 4 KiB read" from real runs: build/docs/, and its text in docs/.
 docs: all
@@ -272,6 +274,13 @@ compare: deps all
 # The same, refreshing the tables and plots in docs/COMPARISON.md.
 compare-doc: deps all
 	$(Q)$(BUILD)/lguest-compare --doc=docs/COMPARISON.md
+
+# Linux's tools/virtio/ringtest from Debian's linux-source tarball, built
+# with its own flags, and its ring code in lock-step for callgrind
+# (tests/bench/ringtest_lockstep.c): $(BUILD)/ringtest/.  Not in all or
+# check: it needs linux-source-6.1, and none of its code is in our tree.
+ringtest:
+	$(Q)V=$(V) sh tools/ringtest-build.sh $(BUILD)
 
 bench: compare
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

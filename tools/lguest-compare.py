@@ -206,14 +206,19 @@ RINGTEST_PAIRS = [
 ]
 RINGTEST_QSIZE = 256
 RINGTEST_BATCH = 1
-# Rounds of the two callgrind runs of a lock-step binary: multiples of the
-# ring size, so that both runs end at the same ring position, and under
-# 65536, so that neither wraps virtio_ring_0_9's 16-bit indices (the wrap
-# makes one more kick; it would not cancel out).
-RINGTEST_LOCKSTEP_ROUNDS = (8192, 61440)
+# Rounds of the two callgrind runs of a lock-step binary, chosen so that
+# everything but the rounds cancels out: multiples of the ring size (both
+# runs end at the same ring position), under 65536 (neither wraps
+# virtio_ring_0_9's 16-bit indices, which costs one more kick), and with as
+# many digits as each other (the count is parsed and printed).
+RINGTEST_LOCKSTEP_ROUNDS = (12800, 64000)
 # ringbench's own lock-step count for --insns: it only needs to be well
 # above its start-up, the figure is per buffer.
 RINGTEST_INSNS_OPS = 20000
+# ringbench --insns' columns: ring code instructions per buffer, both sides,
+# then each side's and the glue between them.  A ringbench without --insns,
+# or a column it does not print, leaves `-`.
+RINGBENCH_INSNS = ("insns/buf", "drv-insns/buf", "dev-insns/buf", "glue-insns/buf")
 RINGTEST_NOTE = ("Draft III has no ringtest counterpart: ringtest has a split ring "
                  "(virtio_ring_0_9.c) and a packed-style one (ring.c), nothing with draft "
                  "III's per-direction queues, so its rows are only in the ringbench tables.")
@@ -303,6 +308,60 @@ def parse_hcbench(out, what):
     if not figs:
         raise CompareError(f"{what}: no result line in {out.strip()[-300:]!r}")
     return figs
+
+
+def parse_ringbench(argv, r):
+    """ringbench's table from its run R: (columns, rows), each row a dict by
+    column, numbers as numbers and `-` (not measured) left as it is."""
+    lines = [ln.split() for ln in r.stdout.splitlines() if ln.strip()]
+    if r.returncode or not lines or lines[0][0] != "layout":
+        raise CompareError(f"{' '.join(argv[1:])}: exit {r.returncode}: "
+                           f"{(r.stdout + r.stderr).strip()}")
+    rows = []
+    for fields in lines[1:]:
+        row = dict(zip(lines[0], fields))
+        for k, v in row.items():
+            try:
+                row[k] = float(v) if "." in v else int(v)
+            except ValueError:
+                pass
+        rows.append(row)
+    return lines[0], rows
+
+
+def callgrind_ir(argv, out_file):
+    """The instructions (Ir) program ARGV executes, start to exit, under
+    callgrind: the "summary:" line of its output file ("totals:" in older
+    valgrinds), and what the program printed."""
+    r = run(["valgrind", "--tool=callgrind", f"--callgrind-out-file={out_file}"] + argv,
+            timeout=600)
+    if r.returncode:
+        raise CompareError(f"callgrind {' '.join(str(a) for a in argv)}: exit {r.returncode}: "
+                           f"{(r.stdout + r.stderr).strip()[-300:]}")
+    try:
+        with open(out_file) as f:
+            text = f.read()
+    finally:
+        try:
+            os.unlink(out_file)
+        except OSError:
+            pass
+    m = re.search(r"^summary:\s+(\d+)", text, re.M) or re.search(r"^totals:\s+(\d+)", text, re.M)
+    if not m:
+        raise CompareError(f"callgrind {argv[0]}: no summary: or totals: line in {out_file}")
+    return int(m[1]), r.stdout
+
+
+def lockstep_insns(argv, n1, n2, out_file):
+    """Instructions per buffer of a lock-step program: ARGV + [rounds] runs
+    that many rounds of one buffer through both sides.  Two runs under
+    callgrind, N1 and N2 rounds: (Ir(N2) - Ir(N1)) / (N2 - N1), in which
+    start-up and exit, the same in both, cancel out.  Exact: the program
+    takes the same path every time."""
+    ir1, _ = callgrind_ir(argv + [str(n1)], out_file)
+    ir2, out = callgrind_ir(argv + [str(n2)], out_file)
+    return dict(rounds=[n1, n2], ir=[ir1, ir2], insns_per_buf=(ir2 - ir1) / (n2 - n1),
+                output=out.strip())
 
 
 def load_stats(stats_path, backend, older=False):
@@ -518,6 +577,7 @@ class Runner:
         self.failures = []
         self.peers = {}
         self._options = {}          # launcher_options() by lguest, once asked
+        self._rb_accepts = {}       # ringbench_accepts() by option, once asked
         # --before's lguest and guest.elf, if asked for.
         if args.before:
             self.before_lguest = os.path.join(args.before, "lguest")
@@ -830,21 +890,77 @@ class Runner:
         argv = [os.path.join(self.build, "ringbench"), f"--notify={cfg['notify']}",
                 f"--batch={cfg['batch']}"]
         argv.append("--ops=200000" if self.args.quick else "--secs=1")
-        r = run(argv)
-        lines = [ln.split() for ln in r.stdout.splitlines() if ln.strip()]
-        if r.returncode or not lines or lines[0][0] != "layout":
-            raise CompareError(f"{' '.join(argv[1:])}: exit {r.returncode}: "
-                               f"{(r.stdout + r.stderr).strip()}")
-        rows = []
-        for fields in lines[1:]:
-            row = dict(zip(lines[0], fields))
-            for k, v in row.items():
-                try:
-                    row[k] = float(v) if "." in v else int(v)
-                except ValueError:
-                    pass
-            rows.append(row)
-        return dict(notify=cfg["notify"], batch=cfg["batch"], columns=lines[0], rows=rows)
+        columns, rows = parse_ringbench(argv, run(argv))
+        return dict(notify=cfg["notify"], batch=cfg["batch"], columns=columns, rows=rows)
+
+    # Linux's ringtest beside ringbench (RINGTEST_PAIRS, ringtest_section()).
+
+    def ringbench_accepts(self, option):
+        """Whether this ringbench takes OPTION (--workload=ringtest, --insns:
+        newer than some builds), asked once by a one-op run with it."""
+        if option not in self._rb_accepts:
+            r = run([os.path.join(self.build, "ringbench"), option, "--ring=split",
+                     "--notify=poll", "--ops=1", "--lines=off"])
+            self._rb_accepts[option] = r.returncode == 0
+            if r.returncode:
+                why = (r.stderr.strip().splitlines() or [f"exit {r.returncode}"])[0]
+                log(f"ringtest: ringbench does not take {option} ({why})")
+        return self._rb_accepts[option]
+
+    def ringtest_ours_argv(self, pair, ops, extra=()):
+        workload = (["--workload=ringtest"] if self.ringbench_accepts("--workload=ringtest")
+                    else [])
+        return ([os.path.join(self.build, "ringbench")] + workload +
+                [f"--notify={pair['notify']}", f"--qsize={RINGTEST_QSIZE}",
+                 f"--batch={RINGTEST_BATCH}", f"--ring={pair['layout']}", f"--ops={ops}",
+                 "--lines=off"] + list(extra))
+
+    def ringtest_ours(self, pair, ops, extra=()):
+        """ringbench's row for PAIR's layout, OPS buffers (its own ops/s)."""
+        argv = self.ringtest_ours_argv(pair, ops, extra)
+        _, rows = parse_ringbench(argv, run(argv, timeout=600))
+        row = next((x for x in rows if x.get("layout") == pair["layout"]), None)
+        if row is None:
+            raise CompareError(f"{' '.join(argv[1:])}: no {pair['layout']} row")
+        bad = {k: row[k] for k in ("lost", "dup", "order", "errors")
+               if isinstance(row.get(k), (int, float)) and row[k]}
+        if bad:
+            raise CompareError(f"{' '.join(argv[1:])}: {bad}")
+        return row
+
+    def ringtest_ours_insns(self, pair):
+        """ringbench --insns' figures for PAIR, those it printed ({} if none)."""
+        row = self.ringtest_ours(pair, RINGTEST_INSNS_OPS, ["--insns"])
+        return {k: row[k] for k in RINGBENCH_INSNS if isinstance(row.get(k), (int, float))}
+
+    def ringtest_argv(self, pair, ops):
+        return ([os.path.join(self.build, RINGTEST_DIR, pair["peer"]),
+                 "--ring-size", str(RINGTEST_QSIZE), "--batch", str(RINGTEST_BATCH),
+                 "--run-cycles", str(ops)] + (["--sleep"] if pair["notify"] == "eventfd" else []))
+
+    def ringtest_peer(self, pair, ops):
+        """ringtest, OPS buffers: it prints nothing, so its rate is OPS over
+        the wall time of the whole process, start-up included."""
+        argv = self.ringtest_argv(pair, ops)
+        t0 = time.perf_counter()
+        r = run(argv, timeout=600)
+        wall = time.perf_counter() - t0
+        if r.returncode:
+            raise CompareError(f"{' '.join(argv)}: exit {r.returncode}: "
+                               f"{(r.stdout + r.stderr).strip()[-300:]}")
+        return {"ops": ops, "wall_s": wall, "ops/s": ops / wall}
+
+    def ringtest_startup(self, peer):
+        """The wall time of a one-buffer ringtest run, in ms: what its start-up
+        and exit add to every run's wall time."""
+        fig = self.ringtest_peer(dict(peer=peer, notify="poll"), 1)
+        return dict(startup_ms=fig["wall_s"] * 1e3)
+
+    def ringtest_insns(self, peer):
+        """Instructions per buffer of ringtest's PEER ring, by its lock-step build."""
+        argv = [os.path.join(self.build, RINGTEST_DIR, peer + "-lockstep")]
+        return lockstep_insns(argv, *RINGTEST_LOCKSTEP_ROUNDS,
+                              os.path.join(self.tmp, f"callgrind.{peer}"))
 
     def attempt(self, what, fn, *a):
         try:
@@ -1081,7 +1197,7 @@ def markdown(res, svgs):
     elif "net" in m["sections"]:
         md += ["## Network", "", f"Not measured: {res['meta'].get('net_skipped', '')}", ""]
     md += markdown_hcalls(res)
-    if res["ringbench"]:
+    if res["ringbench"] or res.get("ringtest"):
         md += ["## The rings alone: `ringbench`", "",
                "A driver thread and a device thread, the real ring code, no VM. drv-lines and "
                "dev-lines are the distinct 64-byte lines of ring memory each side touches per "
@@ -1097,11 +1213,59 @@ def markdown(res, svgs):
                              for c in cols])
             md += [f"`--notify={rb['notify']} --batch={rb['batch']}`, {rb['runs']} run(s):", "",
                    table(cols, rows), ""]
+        md += markdown_ringtest(res.get("ringtest"))
     md += markdown_boot(res)
     if res["failures"]:
         md += ["## Failed runs", ""] + [f"- {f}" for f in res["failures"]] + [""]
     md += ["## Plots", ""] + [f"![{t}]({name})" for name, t in svgs] + [""]
     return "\n".join(md)
+
+
+def markdown_ringtest(rt):
+    """The ringtest table, under the ringbench ones (or why there is none)."""
+    if not rt:
+        return []
+    md = ["### Beside Linux's `tools/virtio/ringtest`", ""]
+    if rt.get("skipped"):
+        return md + [f"Not run: {rt['skipped']}.", ""]
+    ms = [fnum(v["summary"]["median"].get("startup_ms")) for v in rt["startup"].values()]
+    n1, n2 = rt["lockstep_rounds"]
+    md += [f"Each row: ringbench (`{rt['pairs'][0]['ringbench_argv']}` ...) and ringtest "
+           f"(`{rt['pairs'][0]['ringtest_argv']}` ...) on the same number of buffers, one "
+           f"right after the other (which first alternating), {rt['rounds']} round(s). "
+           f"ringbench's ops/s is its own; ringtest prints nothing, so its ops/s is buffers "
+           f"over the process's wall time, start-up included (a one-buffer run: "
+           f"{' and '.join(ms)} ms). × ringtest is the median of the per-round ratios "
+           f"(min–max). insns/buf: instructions per buffer, both sides, from lock-step runs "
+           f"under callgrind: ringbench `--insns` (the ring code); ringtest's ring code "
+           f"linked with tests/bench/ringtest_lockstep.c (add, kick check, use, call check, "
+           f"get per round, plus the loop: (Ir({n2}) − Ir({n1})) / {n2 - n1}). "
+           f"ringtest built from {rt.get('tarball') or '?'} with its own flags "
+           f"(`{rt.get('cflags') or '?'}`, {rt.get('cc') or '?'}). ringtest checks nothing "
+           f"it carries: its rate is a lower bound on a ring's cost, not a peer in safety "
+           f"(docs/ringtest.md).", ""]
+    rows = []
+    for p in rt["pairs"]:
+        r, ins = p["ratio"], p["insns"]
+        rows.append([p["notify"], p["layout"], p["peer"], f"{p['ops']:,}",
+                     spread(p["ours"]["summary"], "ops/s"),
+                     spread(p["ringtest"]["summary"], "ops/s"),
+                     "-" if not r else f"{r['median']:.2f}" if r["n"] < 2 else
+                     f"{r['median']:.2f} ({r['min']:.2f}–{r['max']:.2f})",
+                     fnum(ins.get("insns/buf")), fnum(ins.get("ringtest")),
+                     "-" if ins.get("ratio") is None else f"{ins['ratio']:.2f}"])
+    md += [table(["notify", "ringbench", "ringtest", "buffers", "ringbench ops/s",
+                  "ringtest ops/s", "× ringtest", "ringbench insns/buf", "ringtest insns/buf",
+                  "insns × ringtest"], rows), "",
+           f"Polling: ringbench yields the CPU every 1024 idle spins, ringtest never does "
+           f"(not even with --relax, which adds a pause), so unless its two threads each have "
+           f"a CPU to themselves its polling rows time the scheduler as much as the ring "
+           f"(this machine: {rt['machine_cpus']} CPUs, 1-minute load average "
+           f"{' → '.join(fnum(x) for x in rt['loadavg'])} over these runs).", "",
+           RINGTEST_NOTE]
+    for n in rt["notes"]:
+        md += ["", f"Also: {n}."]
+    return md + [""]
 
 
 def engine_desc(eng):
@@ -1667,6 +1831,119 @@ def block_cell_run(R, runs, w, b, lay, p, poll, nq, engine, before=False):
         log(f"  note: blk0 ran with aio={fig.get('aio')}, the probe said {engine.get('aio')}")
 
 
+def ringtest_build_info(d):
+    """Where BUILD/ringtest came from and how it was compiled (its Makefile's
+    CFLAGS, the compiler ringtest-build.sh's make ran: cc)."""
+    info = dict(tarball=None, cflags=None, cc=None)
+    try:
+        with open(os.path.join(d, "src", ".tarball")) as f:
+            info["tarball"] = f.read().strip()
+        with open(os.path.join(d, "src", "Makefile")) as f:
+            info["cflags"] = " ".join(re.findall(r"^CFLAGS\s*\+?=\s*(.*)$", f.read(), re.M))
+    except OSError:
+        pass
+    try:
+        r = run(["cc", "--version"], timeout=10)
+        info["cc"] = (r.stdout.splitlines() or [None])[0]
+    except OSError:
+        pass
+    return info
+
+
+def ringtest_section(R, repeats):
+    """Linux's ringtest beside ringbench (RINGTEST_PAIRS): per pairing,
+    REPEATS rounds, each running ringbench and ringtest once, right after
+    each other (which goes first alternating by round), the per-round
+    ratio of their rates, and each side's instructions per buffer from a
+    lock-step run under callgrind.  Nothing but a logged line and a
+    "skipped" if `make ringtest` has not been run."""
+    d = os.path.join(R.build, RINGTEST_DIR)
+    peers = list(dict.fromkeys(p["peer"] for p in RINGTEST_PAIRS))
+    out = dict(dir=d, qsize=RINGTEST_QSIZE, batch=RINGTEST_BATCH, rounds=repeats,
+               machine_cpus=os.cpu_count(),
+               lockstep_rounds=list(RINGTEST_LOCKSTEP_ROUNDS), pairs=[], lockstep={},
+               startup={}, skipped=None, notes=[])
+    missing = [p for p in peers if not os.path.exists(os.path.join(d, p))]
+    if missing:
+        out["skipped"] = (f"{os.path.join(d, missing[0])} is not built: `make ringtest` "
+                          f"(docs/ringtest.md)")
+        log(f"ringtest: {out['skipped']}; the ringtest rows are left out")
+        return out
+    out.update(ringtest_build_info(d))
+    # Polling, the two threads each need a CPU of their own (ringtest's
+    # never yield): what else ran matters, so say how busy the machine was.
+    out["loadavg"] = [round(os.getloadavg()[0], 2)]
+    if not R.ringbench_accepts("--workload=ringtest"):
+        out["notes"].append("this ringbench has no --workload=ringtest: its default workload "
+                            "(a 64-byte payload, sequence checked) stands in")
+    out["ringbench_workload"] = ("ringtest" if R.ringbench_accepts("--workload=ringtest")
+                                 else "default")
+    # The exact figures first: one lock-step count per ringtest ring, one
+    # ringbench --insns run per pairing.
+    insns_ours = {}
+    if not shutil.which("valgrind"):
+        out["notes"].append("no valgrind (apt-get install valgrind): no instructions per buffer")
+        log("ringtest: no valgrind (apt-get install valgrind): no instructions per buffer")
+    else:
+        for peer in peers:
+            if os.path.exists(os.path.join(d, peer + "-lockstep")):
+                fig = R.attempt(f"ringtest {peer}-lockstep", R.ringtest_insns, peer)
+            else:
+                fig = None
+                out["notes"].append(f"{peer}-lockstep is missing (make ringtest again)")
+            out["lockstep"][peer] = fig
+            if fig:
+                log(f"  ringtest {peer:15} lock-step: {fig['insns_per_buf']:.1f} insns/buf")
+        if not R.ringbench_accepts("--insns"):
+            out["notes"].append("this ringbench has no --insns: its instructions per buffer "
+                                "are not measured")
+        else:
+            for p in RINGTEST_PAIRS:
+                what = f"ringbench --insns {p['notify']} {p['layout']}"
+                insns_ours[id(p)] = R.attempt(what, R.ringtest_ours_insns, p) or {}
+    ours = {id(p): [] for p in RINGTEST_PAIRS}
+    theirs = {id(p): [] for p in RINGTEST_PAIRS}
+    startup = {peer: [] for peer in peers}
+    for rnd in range(repeats):
+        log(f"ringtest round {rnd + 1}/{repeats}")
+        for peer in peers:
+            startup[peer].append(R.attempt(f"ringtest {peer} --run-cycles 1",
+                                           R.ringtest_startup, peer))
+        for p in RINGTEST_PAIRS:
+            ops = max(p["ops"] // R.scale, 1)
+            sides = [(ours[id(p)], f"ringbench {p['notify']} {p['layout']}", R.ringtest_ours),
+                     (theirs[id(p)], f"ringtest {p['peer']} {p['notify']}", R.ringtest_peer)]
+            for runs, what, fn in (reversed(sides) if rnd % 2 else sides):
+                runs.append(R.attempt(what, fn, p, ops))
+            a, b = ours[id(p)][-1], theirs[id(p)][-1]
+            log(f"  {p['notify']:8} {p['layout']:6} {ops:>10,} bufs: ringbench "
+                + (f"{a['ops/s']:>12,.0f}" if a else f"{'failed':>12}") + f" ops/s, "
+                f"{p['peer']:15} " + (f"{b['ops/s']:>12,.0f}" if b else f"{'failed':>12}")
+                + " ops/s")
+    out["startup"] = {peer: dict(runs=runs, summary=summarize(runs))
+                      for peer, runs in startup.items()}
+    for p in RINGTEST_PAIRS:
+        ops = max(p["ops"] // R.scale, 1)
+        a, b = ours[id(p)], theirs[id(p)]
+        r = [x["ops/s"] / y["ops/s"] for x, y in zip(a, b)
+             if x and y and isinstance(x.get("ops/s"), (int, float)) and y["ops/s"]]
+        lk = out["lockstep"].get(p["peer"])
+        ins = dict(insns_ours.get(id(p), {}))
+        ins["ringtest"] = lk["insns_per_buf"] if lk else None
+        ours_n = ins.get("insns/buf")
+        ins["ratio"] = ours_n / ins["ringtest"] if ours_n and ins["ringtest"] else None
+        out["pairs"].append(dict(
+            notify=p["notify"], layout=p["layout"], peer=p["peer"], ops=ops,
+            ringbench_argv=" ".join(R.ringtest_ours_argv(p, ops)[1:]),
+            ringtest_argv=" ".join(R.ringtest_argv(p, ops)[1:]),
+            ours=dict(runs=a, summary=summarize(a)), ringtest=dict(runs=b, summary=summarize(b)),
+            ratio=dict(median=statistics.median(r), min=min(r), max=max(r), n=len(r))
+            if r else None, insns=ins))
+    out["loadavg"].append(round(os.getloadavg()[0], 2))
+    log("ringtest done")
+    return out
+
+
 def pick_backends(choice, lguest, kernel):
     """The backends to run ([...]) and those `all` leaves out ({name: why})."""
     if choice in BACKENDS:
@@ -1917,6 +2194,7 @@ def main():
             res["ringbench"].append(merge_ringbench(cfg, runs))
     if "rings" in sections:
         log("ringbench done")
+        res["ringtest"] = ringtest_section(R, repeats)
     # Boot: /bin/true, then each backend bare and with a disk per layout,
     # round after round; a configuration that fails once is not run again.
     boot_runs = {}

@@ -1,0 +1,81 @@
+#!/bin/sh
+# ringtest-build.sh BUILD_DIR: Linux's tools/virtio/ringtest, the peer of
+# our ringbench in lguest-compare (docs/ringtest.md), built from Debian's
+# linux-source tarball.  None of its code is in our tree: it is extracted
+# into BUILD_DIR/ringtest/src/ and built there with its own Makefile, so
+# with its own flags (-O2 -flto -fwhole-program ...), giving
+#
+#   BUILD_DIR/ringtest/ring             its descriptor ring (packed-like)
+#   BUILD_DIR/ringtest/virtio_ring_0_9  its split ring
+#
+# and, for counting instructions under callgrind, the same ring code linked
+# with our lock-step driver (tests/bench/ringtest_lockstep.c) instead of its
+# two-thread main.c, compiled with the same flags:
+#
+#   BUILD_DIR/ringtest/ring-lockstep, BUILD_DIR/ringtest/virtio_ring_0_9-lockstep
+#
+# LINUX_SOURCE_TARBALL: the tarball (default: the newest
+# /usr/src/linux-source-*.tar.xz).  Extraction, the slow part (the whole
+# tarball is decompressed), is skipped when src/ already came from the same
+# tarball and the tarball has not changed since.  V=1 shows the commands.
+set -eu
+
+if [ $# -ne 1 ]; then
+	echo "usage: $0 BUILD_DIR" >&2
+	exit 2
+fi
+top=$(cd "$(dirname "$0")/.." && pwd)
+out=$1/ringtest
+
+if [ -n "${LINUX_SOURCE_TARBALL:-}" ]; then
+	tarball=$LINUX_SOURCE_TARBALL
+else
+	# By version, not by date: linux-source-6.10 is newer than 6.9.
+	tarball=$(find /usr/src -maxdepth 1 -name 'linux-source-*.tar.xz' | sort -V | tail -n 1)
+fi
+if [ -z "$tarball" ] || [ ! -f "$tarball" ]; then
+	echo "ringtest: no Linux source tarball${tarball:+ ($tarball)}: apt-get install linux-source-6.1 (or set LINUX_SOURCE_TARBALL)" >&2
+	exit 2
+fi
+tarball=$(cd "$(dirname "$tarball")" && pwd)/$(basename "$tarball")
+
+mkdir -p "$out"
+stamp=$out/src/.tarball
+if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$tarball" ] ||
+	[ -n "$(find "$tarball" -newer "$stamp")" ]; then
+	echo "  TAR     $tarball: tools/virtio/ringtest/"
+	# Into a fresh directory, renamed once complete, so that an
+	# interrupted extraction is never taken for a finished one.
+	rm -rf "$out/src" "$out/src.tmp"
+	mkdir "$out/src.tmp"
+	# The top directory's name varies (linux-source-6.1/): match any, and
+	# strip it with tools/virtio/ringtest/.
+	tar -xJf "$tarball" -C "$out/src.tmp" --strip-components=4 \
+		--wildcards '*/tools/virtio/ringtest/*'
+	printf '%s\n' "$tarball" >"$out/src.tmp/.tarball"
+	mv "$out/src.tmp" "$out/src"
+fi
+
+# Its Makefile's flags, not ours nor the caller's: drop whatever CFLAGS or
+# command-line variables a parent make would hand down.
+unset MAKEFLAGS MFLAGS MAKELEVEL CFLAGS CPPFLAGS LDFLAGS LDLIBS
+quiet=-s
+[ "${V:-0}" = 1 ] && quiet=
+echo "  MAKE    $out/src: ring virtio_ring_0_9 (+ -lockstep)"
+# The lock-step binaries: its Makefile, then these rules, read from stdin;
+# they reuse its CFLAGS and LDFLAGS and its ring.o and virtio_ring_0_9.o.
+# Our harness is also held to -Wextra -Werror.
+make $quiet --no-print-directory -C "$out/src" -f Makefile -f - \
+	LOCKSTEP="$top/tests/bench/ringtest_lockstep.c" \
+	ring virtio_ring_0_9 ring-lockstep virtio_ring_0_9-lockstep <<'EOF'
+lockstep.o: $(LOCKSTEP) main.h
+	$(CC) $(CFLAGS) -Wextra -Werror -I. -c -o $@ $(LOCKSTEP)
+ring-lockstep: ring.o lockstep.o
+	$(CC) $(LDFLAGS) $^ $(LDLIBS) -o $@
+virtio_ring_0_9-lockstep: virtio_ring_0_9.o lockstep.o
+	$(CC) $(LDFLAGS) $^ $(LDLIBS) -o $@
+EOF
+for prog in ring virtio_ring_0_9 ring-lockstep virtio_ring_0_9-lockstep; do
+	cp -p "$out/src/$prog" "$out/$prog.tmp"
+	mv "$out/$prog.tmp" "$out/$prog"
+done
