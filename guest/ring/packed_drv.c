@@ -169,17 +169,50 @@ static int alloc_id(struct packed_drv *q)
 	return id;
 }
 
-int packed_drv_add(struct packed_drv *q, const struct lg_sg *sg, unsigned int out, unsigned int in,
-		   void *token)
+/*
+ * packed_drv_add() of one segment, the commonest buffer, as a straight
+ * line on locals: our stores into the ring would otherwise make the
+ * compiler load q's fields again after each.
+ */
+static __attribute__((__noinline__)) int add_one(struct packed_drv *q, const struct lg_sg *sg,
+						 bool writable, void *token)
+{
+	uint16_t slot = q->next_avail, size = q->size, id = q->free_id, added;
+	bool wrap = q->avail_wrap;
+	struct vring_packed_desc *d = &q->ring[slot];
+	uint16_t flags = avail_bits(wrap) | (writable ? VRING_DESC_F_WRITE : 0);
+
+	if (id >= size)
+		return -1; /* no id free: cannot happen while num_free > 0 */
+	q->free_id = q->next_id[id];
+	d->addr = sg->gpa;
+	d->len = sg->len;
+	d->id = id;
+	q->token[id] = token;
+	q->nslots[id] = 1;
+	q->num_free--;
+	if (++slot == size) {
+		slot = 0;
+		wrap = !wrap;
+	}
+	q->next_avail = slot;
+	q->avail_wrap = wrap;
+	added = q->num_added;
+	if (added < size)
+		q->num_added = added + 1; /* as count_added() */
+	/* Release: as at the end of packed_drv_add(). */
+	__atomic_store_n(&d->flags, flags, __ATOMIC_RELEASE);
+	return id;
+}
+
+/* packed_drv_add() of @n > 1 segments, the first @out readable. */
+static __attribute__((__noinline__)) int add_chain(struct packed_drv *q, const struct lg_sg *sg,
+						   unsigned int out, unsigned int n, void *token)
 {
 	uint16_t head = q->next_avail, slot = head, head_flags = 0;
 	bool wrap = q->avail_wrap;
-	unsigned int n = out + in;
 	int id;
 
-	/* out + in checked piecewise, so that a huge pair cannot wrap round. */
-	if (q->broken || !token || out > q->num_free || in > q->num_free - out || n == 0)
-		return -1;
 	id = alloc_id(q);
 	if (id < 0)
 		return -1;
@@ -224,6 +257,17 @@ int packed_drv_add(struct packed_drv *q, const struct lg_sg *sg, unsigned int ou
 	 */
 	__atomic_store_n(&q->ring[head].flags, head_flags, __ATOMIC_RELEASE);
 	return id;
+}
+
+int packed_drv_add(struct packed_drv *q, const struct lg_sg *sg, unsigned int out, unsigned int in,
+		   void *token)
+{
+	/* out + in checked piecewise, so that a huge pair cannot wrap round. */
+	if (q->broken || !token || out > q->num_free || in > q->num_free - out || out + in == 0)
+		return -1;
+	if (out + in == 1)
+		return add_one(q, sg, out == 0, token);
+	return add_chain(q, sg, out, out + in, token);
 }
 
 int packed_drv_add_indirect(struct packed_drv *q, const struct lg_sg *sg, unsigned int out,
@@ -320,7 +364,7 @@ static bool is_used(const struct packed_drv *q, uint16_t flags)
 	 * second of a chain, say, which no used descriptor overwrote) has
 	 * USED = !previous wrap, which is the current one.
 	 */
-	return !!(flags & F_AVAIL) == q->used_wrap && !!(flags & F_USED) == q->used_wrap;
+	return (flags & (F_AVAIL | F_USED)) == (q->used_wrap ? F_AVAIL | F_USED : 0);
 }
 
 bool packed_drv_has_used(const struct packed_drv *q)
@@ -339,36 +383,38 @@ static void *bad_device(struct packed_drv *q, const char *why)
 	return NULL;
 }
 
-void *packed_drv_get_used(struct packed_drv *q, uint32_t *len)
+/* The device broke a rule: stop using the queue, reap nothing. */
+static __attribute__((__noinline__, __cold__)) void *used_fail(struct packed_drv *q,
+							       const char *why)
 {
-	const struct vring_packed_desc *d;
-	uint16_t flags, id;
-	uint32_t used_len;
+	return bad_device(q, why);
+}
+
+/* packed_drv_get_used() once the descriptor at last_used is used: reap it. */
+static __attribute__((__noinline__)) void *reap(struct packed_drv *q, uint32_t *len,
+						const struct vring_packed_desc *d)
+{
+	uint16_t id = READ_DEVICE(d->id), size = q->size, last_used = q->last_used, n;
+	uint32_t used_len = READ_DEVICE(d->len);
+	bool used_wrap = q->used_wrap;
 	void *token;
 
-	if (q->broken)
-		return NULL;
-
-	/*
-	 * Acquire: pairs with the release store of the used flags in
-	 * packed_dev_push().  The id and len, and whatever the device wrote
-	 * into the buffer, are visible to the reads below (and the caller's).
-	 */
-	d = &q->ring[q->last_used];
-	flags = __atomic_load_n(&d->flags, __ATOMIC_ACQUIRE);
-	if (!is_used(q, flags))
-		return NULL;
-	id = READ_DEVICE(d->id);
-	used_len = READ_DEVICE(d->len);
-	if (id >= q->size)
-		return bad_device(q, "used buffer id out of range");
-	if (!q->token[id])
-		return bad_device(q, "used buffer id is not outstanding");
-
+	if (id >= size)
+		return used_fail(q, "used buffer id out of range");
 	token = q->token[id];
+	if (!token)
+		return used_fail(q, "used buffer id is not outstanding");
+
+	n = q->nslots[id];
 	q->token[id] = NULL;
-	q->num_free += q->nslots[id];
-	advance(q, &q->last_used, &q->used_wrap, q->nslots[id]);
+	q->num_free += n;
+	last_used += n;
+	if (last_used >= size) {
+		last_used -= size;
+		used_wrap = !used_wrap;
+	}
+	q->last_used = last_used;
+	q->used_wrap = used_wrap;
 	q->next_id[id] = q->free_id;
 	q->free_id = id;
 
@@ -378,7 +424,9 @@ void *packed_drv_get_used(struct packed_drv *q, uint32_t *len)
 		 * driver that never disables callbacks hears of the next
 		 * completion too.
 		 */
-		__atomic_store_n(&q->driver->off_wrap, last_used_event(q), __ATOMIC_RELAXED);
+		__atomic_store_n(&q->driver->off_wrap,
+				 (uint16_t)(last_used | (uint16_t)(used_wrap << WRAP_SHIFT)),
+				 __ATOMIC_RELAXED);
 		/*
 		 * Full fence: orders that store before our next look at the
 		 * used flags.  It pairs with the full fence in
@@ -390,6 +438,31 @@ void *packed_drv_get_used(struct packed_drv *q, uint32_t *len)
 	if (len)
 		*len = used_len;
 	return token;
+}
+
+/*
+ * Looking and finding nothing ends every reaping loop, so it is a load
+ * and a test; the reaping is reap()'s.
+ */
+void *packed_drv_get_used(struct packed_drv *q, uint32_t *len)
+{
+	const struct vring_packed_desc *d;
+	uint16_t flags;
+
+	if (q->broken)
+		return NULL;
+
+	/*
+	 * Acquire: pairs with the release store of the used flags in
+	 * packed_dev_push().  The id and len, and whatever the device wrote
+	 * into the buffer, are visible to the reads that follow (and the
+	 * caller's).
+	 */
+	d = &q->ring[q->last_used];
+	flags = __atomic_load_n(&d->flags, __ATOMIC_ACQUIRE);
+	if (!is_used(q, flags))
+		return NULL;
+	return reap(q, len, d);
 }
 
 void packed_drv_disable_cb(struct packed_drv *q)

@@ -86,9 +86,8 @@ _Static_assert(sizeof(struct vring_packed_desc) == 16, "descriptors are 16 bytes
  */
 
 /* Record the first rule broken; later ones are its consequences. */
-__attribute__((format(printf, 2, 3))) static void fail(struct packed_dev *q, const char *fmt, ...)
+static void vfail(struct packed_dev *q, const char *fmt, va_list ap)
 {
-	va_list ap;
 	int n;
 
 	if (q->broken)
@@ -97,9 +96,28 @@ __attribute__((format(printf, 2, 3))) static void fail(struct packed_dev *q, con
 	n = snprintf(q->error, sizeof(q->error), "%s: ", q->name);
 	if (n < 0 || (size_t)n >= sizeof(q->error))
 		return;
-	va_start(ap, fmt);
 	vsnprintf(q->error + n, sizeof(q->error) - n, fmt, ap);
+}
+
+__attribute__((format(printf, 2, 3))) static void fail(struct packed_dev *q, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vfail(q, fmt, ap);
 	va_end(ap);
+}
+
+/* fail(), returning false: a way out of the hot paths that is a tail call. */
+static __attribute__((__noinline__, __cold__, __format__(printf, 2, 3))) bool
+fail_false(struct packed_dev *q, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vfail(q, fmt, ap);
+	va_end(ap);
+	return false;
 }
 
 /* See "Positions" above. */
@@ -129,7 +147,8 @@ static void advance(const struct packed_dev *q, uint16_t *slot, bool *wrap, uint
 /* Whether @flags mark a descriptor the driver made available on lap @wrap. */
 static bool is_avail(uint16_t flags, bool wrap)
 {
-	return !!(flags & F_AVAIL) == wrap && !!(flags & F_USED) != wrap;
+	/* AVAIL == wrap and USED != wrap, in one compare. */
+	return (flags & (F_AVAIL | F_USED)) == (wrap ? F_AVAIL : F_USED);
 }
 
 bool packed_dev_init(struct packed_dev *q, const struct guest_mem *mem, const char *name,
@@ -471,14 +490,101 @@ static int take_chain(struct packed_dev *q, struct chain *c, uint16_t head_flags
 	return 1;
 }
 
+/* The guest broke a rule in a pop: say which, and yield nothing (a tail call). */
+static __attribute__((__noinline__, __cold__, __format__(printf, 3, 4))) int
+pop_fail(struct packed_dev *q, struct chain *c, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vfail(q, fmt, ap);
+	va_end(ap);
+	chain_reset(c);
+	return -1;
+}
+
+/* pop_available() for any buffer but a lone direct descriptor. */
+static __attribute__((__noinline__)) int pop_walk(struct packed_dev *q, struct chain *c,
+						  uint16_t flags)
+{
+	chain_reset(c);
+	if (take_chain(q, c, flags) < 0) {
+		chain_reset(c);
+		return -1;
+	}
+	return 1;
+}
+
+/*
+ * The common case as a straight line: the head at next_avail (@flags read
+ * with acquire) is a whole buffer of one direct descriptor, in RAM, with
+ * an id not in flight, and the ring has its slot to spare.  Returns 1 with
+ * the buffer taken into @c, or 0 for anything else: pop_walk() then reads
+ * the descriptor again and checks every rule with messages, and nothing
+ * read here is used.
+ */
+static int take_one(struct packed_dev *q, struct chain *c, uint16_t flags)
+{
+	const struct vring_packed_desc *g = &q->ring[q->next_avail];
+	uint16_t size = q->size, id;
+	bool writable = flags & VRING_DESC_F_WRITE;
+	uint64_t addr;
+	uint32_t len, in_flight;
+
+	if (flags & (VRING_DESC_F_NEXT | VRING_DESC_F_INDIRECT))
+		return 0;
+	addr = GUEST_READ(q->mem, g->addr);
+	len = GUEST_READ(q->mem, g->len);
+	id = GUEST_READ(q->mem, g->id);
+	in_flight = pos_dist(q, ring_pos(q, q->next_used, q->used_wrap),
+			     ring_pos(q, q->next_avail, q->avail_wrap));
+	if (len == 0 || id >= size || q->slots[id] || in_flight + 1 > size ||
+	    !guest_iov_direct(q->mem, addr, len, &c->seg[0]))
+		return 0;
+	q->slots[id] = 1;
+	advance(q, &q->next_avail, &q->avail_wrap, 1);
+	c->nread = !writable;
+	c->nwrite = writable;
+	c->read_len = writable ? 0 : len;
+	c->write_len = writable ? len : 0;
+	c->ndesc = 1;
+	c->indirect_from = CHAIN_MAX_SEGS;
+	c->in_id = CHAIN_NO_ID;
+	c->id = id;
+	return 1;
+}
+
+/* packed_dev_pop() once the head at next_avail is on this lap: take it. */
+static __attribute__((__noinline__)) int pop_available(struct packed_dev *q, struct chain *c,
+						       uint16_t flags)
+{
+	/*
+	 * AVAIL says "available on this lap", but USED agrees with it: that
+	 * is how a used descriptor looks, and we cannot have written one
+	 * here on this lap (next_used is never ahead of next_avail).
+	 */
+	if (!is_avail(flags, q->avail_wrap))
+		return pop_fail(q, c,
+				"slot %u: flags 0x%x are neither available nor used (wrap counter %u)",
+				q->next_avail, flags, q->avail_wrap);
+	if (take_one(q, c, flags))
+		return 1;
+	return pop_walk(q, c, flags);
+}
+
+/*
+ * Looking and finding nothing ends every device loop, so it is a load and
+ * a compare; taking is pop_available()'s.  A pop that yields no buffer
+ * leaves @c empty.
+ */
 int packed_dev_pop(struct packed_dev *q, struct chain *c)
 {
 	uint16_t flags;
 
-	if (q->broken)
+	if (q->broken) {
+		chain_reset(c);
 		return -1;
-	chain_reset(c);
-
+	}
 	/*
 	 * Acquire: pairs with the release store of the head's flags in
 	 * packed_drv_add().  Everything the driver wrote before making the
@@ -487,37 +593,29 @@ int packed_dev_pop(struct packed_dev *q, struct chain *c)
 	 * visible to the reads that follow.
 	 */
 	flags = GUEST_READ_ACQUIRE(q->mem, q->ring[q->next_avail].flags);
-	if (!!(flags & F_AVAIL) != q->avail_wrap)
-		return 0;
-	/*
-	 * AVAIL says "available on this lap", but USED agrees with it: that
-	 * is how a used descriptor looks, and we cannot have written one
-	 * here on this lap (next_used is never ahead of next_avail).
-	 */
-	if (!is_avail(flags, q->avail_wrap)) {
-		fail(q, "slot %u: flags 0x%x are neither available nor used (wrap counter %u)",
-		     q->next_avail, flags, q->avail_wrap);
-		return -1;
-	}
-	if (take_chain(q, c, flags) < 0) {
+	if (!!(flags & F_AVAIL) != q->avail_wrap) {
 		chain_reset(c);
-		return -1;
+		return 0;
 	}
-	return 1;
+	return pop_available(q, c, flags);
 }
 
 bool packed_dev_push(struct packed_dev *q, const struct chain *c, uint32_t written)
 {
+	/*
+	 * Locals, not q's fields: the compiler cannot tell our stores into
+	 * the ring from stores into *q, and would load each field again
+	 * after every one of them.
+	 */
+	uint16_t next_used = q->next_used, size = q->size, n, flags;
+	bool used_wrap = q->used_wrap;
+	uint32_t id = c->id, window;
 	struct vring_packed_desc *d;
-	uint32_t window;
-	uint16_t n, flags;
 
 	if (q->broken)
 		return false;
-	if (c->id >= q->size || !q->slots[c->id]) {
-		fail(q, "push of buffer id %u, which is not in flight", c->id);
-		return false;
-	}
+	if (id >= size || !q->slots[id])
+		return fail_false(q, "push of buffer id %u, which is not in flight", id);
 	/* A device model claiming more than the buffer holds: cap it. */
 	if (written > c->write_len)
 		written = (uint32_t)c->write_len;
@@ -528,11 +626,13 @@ bool packed_dev_push(struct packed_dev *q, const struct chain *c, uint32_t writt
 	 * unused in a used descriptor; we leave it be.)  WRITE in a used
 	 * descriptor says that len counts bytes we wrote.
 	 */
-	d = &q->ring[q->next_used];
-	flags = q->used_wrap ? F_AVAIL | F_USED : 0;
+	d = &q->ring[next_used];
+	flags = used_wrap ? F_AVAIL | F_USED : 0;
 	if (written)
 		flags |= VRING_DESC_F_WRITE;
-	GUEST_WRITE(q->mem, d->id, (uint16_t)c->id);
+	n = q->slots[id];
+	q->slots[id] = 0;
+	GUEST_WRITE(q->mem, d->id, (uint16_t)id);
 	GUEST_WRITE(q->mem, d->len, written);
 	/*
 	 * Release, and last: pairs with the acquire load of the flags in
@@ -542,8 +642,6 @@ bool packed_dev_push(struct packed_dev *q, const struct chain *c, uint32_t writt
 	 */
 	GUEST_WRITE_RELEASE(q->mem, d->flags, flags);
 
-	n = q->slots[c->id];
-	q->slots[c->id] = 0;
 	/*
 	 * The window the next packed_dev_should_signal() looks at runs from
 	 * the last decision to next_used, measured modulo 2 * size: exact
@@ -552,15 +650,16 @@ bool packed_dev_push(struct packed_dev *q, const struct chain *c, uint32_t writt
 	 * would see it come out short, maybe empty, and miss the driver's
 	 * event; so before that happens forget the decision point, and the
 	 * next decision signals, as the first one does.  An extra signal is
-	 * harmless; a missing one is a hang.
+	 * harmless; a missing one is a hang.  pushed_since is that window
+	 * counted as we go, without the modulo: an add, not two positions.
 	 */
-	if (q->signalled_valid) {
-		window = pos_dist(q, ring_pos(q, q->signalled_used, q->signalled_wrap),
-				  ring_pos(q, q->next_used, q->used_wrap));
-		if (window + n >= 2u * q->size)
-			q->signalled_valid = false;
-	}
-	advance(q, &q->next_used, &q->used_wrap, n);
+	window = q->pushed_since + n;
+	q->pushed_since = window;
+	if (window >= 2u * size)
+		q->signalled_valid = false;
+	advance(q, &next_used, &used_wrap, n);
+	q->next_used = next_used;
+	q->used_wrap = used_wrap;
 	return true;
 }
 
@@ -634,6 +733,7 @@ bool packed_dev_should_signal(struct packed_dev *q)
 	q->signalled_used = q->next_used;
 	q->signalled_wrap = q->used_wrap;
 	q->signalled_valid = true;
+	q->pushed_since = 0;
 
 	switch (flags) {
 	case VRING_PACKED_EVENT_FLAG_ENABLE:

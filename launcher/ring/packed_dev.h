@@ -46,6 +46,7 @@ struct packed_dev {
 	uint16_t signalled_used; /* next_used when we last decided about a signal */
 	bool signalled_wrap;
 	bool signalled_valid;
+	uint32_t pushed_since;	 /* slots pushed since that decision */
 	uint16_t *slots; /* [size], by buffer id: ring slots it took; 0 = not in flight */
 	bool broken;
 	char error[192];
