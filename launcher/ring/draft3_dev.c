@@ -175,7 +175,8 @@ static int take_head(struct d3_dev *d, struct d3_dev_queue *q, uint32_t *head)
 }
 
 /* Copy descriptor @i out of guest memory, each field read exactly once. */
-static struct d3_desc read_desc(const struct d3_dev *d, const struct d3_dev_queue *q, uint32_t i)
+static inline __attribute__((__always_inline__)) struct d3_desc
+read_desc(const struct d3_dev *d, const struct d3_dev_queue *q, uint32_t i)
 {
 	const struct d3_desc __guest *g = &q->desc[i];
 	struct d3_desc l = {
@@ -302,21 +303,92 @@ static int walk_chain(struct d3_dev *d, struct d3_dev_queue *q, uint32_t head, s
 	return 0;
 }
 
-int d3_dev_pop_out(struct d3_dev *d, struct chain *c)
+/*
+ * The common out-queue buffer as a straight line: one descriptor, marked
+ * F_HEAD and not F_NEXT, of some bytes (at most 2^32 - 1) inside a page
+ * and inside RAM, guest RAM being one mapping.  Reads the descriptor once,
+ * and only if all of that holds takes the head (as take_head() does after
+ * its checks) and fills @c; otherwise returns false having changed
+ * nothing, and the long way (take_head() and walk_chain()) reads it all
+ * again and names the broken rule, if one was.
+ */
+static bool take_one(struct d3_dev *d, struct d3_dev_queue *q, uint32_t h, struct chain *c)
+{
+	struct d3_desc desc = read_desc(d, q, h);
+	uint64_t gpa = (desc.pfn << PAGE_SHIFT) + desc.offset;
+
+	if ((desc.flags & (D3_DESC_F_HEAD | D3_DESC_F_NEXT)) != D3_DESC_F_HEAD ||
+	    desc.offset >= D3_PAGE_SIZE || desc.len == 0 || desc.len > UINT32_MAX ||
+	    desc.pfn > UINT64_MAX >> PAGE_SHIFT || q->in_flight[h] ||
+	    !guest_iov_direct(d->mem, gpa, desc.len, &c->seg[0]))
+		return false;
+	q->in_flight[h] = 1;
+	q->last_avail++;
+	c->nread = 1;
+	c->nwrite = 0;
+	c->read_len = desc.len;
+	c->write_len = 0;
+	c->ndesc = 1;
+	c->indirect_from = CHAIN_MAX_SEGS;
+	c->in_id = CHAIN_NO_ID;
+	c->id = h;
+	return true;
+}
+
+/* d3_dev_pop_out() the long way: every rule, with its message. */
+static __attribute__((__noinline__)) int pop_out_walk(struct d3_dev *d, struct chain *c)
 {
 	uint32_t head;
 	int r;
 
-	if (d->broken)
-		return -1;
 	chain_reset(c);
 	r = take_head(d, &d->out, &head);
 	if (r <= 0)
 		return r;
-	if (walk_chain(d, &d->out, head, c, false) < 0)
+	if (walk_chain(d, &d->out, head, c, false) < 0) {
+		chain_reset(c);
 		return -1;
+	}
 	c->id = head;
 	return 1;
+}
+
+/* d3_dev_pop_out() once the guest has published something on the out queue. */
+static __attribute__((__noinline__)) int pop_out_published(struct d3_dev *d, struct chain *c,
+							   uint32_t avail_idx)
+{
+	struct d3_dev_queue *q = &d->out;
+	uint32_t h;
+
+	/* At most 170 ahead (take_head() says why); it fails with the message. */
+	if (avail_idx - q->last_avail <= NDESCS) {
+		h = GUEST_READ(d->mem, q->avail->ring[q->last_avail % NDESCS]);
+		if (h < NDESCS && take_one(d, q, h, c))
+			return 1;
+	}
+	return pop_out_walk(d, c);
+}
+
+/*
+ * Finding nothing ends every device loop, so it is a load and a compare;
+ * taking is pop_out_published()'s.  A pop that yields no buffer leaves @c
+ * empty.
+ */
+int d3_dev_pop_out(struct d3_dev *d, struct chain *c)
+{
+	uint32_t avail_idx;
+
+	if (d->broken) {
+		chain_reset(c);
+		return -1;
+	}
+	/* Acquire: as in take_head(), which reads this index again if it must. */
+	avail_idx = GUEST_READ_ACQUIRE(d->mem, d->out.avail->idx);
+	if (avail_idx == d->out.last_avail) {
+		chain_reset(c);
+		return 0;
+	}
+	return pop_out_published(d, c, avail_idx);
 }
 
 /* Remove posted[i], keeping the rest oldest first. */
@@ -440,7 +512,10 @@ static bool can_push(struct d3_dev *d, struct d3_dev_queue *q, uint32_t head)
 
 static void put_used(struct d3_dev *d, struct d3_dev_queue *q, uint32_t head, uint32_t len)
 {
-	struct d3_used_elem __guest *e = &q->used->ring[q->used_idx % NDESCS];
+	/* Locals: our stores into the used page would make q's fields reload. */
+	struct d3_used __guest *used = q->used;
+	uint32_t used_idx = q->used_idx;
+	struct d3_used_elem __guest *e = &used->ring[used_idx % NDESCS];
 
 	GUEST_WRITE(d->mem, e->id, head);
 	GUEST_WRITE(d->mem, e->len, len);
@@ -450,16 +525,17 @@ static void put_used(struct d3_dev *d, struct d3_dev_queue *q, uint32_t head, ui
 	 * model wrote into the buffer before calling d3_dev_push(), are
 	 * visible to the guest before it sees the new index.
 	 */
-	GUEST_WRITE_RELEASE(d->mem, q->used->idx, ++q->used_idx);
+	GUEST_WRITE_RELEASE(d->mem, used->idx, used_idx + 1);
+	q->used_idx = used_idx + 1;
 	q->in_flight[head] = 0;
 }
 
-bool d3_dev_push(struct d3_dev *d, struct chain *c, uint32_t written)
+/* d3_dev_push() of a buffer with both halves, or only an in half. */
+static __attribute__((__noinline__)) bool push_halves(struct d3_dev *d, struct chain *c,
+						      uint32_t written)
 {
 	bool out = c->id != CHAIN_NO_ID, in = c->in_id != CHAIN_NO_ID;
 
-	if (d->broken)
-		return false;
 	/* Check both halves before writing either, so a failure writes nothing. */
 	if (out && !can_push(d, &d->out, c->id))
 		return false;
@@ -480,6 +556,34 @@ bool d3_dev_push(struct d3_dev *d, struct chain *c, uint32_t written)
 			written = (uint32_t)c->write_len;
 		put_used(d, &d->in, c->in_id, written);
 	}
+	return true;
+}
+
+/* can_push() failed on @head of @q: its message, as a tail call. */
+static __attribute__((__noinline__, __cold__)) bool push_refused(struct d3_dev *d,
+								 struct d3_dev_queue *q,
+								 uint32_t head)
+{
+	return can_push(d, q, head);
+}
+
+bool d3_dev_push(struct d3_dev *d, struct chain *c, uint32_t written)
+{
+	struct d3_dev_queue *q = &d->out;
+	uint32_t head = c->id;
+
+	if (d->broken)
+		return false;
+	if (c->in_id != CHAIN_NO_ID || head == CHAIN_NO_ID)
+		return push_halves(d, c, written);
+	/*
+	 * An out buffer alone, the common case: can_push()'s two checks
+	 * inline, its messages out of line.  Nothing was written into it.
+	 */
+	if (head >= NDESCS || !q->in_flight[head] ||
+	    GUEST_READ(d->mem, q->used->idx) != q->used_idx)
+		return push_refused(d, q, head);
+	put_used(d, q, head, 0);
 	return true;
 }
 
