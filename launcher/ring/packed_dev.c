@@ -474,10 +474,11 @@ static int take_chain(struct packed_dev *q, struct chain *c, uint16_t head_flags
 	/*
 	 * Slots from next_used to next_avail belong to buffers in flight (we
 	 * overwrite them with used descriptors).  A driver that made more
-	 * available than the ring holds has written over one of those.
+	 * available than the ring holds has written over one of those.  We
+	 * count them as we take and push (slots_in_flight) rather than
+	 * measure the distance between the two positions each time.
 	 */
-	in_flight = pos_dist(q, ring_pos(q, q->next_used, q->used_wrap),
-			     ring_pos(q, q->next_avail, q->avail_wrap));
+	in_flight = q->slots_in_flight;
 	if (in_flight + nslots > q->size) {
 		fail(q, "chain from slot %u overfills the ring (%u slots in flight, %u more)",
 		     w.head, in_flight, nslots);
@@ -485,6 +486,7 @@ static int take_chain(struct packed_dev *q, struct chain *c, uint16_t head_flags
 	}
 
 	q->slots[id] = (uint16_t)nslots;
+	q->slots_in_flight = (uint16_t)(in_flight + nslots);
 	advance(q, &q->next_avail, &q->avail_wrap, nslots);
 	c->id = id;
 	return 1;
@@ -536,12 +538,12 @@ static int take_one(struct packed_dev *q, struct chain *c, uint16_t flags)
 	addr = GUEST_READ(q->mem, g->addr);
 	len = GUEST_READ(q->mem, g->len);
 	id = GUEST_READ(q->mem, g->id);
-	in_flight = pos_dist(q, ring_pos(q, q->next_used, q->used_wrap),
-			     ring_pos(q, q->next_avail, q->avail_wrap));
+	in_flight = q->slots_in_flight;
 	if (len == 0 || id >= size || q->slots[id] || in_flight + 1 > size ||
 	    !guest_iov_direct(q->mem, addr, len, &c->seg[0]))
 		return 0;
 	q->slots[id] = 1;
+	q->slots_in_flight = (uint16_t)(in_flight + 1);
 	advance(q, &q->next_avail, &q->avail_wrap, 1);
 	c->nread = !writable;
 	c->nwrite = writable;
@@ -632,6 +634,7 @@ bool packed_dev_push(struct packed_dev *q, const struct chain *c, uint32_t writt
 		flags |= VRING_DESC_F_WRITE;
 	n = q->slots[id];
 	q->slots[id] = 0;
+	q->slots_in_flight -= n;
 	GUEST_WRITE(q->mem, d->id, (uint16_t)id);
 	GUEST_WRITE(q->mem, d->len, written);
 	/*

@@ -47,6 +47,7 @@ struct packed_dev {
 	bool signalled_wrap;
 	bool signalled_valid;
 	uint32_t pushed_since;	 /* slots pushed since that decision */
+	uint16_t slots_in_flight; /* next_used up to next_avail: slots of buffers in flight */
 	uint16_t *slots; /* [size], by buffer id: ring slots it took; 0 = not in flight */
 	bool broken;
 	char error[192];

@@ -104,6 +104,7 @@ bool queue_resume(struct queue *q, uint32_t pos)
 		return queue_fail(q, "resumes at 0x%x, past its %u slots", pos, q->packed.size);
 	q->packed.next_avail = q->packed.next_used = pos & 0x7fff;
 	q->packed.avail_wrap = q->packed.used_wrap = pos >> 15;
+	q->packed.slots_in_flight = 0; /* next_used == next_avail */
 	return true;
 }
 
