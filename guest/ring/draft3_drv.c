@@ -71,39 +71,12 @@ void d3_drv_init(struct d3_drv_queue *q, void *desc_page, void *avail_page, void
 	q->num_free = NDESCS;
 }
 
-/*
- * d3_drv_add() of one segment, the commonest buffer, as a straight line
- * on locals (our stores into the pages would otherwise make the compiler
- * load q's fields again after each).  The same steps, in the same order.
- */
-static __attribute__((__noinline__)) int add_one(struct d3_drv_queue *q, const struct lg_sg *sg,
-						 void *token)
-{
-	uint32_t head = q->free_head, added = q->num_added;
-	struct d3_desc *d = &q->desc[head];
-
-	d->pfn = sg->gpa >> PAGE_SHIFT;
-	d->offset = sg->gpa & (D3_PAGE_SIZE - 1);
-	d->len = sg->len;
-	q->free_head = d->next;
-	q->num_free--;
-	q->token[head] = token;
-	/* Release fence, then F_HEAD alone (no NEXT): see d3_drv_add(). */
-	__atomic_thread_fence(__ATOMIC_RELEASE);
-	__atomic_store_n(&d->flags, D3_DESC_F_HEAD, __ATOMIC_RELAXED);
-	q->avail->ring[(q->avail->idx + added) % NDESCS] = head;
-	q->num_added = added + 1;
-	return (int)head;
-}
-
 int d3_drv_add(struct d3_drv_queue *q, const struct lg_sg *sg, unsigned int n, void *token)
 {
 	uint32_t head, i;
 
 	if (q->broken || !token || n == 0 || n > q->num_free)
 		return -1;
-	if (n == 1)
-		return add_one(q, sg, token);
 
 	head = i = q->free_head;
 	for (unsigned int k = 0; k < n; k++) {

@@ -177,29 +177,24 @@ static int alloc_id(struct packed_drv *q)
 static __attribute__((__noinline__)) int add_one(struct packed_drv *q, const struct lg_sg *sg,
 						 bool writable, void *token)
 {
-	uint16_t slot = q->next_avail, size = q->size, id = q->free_id, added;
+	uint16_t slot = q->next_avail;
 	bool wrap = q->avail_wrap;
 	struct vring_packed_desc *d = &q->ring[slot];
 	uint16_t flags = avail_bits(wrap) | (writable ? VRING_DESC_F_WRITE : 0);
+	int id = alloc_id(q);
 
-	if (id >= size)
-		return -1; /* no id free: cannot happen while num_free > 0 */
-	q->free_id = q->next_id[id];
+	if (id < 0)
+		return -1;
 	d->addr = sg->gpa;
 	d->len = sg->len;
-	d->id = id;
+	d->id = (uint16_t)id;
 	q->token[id] = token;
 	q->nslots[id] = 1;
 	q->num_free--;
-	if (++slot == size) {
-		slot = 0;
-		wrap = !wrap;
-	}
+	advance(q, &slot, &wrap, 1);
 	q->next_avail = slot;
 	q->avail_wrap = wrap;
-	added = q->num_added;
-	if (added < size)
-		q->num_added = added + 1; /* as count_added() */
+	count_added(q, 1);
 	/* Release: as at the end of packed_drv_add(). */
 	__atomic_store_n(&d->flags, flags, __ATOMIC_RELEASE);
 	return id;
@@ -408,11 +403,7 @@ static __attribute__((__noinline__)) void *reap(struct packed_drv *q, uint32_t *
 	n = q->nslots[id];
 	q->token[id] = NULL;
 	q->num_free += n;
-	last_used += n;
-	if (last_used >= size) {
-		last_used -= size;
-		used_wrap = !used_wrap;
-	}
+	advance(q, &last_used, &used_wrap, n);
 	q->last_used = last_used;
 	q->used_wrap = used_wrap;
 	q->next_id[id] = q->free_id;
@@ -424,9 +415,7 @@ static __attribute__((__noinline__)) void *reap(struct packed_drv *q, uint32_t *
 		 * driver that never disables callbacks hears of the next
 		 * completion too.
 		 */
-		__atomic_store_n(&q->driver->off_wrap,
-				 (uint16_t)(last_used | (uint16_t)(used_wrap << WRAP_SHIFT)),
-				 __ATOMIC_RELAXED);
+		__atomic_store_n(&q->driver->off_wrap, last_used_event(q), __ATOMIC_RELAXED);
 		/*
 		 * Full fence: orders that store before our next look at the
 		 * used flags.  It pairs with the full fence in

@@ -174,21 +174,15 @@ static int make_available(struct split_drv *q, uint16_t head, uint16_t ndescs, v
 static __attribute__((__noinline__)) int add_one(struct split_drv *q, const struct lg_sg *sg,
 						bool writable, void *token)
 {
-	uint16_t head = q->free_head, mask = q->size - 1, avail_idx = q->avail_idx;
+	uint16_t head = q->free_head;
 	struct vring_desc *d = &q->desc[head];
 
 	d->addr = sg->gpa;
 	d->len = sg->len;
 	d->flags = writable ? VRING_DESC_F_WRITE : 0;
-	q->free_head = d->next & mask;
+	q->free_head = in_table(q, d->next);
 	q->num_free--;
-	q->token[head] = token;
-	q->ndescs[head] = 1;
-	/* Unseen by the device until split_drv_publish() moves avail->idx. */
-	q->avail->ring[avail_idx & mask] = head;
-	q->avail_idx = avail_idx + 1;
-	q->num_added++;
-	return head;
+	return make_available(q, head, 1, token);
 }
 
 /* split_drv_add() of @n > 1 segments, the first @out readable. */
