@@ -27,10 +27,12 @@ struct packed_drv {
 	struct vring_packed_desc_event *device; /* device area: the device writes */
 	uint16_t next_avail;			/* ring slot for the next descriptor we add */
 	bool avail_wrap;			/* our wrap counter (starts 1) */
+	uint16_t avail_bits; /* AVAIL|USED of what we make available on this lap */
 	uint16_t num_free;			/* ring slots free */
 	uint16_t num_added; /* slots made available since the last publish (at most size) */
 	uint16_t last_used; /* ring slot of the next used descriptor */
 	bool used_wrap;	    /* wrap counter expected there (starts 1) */
+	uint16_t used_bits; /* AVAIL|USED of a used descriptor on that lap */
 	uint16_t free_id;   /* first free buffer id */
 	bool cb_disabled;
 	bool broken;

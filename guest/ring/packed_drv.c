@@ -87,22 +87,22 @@ static uint32_t pos_dist(const struct packed_drv *q, uint32_t from, uint32_t to)
 	return (to - from) & (2u * q->size - 1);
 }
 
-/* Move (*slot, *wrap) on by @n <= size slots, flipping wrap at the end. */
-static void advance(const struct packed_drv *q, uint16_t *slot, bool *wrap, uint32_t n)
+/*
+ * Move (*slot, *wrap) on by @n <= size slots, flipping wrap at the end,
+ * and with it *bits, the two flag bits that go with that wrap counter
+ * (avail_bits or used_bits): flipping a lap flips both.
+ */
+static void advance(const struct packed_drv *q, uint16_t *slot, bool *wrap, uint16_t *bits,
+		    uint32_t n)
 {
 	uint32_t s = *slot + n;
 
 	if (s >= q->size) {
 		s -= q->size;
 		*wrap = !*wrap;
+		*bits ^= F_AVAIL | F_USED;
 	}
 	*slot = (uint16_t)s;
-}
-
-/* AVAIL = wrap, USED = !wrap: available on the lap @wrap. */
-static uint16_t avail_bits(bool wrap)
-{
-	return wrap ? F_AVAIL : F_USED;
 }
 
 /* "Signal me once the used descriptor at last_used is written." */
@@ -122,9 +122,17 @@ void packed_drv_init(struct packed_drv *q, uint16_t size, void *ring, void *priv
 	q->ring = ring;
 	q->driver = (struct vring_packed_desc_event *)(q->ring + size);
 	q->device = q->driver + 1;
-	/* Both wrap counters start at 1; the zeroed ring is "nothing available". */
+	/*
+	 * Both wrap counters start at 1; the zeroed ring is "nothing
+	 * available".  On lap 1 we make a descriptor available with AVAIL set
+	 * and USED clear, and the device marks it used with both set (on lap
+	 * 0 all the other way round).  Those bits are kept beside the
+	 * counters, as Linux's driver does, so that no hot path computes them.
+	 */
 	q->avail_wrap = true;
+	q->avail_bits = F_AVAIL;
 	q->used_wrap = true;
+	q->used_bits = F_AVAIL | F_USED;
 	q->num_free = size;
 
 	q->token = (void **)p;
@@ -171,31 +179,31 @@ static int alloc_id(struct packed_drv *q)
 
 /*
  * packed_drv_add() of one segment, the commonest buffer, as a straight
- * line on locals: our stores into the ring would otherwise make the
- * compiler load q's fields again after each.
+ * line on locals (our stores into the ring would otherwise make the
+ * compiler load q's fields again after each), with id q->free_id, which
+ * the caller checked is in range.
  */
-static __attribute__((__noinline__)) int add_one(struct packed_drv *q, const struct lg_sg *sg,
-						 bool writable, void *token)
+static inline __attribute__((__always_inline__)) int
+add_one(struct packed_drv *q, const struct lg_sg *sg, bool writable, void *token)
 {
-	uint16_t slot = q->next_avail;
+	uint16_t slot = q->next_avail, id = q->free_id, bits = q->avail_bits;
 	bool wrap = q->avail_wrap;
 	struct vring_packed_desc *d = &q->ring[slot];
-	uint16_t flags = avail_bits(wrap) | (writable ? VRING_DESC_F_WRITE : 0);
-	int id = alloc_id(q);
+	uint16_t flags = bits | (writable ? VRING_DESC_F_WRITE : 0);
 
-	if (id < 0)
-		return -1;
+	q->free_id = q->next_id[id];
 	d->addr = sg->gpa;
 	d->len = sg->len;
-	d->id = (uint16_t)id;
+	d->id = id;
 	q->token[id] = token;
 	q->nslots[id] = 1;
 	q->num_free--;
-	advance(q, &slot, &wrap, 1);
+	advance(q, &slot, &wrap, &bits, 1);
 	q->next_avail = slot;
 	q->avail_wrap = wrap;
+	q->avail_bits = bits;
 	count_added(q, 1);
-	/* Release: as at the end of packed_drv_add(). */
+	/* Release: as at the end of add_chain(). */
 	__atomic_store_n(&d->flags, flags, __ATOMIC_RELEASE);
 	return id;
 }
@@ -204,7 +212,7 @@ static __attribute__((__noinline__)) int add_one(struct packed_drv *q, const str
 static __attribute__((__noinline__)) int add_chain(struct packed_drv *q, const struct lg_sg *sg,
 						   unsigned int out, unsigned int n, void *token)
 {
-	uint16_t head = q->next_avail, slot = head, head_flags = 0;
+	uint16_t head = q->next_avail, slot = head, head_flags = 0, bits = q->avail_bits;
 	bool wrap = q->avail_wrap;
 	int id;
 
@@ -214,7 +222,7 @@ static __attribute__((__noinline__)) int add_chain(struct packed_drv *q, const s
 
 	for (unsigned int k = 0; k < n; k++) {
 		struct vring_packed_desc *d = &q->ring[slot];
-		uint16_t flags = avail_bits(wrap);
+		uint16_t flags = bits;
 
 		if (k + 1 < n)
 			flags |= VRING_DESC_F_NEXT;
@@ -233,7 +241,7 @@ static __attribute__((__noinline__)) int add_chain(struct packed_drv *q, const s
 		else
 			d->flags = flags;
 		/* A chain crossing the end continues at slot 0 on the next lap. */
-		advance(q, &slot, &wrap, 1);
+		advance(q, &slot, &wrap, &bits, 1);
 	}
 
 	q->token[id] = token;
@@ -241,6 +249,7 @@ static __attribute__((__noinline__)) int add_chain(struct packed_drv *q, const s
 	q->num_free -= n;
 	q->next_avail = slot;
 	q->avail_wrap = wrap;
+	q->avail_bits = bits;
 	count_added(q, n);
 
 	/*
@@ -254,15 +263,28 @@ static __attribute__((__noinline__)) int add_chain(struct packed_drv *q, const s
 	return id;
 }
 
-int packed_drv_add(struct packed_drv *q, const struct lg_sg *sg, unsigned int out, unsigned int in,
-		   void *token)
+/* packed_drv_add() of anything but one segment on a healthy queue. */
+static __attribute__((__noinline__)) int add_any(struct packed_drv *q, const struct lg_sg *sg,
+						 unsigned int out, unsigned int in, void *token)
 {
 	/* out + in checked piecewise, so that a huge pair cannot wrap round. */
 	if (q->broken || !token || out > q->num_free || in > q->num_free - out || out + in == 0)
 		return -1;
+	/* Cannot happen while num_free > 0, but it indexes next_id[]. */
+	if (q->free_id >= q->size)
+		return -1;
 	if (out + in == 1)
 		return add_one(q, sg, out == 0, token);
 	return add_chain(q, sg, out, out + in, token);
+}
+
+int packed_drv_add(struct packed_drv *q, const struct lg_sg *sg, unsigned int out, unsigned int in,
+		   void *token)
+{
+	/* out <= 1 first, so that out + in cannot have wrapped round to 1. */
+	if (out <= 1 && out + in == 1 && token && q->num_free && q->free_id < q->size && !q->broken)
+		return add_one(q, sg, out == 0, token);
+	return add_any(q, sg, out, in, token);
 }
 
 int packed_drv_add_indirect(struct packed_drv *q, const struct lg_sg *sg, unsigned int out,
@@ -300,9 +322,9 @@ int packed_drv_add_indirect(struct packed_drv *q, const struct lg_sg *sg, unsign
 	 * Release, as in packed_drv_add(): pairs with the device's acquire
 	 * load of this flags word; the table above is visible before it.
 	 */
-	__atomic_store_n(&d->flags, (uint16_t)(VRING_DESC_F_INDIRECT | avail_bits(q->avail_wrap)),
+	__atomic_store_n(&d->flags, (uint16_t)(VRING_DESC_F_INDIRECT | q->avail_bits),
 			 __ATOMIC_RELEASE);
-	advance(q, &q->next_avail, &q->avail_wrap, 1);
+	advance(q, &q->next_avail, &q->avail_wrap, &q->avail_bits, 1);
 	count_added(q, 1);
 	return id;
 }
@@ -359,7 +381,7 @@ static bool is_used(const struct packed_drv *q, uint16_t flags)
 	 * second of a chain, say, which no used descriptor overwrote) has
 	 * USED = !previous wrap, which is the current one.
 	 */
-	return (flags & (F_AVAIL | F_USED)) == (q->used_wrap ? F_AVAIL | F_USED : 0);
+	return (flags & (F_AVAIL | F_USED)) == q->used_bits;
 }
 
 bool packed_drv_has_used(const struct packed_drv *q)
@@ -391,6 +413,7 @@ static __attribute__((__noinline__)) void *reap(struct packed_drv *q, uint32_t *
 {
 	uint16_t id = READ_DEVICE(d->id), size = q->size, last_used = q->last_used, n;
 	uint32_t used_len = READ_DEVICE(d->len);
+	uint16_t used_bits = q->used_bits;
 	bool used_wrap = q->used_wrap;
 	void *token;
 
@@ -403,9 +426,10 @@ static __attribute__((__noinline__)) void *reap(struct packed_drv *q, uint32_t *
 	n = q->nslots[id];
 	q->token[id] = NULL;
 	q->num_free += n;
-	advance(q, &last_used, &used_wrap, n);
+	advance(q, &last_used, &used_wrap, &used_bits, n);
 	q->last_used = last_used;
 	q->used_wrap = used_wrap;
+	q->used_bits = used_bits;
 	q->next_id[id] = q->free_id;
 	q->free_id = id;
 

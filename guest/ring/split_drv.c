@@ -151,16 +151,19 @@ static void fill(struct vring_desc *d, const struct lg_sg *sg, unsigned int k, u
 }
 
 /* Put @head into the next avail slot beyond what we have published. */
-static int make_available(struct split_drv *q, uint16_t head, uint16_t ndescs, void *token)
+static inline __attribute__((__always_inline__)) int
+make_available(struct split_drv *q, uint16_t head, uint16_t ndescs, void *token)
 {
+	uint16_t avail_idx = q->avail_idx, mask = q->size - 1;
+
 	q->token[head] = token;
 	q->ndescs[head] = ndescs;
 	/*
 	 * The device does not read this slot until avail->idx moves past it
 	 * (split_drv_publish()), so a plain store will do.
 	 */
-	q->avail->ring[q->avail_idx & (q->size - 1)] = head;
-	q->avail_idx++;
+	q->avail->ring[avail_idx & mask] = head;
+	q->avail_idx = avail_idx + 1;
 	q->num_added++;
 	return head;
 }
@@ -168,11 +171,10 @@ static int make_available(struct split_drv *q, uint16_t head, uint16_t ndescs, v
 /*
  * split_drv_add() of one segment, the commonest buffer, as a straight
  * line: the free list's head becomes the chain, and its `next` the new
- * head of the list.  Locals throughout: our stores into the ring would
- * otherwise make the compiler load q's fields again after each.
+ * head of the list.
  */
-static __attribute__((__noinline__)) int add_one(struct split_drv *q, const struct lg_sg *sg,
-						bool writable, void *token)
+static inline __attribute__((__always_inline__)) int
+add_one(struct split_drv *q, const struct lg_sg *sg, bool writable, void *token)
 {
 	uint16_t head = q->free_head;
 	struct vring_desc *d = &q->desc[head];
@@ -186,8 +188,8 @@ static __attribute__((__noinline__)) int add_one(struct split_drv *q, const stru
 }
 
 /* split_drv_add() of @n > 1 segments, the first @out readable. */
-static __attribute__((__noinline__)) int add_chain(struct split_drv *q, const struct lg_sg *sg,
-						  unsigned int out, unsigned int n, void *token)
+static int add_chain(struct split_drv *q, const struct lg_sg *sg, unsigned int out, unsigned int n,
+		     void *token)
 {
 	uint16_t head, i;
 
@@ -206,8 +208,9 @@ static __attribute__((__noinline__)) int add_chain(struct split_drv *q, const st
 	return make_available(q, head, (uint16_t)n, token);
 }
 
-int split_drv_add(struct split_drv *q, const struct lg_sg *sg, unsigned int out, unsigned int in,
-		  void *token)
+/* split_drv_add() of anything but one segment on a healthy queue. */
+static __attribute__((__noinline__)) int add_any(struct split_drv *q, const struct lg_sg *sg,
+						 unsigned int out, unsigned int in, void *token)
 {
 	unsigned int n;
 
@@ -220,6 +223,15 @@ int split_drv_add(struct split_drv *q, const struct lg_sg *sg, unsigned int out,
 	if (n == 1)
 		return add_one(q, sg, out == 0, token);
 	return add_chain(q, sg, out, n, token);
+}
+
+int split_drv_add(struct split_drv *q, const struct lg_sg *sg, unsigned int out, unsigned int in,
+		  void *token)
+{
+	/* out <= 1 first, so that out + in cannot have wrapped round to 1. */
+	if (out <= 1 && out + in == 1 && token && q->num_free && !q->broken)
+		return add_one(q, sg, out == 0, token);
+	return add_any(q, sg, out, in, token);
 }
 
 int split_drv_add_indirect(struct split_drv *q, const struct lg_sg *sg, unsigned int out,
@@ -313,30 +325,41 @@ static void *bad_device(struct split_drv *q, const char *why)
 	return NULL;
 }
 
-/* The last ring descriptor of buffer @head, which took @n > 1 of them. */
-static __attribute__((__noinline__)) uint16_t chain_tail(const struct split_drv *q, uint16_t head,
-							 unsigned int n)
+/* Give the ring descriptors of buffer @head, @n of them, back to the free list. */
+static inline __attribute__((__always_inline__)) void detach(struct split_drv *q, uint16_t head,
+							     uint16_t tail, unsigned int n)
 {
-	uint16_t i = head;
-
-	/* n is ours (ndescs); only the links come from the (shared) table. */
-	for (unsigned int k = 1; k < n; k++)
-		i = in_table(q, q->desc[i].next);
-	return i;
-}
-
-/* Give the ring descriptors of buffer @head back to the free list. */
-static void detach(struct split_drv *q, uint16_t head)
-{
-	unsigned int n = q->ndescs[head];
-	uint16_t tail = n == 1 ? head : chain_tail(q, head, n);
-
 	/* Splice the whole chain onto the front of the free list. */
 	q->desc[tail].next = q->free_head;
 	q->free_head = head;
 	q->num_free += n;
 	q->ndescs[head] = 0;
 	q->token[head] = NULL;
+}
+
+/*
+ * The buffer at last_used is reaped: move on, and hand back @token with
+ * its length.  With EVENT_IDX and callbacks on, ask for a signal when the
+ * device uses the next entry, last_used.  Full fence: orders this store
+ * before our next look at used->idx, and pairs with the device's full
+ * fence in split_dev_should_signal() between its used->idx store and its
+ * used_event load.  A caller in interrupt mode reaps until we return NULL
+ * and then waits, without split_drv_enable_cb(): without the fence the
+ * device could read the old used_event (no signal) while we read the old
+ * used->idx (nothing to reap).
+ */
+static inline __attribute__((__always_inline__)) void *reaped(struct split_drv *q, uint32_t *len,
+							      uint32_t used_len, void *token)
+{
+	uint16_t last_used = ++q->last_used;
+
+	if (len)
+		*len = used_len;
+	if (q->event_idx && !q->cb_disabled) {
+		__atomic_store_n(used_event(q), last_used, __ATOMIC_RELAXED);
+		__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	}
+	return token;
 }
 
 /* The device broke a rule: stop using the queue, reap nothing. */
@@ -346,13 +369,32 @@ static __attribute__((__noinline__, __cold__)) void *used_fail(struct split_drv 
 	return bad_device(q, why);
 }
 
-/* split_drv_get_used() once the device has used something: reap it. */
+/* reap() of a buffer of @n > 1 ring descriptors: find its tail first. */
+static __attribute__((__noinline__)) void *
+reap_chain(struct split_drv *q, uint32_t *len, uint16_t head, unsigned int n, uint32_t used_len)
+{
+	void *token = q->token[head];
+	uint16_t tail = head;
+
+	/* n is ours (ndescs); only the links come from the (shared) table. */
+	for (unsigned int k = 1; k < n; k++)
+		tail = in_table(q, q->desc[tail].next);
+	detach(q, head, tail, n);
+	return reaped(q, len, used_len, token);
+}
+
+/*
+ * split_drv_get_used() once the device has used something: reap it.  A
+ * buffer of one ring descriptor (a lone one, or an INDIRECT) is a straight
+ * line; every other way out is a tail call, so this path builds no frame.
+ */
 static __attribute__((__noinline__)) void *reap(struct split_drv *q, uint32_t *len,
 						uint16_t used_idx)
 {
 	uint16_t last_used = q->last_used, published = q->avail_idx - q->num_added;
 	const struct vring_used_elem *e;
 	uint32_t id, used_len;
+	unsigned int n;
 	void *token;
 
 	/*
@@ -369,31 +411,18 @@ static __attribute__((__noinline__)) void *reap(struct split_drv *q, uint32_t *l
 	used_len = __atomic_load_n(&e->len, __ATOMIC_RELAXED);
 	if (id >= q->size)
 		return used_fail(q, "used id out of range");
-	/* It must name a buffer's head that we added and have not reaped. */
-	token = q->token[id];
-	if (!token)
-		return used_fail(q, "used id is not an outstanding head");
-
-	detach(q, (uint16_t)id);
-	q->last_used = ++last_used;
-	if (len)
-		*len = used_len;
-
 	/*
-	 * With EVENT_IDX and callbacks on, ask for a signal when the device
-	 * uses the next entry, last_used.  Full fence: orders this store
-	 * before our next look at used->idx, and pairs with the device's
-	 * full fence in split_dev_should_signal() between its used->idx
-	 * store and its used_event load.  A caller in interrupt mode reaps
-	 * until we return NULL and then waits, without split_drv_enable_cb():
-	 * without the fence the device could read the old used_event (no
-	 * signal) while we read the old used->idx (nothing to reap).
+	 * It must name a buffer's head that we added and have not reaped:
+	 * only those have descriptors counted in ndescs.
 	 */
-	if (q->event_idx && !q->cb_disabled) {
-		__atomic_store_n(used_event(q), last_used, __ATOMIC_RELAXED);
-		__atomic_thread_fence(__ATOMIC_SEQ_CST);
-	}
-	return token;
+	n = q->ndescs[id];
+	if (!n)
+		return used_fail(q, "used id is not an outstanding head");
+	if (n != 1)
+		return reap_chain(q, len, (uint16_t)id, n, used_len);
+	token = q->token[id];
+	detach(q, (uint16_t)id, (uint16_t)id, 1);
+	return reaped(q, len, used_len, token);
 }
 
 /*

@@ -132,23 +132,41 @@ static uint32_t pos_dist(const struct packed_dev *q, uint32_t from, uint32_t to)
 	return (to - from) & (2u * q->size - 1);
 }
 
-/* Move (*slot, *wrap) on by @n <= size slots, flipping wrap at the end. */
-static void advance(const struct packed_dev *q, uint16_t *slot, bool *wrap, uint32_t n)
+/*
+ * Move (*slot, *wrap) on by @n <= size slots, flipping wrap at the end,
+ * and with it *bits, the two flag bits that go with that wrap counter
+ * (avail_bits or used_bits): flipping a lap flips both.
+ */
+static void advance(const struct packed_dev *q, uint16_t *slot, bool *wrap, uint16_t *bits,
+		    uint32_t n)
 {
 	uint32_t s = *slot + n;
 
 	if (s >= q->size) {
 		s -= q->size;
 		*wrap = !*wrap;
+		*bits ^= F_AVAIL | F_USED;
 	}
 	*slot = (uint16_t)s;
+}
+
+/* The AVAIL|USED bits of a descriptor made available on lap @wrap. */
+static uint16_t avail_bits(bool wrap)
+{
+	return wrap ? F_AVAIL : F_USED;
+}
+
+/* The AVAIL|USED bits of a used descriptor written on lap @wrap. */
+static uint16_t used_bits(bool wrap)
+{
+	return wrap ? F_AVAIL | F_USED : 0;
 }
 
 /* Whether @flags mark a descriptor the driver made available on lap @wrap. */
 static bool is_avail(uint16_t flags, bool wrap)
 {
 	/* AVAIL == wrap and USED != wrap, in one compare. */
-	return (flags & (F_AVAIL | F_USED)) == (wrap ? F_AVAIL : F_USED);
+	return (flags & (F_AVAIL | F_USED)) == avail_bits(wrap);
 }
 
 bool packed_dev_init(struct packed_dev *q, const struct guest_mem *mem, const char *name,
@@ -219,7 +237,23 @@ bool packed_dev_init(struct packed_dev *q, const struct guest_mem *mem, const ch
 	q->avail_wrap = true;
 	q->used_wrap = true;
 	q->signalled_wrap = true;
+	/*
+	 * The flag bits that go with each wrap counter, kept beside it (as
+	 * Linux's driver keeps avail_used_flags) so that no hot path
+	 * computes them from the counter.
+	 */
+	q->avail_bits = avail_bits(true);
+	q->used_bits = used_bits(true);
 	return true;
+}
+
+void packed_dev_set_position(struct packed_dev *q, uint16_t slot, bool wrap)
+{
+	q->next_avail = q->next_used = slot;
+	q->avail_wrap = q->used_wrap = wrap;
+	q->avail_bits = avail_bits(wrap);
+	q->used_bits = used_bits(wrap);
+	q->slots_in_flight = 0; /* next_used == next_avail */
 }
 
 void packed_dev_destroy(struct packed_dev *q)
@@ -405,7 +439,7 @@ static int add_indirect(struct packed_dev *q, struct walk *w, uint16_t slot, uin
 static int take_chain(struct packed_dev *q, struct chain *c, uint16_t head_flags)
 {
 	struct walk w = { .c = c, .head = q->next_avail };
-	uint16_t slot = q->next_avail, flags = head_flags, id;
+	uint16_t slot = q->next_avail, flags = head_flags, id, bits = q->avail_bits;
 	bool wrap = q->avail_wrap;
 	uint32_t nslots = 0, in_flight;
 
@@ -458,7 +492,7 @@ static int take_chain(struct packed_dev *q, struct chain *c, uint16_t head_flags
 			return -1;
 		if (!(flags & VRING_DESC_F_NEXT))
 			break;
-		advance(q, &slot, &wrap, 1);
+		advance(q, &slot, &wrap, &bits, 1);
 	}
 
 	/* The buffer id is in the chain's last descriptor. */
@@ -487,7 +521,7 @@ static int take_chain(struct packed_dev *q, struct chain *c, uint16_t head_flags
 
 	q->slots[id] = (uint16_t)nslots;
 	q->slots_in_flight = (uint16_t)(in_flight + nslots);
-	advance(q, &q->next_avail, &q->avail_wrap, nslots);
+	advance(q, &q->next_avail, &q->avail_wrap, &q->avail_bits, nslots);
 	c->id = id;
 	return 1;
 }
@@ -544,7 +578,7 @@ static int take_one(struct packed_dev *q, struct chain *c, uint16_t flags)
 		return 0;
 	q->slots[id] = 1;
 	q->slots_in_flight = (uint16_t)(in_flight + 1);
-	advance(q, &q->next_avail, &q->avail_wrap, 1);
+	advance(q, &q->next_avail, &q->avail_wrap, &q->avail_bits, 1);
 	c->nread = !writable;
 	c->nwrite = writable;
 	c->read_len = writable ? 0 : len;
@@ -556,19 +590,24 @@ static int take_one(struct packed_dev *q, struct chain *c, uint16_t flags)
 	return 1;
 }
 
-/* packed_dev_pop() once the head at next_avail is on this lap: take it. */
+/*
+ * packed_dev_pop() of a head whose AVAIL bit says "this lap" but whose
+ * USED bit agrees with it: that is how a used descriptor looks, and we
+ * cannot have written one here on this lap (next_used is never ahead of
+ * next_avail).
+ */
+static __attribute__((__noinline__, __cold__)) int pop_neither(struct packed_dev *q,
+							       struct chain *c, uint16_t flags)
+{
+	return pop_fail(q, c,
+			"slot %u: flags 0x%x are neither available nor used (wrap counter %u)",
+			q->next_avail, flags, q->avail_wrap);
+}
+
+/* packed_dev_pop() once the head at next_avail is available: take it. */
 static __attribute__((__noinline__)) int pop_available(struct packed_dev *q, struct chain *c,
 						       uint16_t flags)
 {
-	/*
-	 * AVAIL says "available on this lap", but USED agrees with it: that
-	 * is how a used descriptor looks, and we cannot have written one
-	 * here on this lap (next_used is never ahead of next_avail).
-	 */
-	if (!is_avail(flags, q->avail_wrap))
-		return pop_fail(q, c,
-				"slot %u: flags 0x%x are neither available nor used (wrap counter %u)",
-				q->next_avail, flags, q->avail_wrap);
 	if (take_one(q, c, flags))
 		return 1;
 	return pop_walk(q, c, flags);
@@ -581,7 +620,7 @@ static __attribute__((__noinline__)) int pop_available(struct packed_dev *q, str
  */
 int packed_dev_pop(struct packed_dev *q, struct chain *c)
 {
-	uint16_t flags;
+	uint16_t flags, bits;
 
 	if (q->broken) {
 		chain_reset(c);
@@ -595,11 +634,18 @@ int packed_dev_pop(struct packed_dev *q, struct chain *c)
 	 * visible to the reads that follow.
 	 */
 	flags = GUEST_READ_ACQUIRE(q->mem, q->ring[q->next_avail].flags);
-	if (!!(flags & F_AVAIL) != q->avail_wrap) {
-		chain_reset(c);
-		return 0;
-	}
-	return pop_available(q, c, flags);
+	/* Available on this lap: AVAIL == wrap and USED != wrap. */
+	bits = flags & (F_AVAIL | F_USED);
+	if (bits == q->avail_bits)
+		return pop_available(q, c, flags);
+	/*
+	 * AVAIL alone says whether the driver has been here on this lap: if
+	 * it agrees with ours, USED cannot have.
+	 */
+	if (!((bits ^ q->avail_bits) & F_AVAIL))
+		return pop_neither(q, c, flags);
+	chain_reset(c);
+	return 0;
 }
 
 bool packed_dev_push(struct packed_dev *q, const struct chain *c, uint32_t written)
@@ -609,7 +655,7 @@ bool packed_dev_push(struct packed_dev *q, const struct chain *c, uint32_t writt
 	 * the ring from stores into *q, and would load each field again
 	 * after every one of them.
 	 */
-	uint16_t next_used = q->next_used, size = q->size, n, flags;
+	uint16_t next_used = q->next_used, size = q->size, n, flags, bits = q->used_bits;
 	bool used_wrap = q->used_wrap;
 	uint32_t id = c->id, window;
 	struct vring_packed_desc *d;
@@ -629,7 +675,7 @@ bool packed_dev_push(struct packed_dev *q, const struct chain *c, uint32_t writt
 	 * descriptor says that len counts bytes we wrote.
 	 */
 	d = &q->ring[next_used];
-	flags = used_wrap ? F_AVAIL | F_USED : 0;
+	flags = bits;
 	if (written)
 		flags |= VRING_DESC_F_WRITE;
 	n = q->slots[id];
@@ -660,9 +706,10 @@ bool packed_dev_push(struct packed_dev *q, const struct chain *c, uint32_t writt
 	q->pushed_since = window;
 	if (window >= 2u * size)
 		q->signalled_valid = false;
-	advance(q, &next_used, &used_wrap, n);
+	advance(q, &next_used, &used_wrap, &bits, n);
 	q->next_used = next_used;
 	q->used_wrap = used_wrap;
+	q->used_bits = bits;
 	return true;
 }
 

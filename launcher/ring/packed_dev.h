@@ -41,8 +41,10 @@ struct packed_dev {
 	struct vring_packed_desc_event __guest *device; /* device area: we write */
 	uint16_t next_avail;	 /* ring slot where the next available buffer starts */
 	bool avail_wrap;	 /* driver wrap counter we expect there (starts 1) */
+	uint16_t avail_bits;	 /* AVAIL|USED of a descriptor available on that lap */
 	uint16_t next_used;	 /* ring slot where the next used descriptor goes */
 	bool used_wrap;		 /* our wrap counter (starts 1) */
+	uint16_t used_bits;	 /* AVAIL|USED of the used descriptors we write on that lap */
 	uint16_t signalled_used; /* next_used when we last decided about a signal */
 	bool signalled_wrap;
 	bool signalled_valid;
@@ -52,6 +54,12 @@ struct packed_dev {
 	bool broken;
 	char error[192];
 };
+
+/*
+ * Set both next_avail and next_used to @slot on lap @wrap, nothing in
+ * flight: where a queue resumes (queue_resume()).
+ */
+void packed_dev_set_position(struct packed_dev *q, uint16_t slot, bool wrap);
 
 /*
  * Point the queue at the guest's ring (16 * size bytes, 16-aligned) and

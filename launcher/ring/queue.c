@@ -102,9 +102,7 @@ bool queue_resume(struct queue *q, uint32_t pos)
 	/* Packed: slot in bits 0-14, the wrap counter in bit 15, for both sides. */
 	if ((pos & 0x7fff) >= q->packed.size || pos >> 16)
 		return queue_fail(q, "resumes at 0x%x, past its %u slots", pos, q->packed.size);
-	q->packed.next_avail = q->packed.next_used = pos & 0x7fff;
-	q->packed.avail_wrap = q->packed.used_wrap = pos >> 15;
-	q->packed.slots_in_flight = 0; /* next_used == next_avail */
+	packed_dev_set_position(&q->packed, pos & 0x7fff, pos >> 15);
 	return true;
 }
 
