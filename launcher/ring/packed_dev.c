@@ -759,8 +759,8 @@ bool packed_dev_enable_notify(struct packed_dev *q)
 bool packed_dev_should_signal(struct packed_dev *q)
 {
 	uint32_t old, new, event;
-	uint16_t flags, off_wrap, off;
-	bool had_decision;
+	uint16_t flags, off_wrap, off, old_slot;
+	bool had_decision, old_wrap;
 
 	if (q->broken)
 		return false;
@@ -776,9 +776,12 @@ bool packed_dev_should_signal(struct packed_dev *q)
 	guest_fence();
 	flags = GUEST_READ(q->mem, q->driver->flags);
 
-	/* This decision covers the window (last decision, next_used]. */
-	old = ring_pos(q, q->signalled_used, q->signalled_wrap);
-	new = ring_pos(q, q->next_used, q->used_wrap);
+	/*
+	 * This decision covers the window (last decision, next_used]; only
+	 * DESC below needs to measure it.
+	 */
+	old_slot = q->signalled_used;
+	old_wrap = q->signalled_wrap;
 	had_decision = q->signalled_valid;
 	q->signalled_used = q->next_used;
 	q->signalled_wrap = q->used_wrap;
@@ -816,6 +819,8 @@ bool packed_dev_should_signal(struct packed_dev *q)
 	 * from old, it must come before new.  A position behind old comes out
 	 * as nearly 2 * size, one not yet reached as at least new - old.
 	 */
+	old = ring_pos(q, old_slot, old_wrap);
+	new = ring_pos(q, q->next_used, q->used_wrap);
 	event = ring_pos(q, off, off_wrap >> VRING_PACKED_EVENT_F_WRAP_CTR);
 	return pos_dist(q, old, event) < pos_dist(q, old, new);
 }
