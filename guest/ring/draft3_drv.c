@@ -71,12 +71,23 @@ void d3_drv_init(struct d3_drv_queue *q, void *desc_page, void *avail_page, void
 	q->num_free = NDESCS;
 }
 
-int d3_drv_add(struct d3_drv_queue *q, const struct lg_sg *sg, unsigned int n, void *token)
+/*
+ * Into the next free slot beyond what we have published.  The device
+ * does not read this slot until avail->idx moves past it.
+ */
+static inline __attribute__((__always_inline__)) int make_available(struct d3_drv_queue *q,
+								    uint32_t head)
+{
+	q->avail->ring[(q->avail->idx + q->num_added) % NDESCS] = head;
+	q->num_added++;
+	return (int)head;
+}
+
+/* d3_drv_add() of @n descriptors (any number), the checks done. */
+static __attribute__((__noinline__)) int add_chain(struct d3_drv_queue *q, const struct lg_sg *sg,
+						   unsigned int n, void *token)
 {
 	uint32_t head, i;
-
-	if (q->broken || !token || n == 0 || n > q->num_free)
-		return -1;
 
 	head = i = q->free_head;
 	for (unsigned int k = 0; k < n; k++) {
@@ -105,17 +116,33 @@ int d3_drv_add(struct d3_drv_queue *q, const struct lg_sg *sg, unsigned int n, v
 	__atomic_thread_fence(__ATOMIC_RELEASE);
 	__atomic_store_n(&q->desc[head].flags, q->desc[head].flags | D3_DESC_F_HEAD,
 			 __ATOMIC_RELAXED);
-
-	/*
-	 * Into the next free slot beyond what we have published.  The device
-	 * does not read this slot until avail->idx moves past it.
-	 */
-	q->avail->ring[(q->avail->idx + q->num_added) % NDESCS] = head;
-	q->num_added++;
-	return (int)head;
+	return make_available(q, head);
 }
 
-/* Give the descriptors of buffer @head back to the free list. */
+int d3_drv_add(struct d3_drv_queue *q, const struct lg_sg *sg, unsigned int n, void *token)
+{
+	struct d3_desc *d;
+	uint32_t head;
+
+	if (q->broken || !token || n == 0 || n > q->num_free)
+		return -1;
+	if (n > 1)
+		return add_chain(q, sg, n, token);
+
+	/* One segment, the commonest buffer: add_chain() as a straight line. */
+	head = q->free_head;
+	d = &q->desc[head];
+	d->pfn = sg->gpa >> PAGE_SHIFT;
+	d->offset = sg->gpa & (D3_PAGE_SIZE - 1);
+	d->len = sg->len;
+	q->free_head = d->next;
+	q->num_free--;
+	q->token[head] = token;
+	/* Release: F_HEAD, and no NEXT, last, as in add_chain(). */
+	__atomic_store_n(&d->flags, D3_DESC_F_HEAD, __ATOMIC_RELEASE);
+	return make_available(q, head);
+}
+
 static void detach(struct d3_drv_queue *q, uint32_t head)
 {
 	uint32_t i = head, n = 1;
@@ -201,32 +228,22 @@ static void *bad_device(struct d3_drv_queue *q, const char *why)
 }
 
 /* d3_drv_get_used() once the device has used something: reap it. */
-static __attribute__((__noinline__)) void *reap(struct d3_drv_queue *q, uint32_t *len,
-						uint32_t used_idx)
+/* The device broke a rule: stop using the queue, reap nothing. */
+static __attribute__((__noinline__, __cold__)) void *used_fail(struct d3_drv_queue *q,
+							       const char *why)
 {
-	const struct d3_used_elem *e;
-	uint32_t id, used_len;
-	void *token;
+	return bad_device(q, why);
+}
 
-	/*
-	 * The device can only have used what we gave it, at most 170 buffers;
-	 * any further ahead (or behind, which unsigned arithmetic also makes
-	 * look huge) and it is making things up.
-	 */
-	if (used_idx - q->last_used > NDESCS)
-		return bad_device(q, "used index ran ahead");
+/* reap() of anything but a lone descriptor: check it is a head, detach it. */
+static __attribute__((__noinline__)) void *reap_chain(struct d3_drv_queue *q, uint32_t *len,
+						      uint32_t id, uint32_t used_len)
+{
+	void *token = q->token[id];
 
-	/* The used page is the device's: read each field once. */
-	e = &q->used->ring[q->last_used % NDESCS];
-	id = __atomic_load_n(&e->id, __ATOMIC_RELAXED);
-	used_len = __atomic_load_n(&e->len, __ATOMIC_RELAXED);
-	if (id >= NDESCS)
-		return bad_device(q, "used id out of range");
 	/* It must name a buffer we added and have not reaped yet. */
-	if (!(q->desc[id].flags & D3_DESC_F_HEAD) || !q->token[id])
-		return bad_device(q, "used id is not an outstanding head");
-
-	token = q->token[id];
+	if (!(q->desc[id].flags & D3_DESC_F_HEAD) || !token)
+		return used_fail(q, "used id is not an outstanding head");
 	detach(q, id);
 	q->last_used++;
 	if (len)
@@ -235,9 +252,51 @@ static __attribute__((__noinline__)) void *reap(struct d3_drv_queue *q, uint32_t
 }
 
 /*
- * Finding nothing used ends every reaping loop, so it is a load and a
- * compare; the reaping is reap()'s.
+ * d3_drv_get_used() once the device has used something: reap it.  A
+ * buffer of one descriptor is a straight line; every other way out is a
+ * tail call, so this path builds no frame.
  */
+static __attribute__((__noinline__)) void *reap(struct d3_drv_queue *q, uint32_t *len,
+						uint32_t used_idx)
+{
+	const struct d3_used_elem *e;
+	uint32_t id, used_len;
+	struct d3_desc *d;
+	void *token;
+
+	/*
+	 * The device can only have used what we gave it, at most 170 buffers;
+	 * any further ahead (or behind, which unsigned arithmetic also makes
+	 * look huge) and it is making things up.
+	 */
+	if (used_idx - q->last_used > NDESCS)
+		return used_fail(q, "used index ran ahead");
+
+	/* The used page is the device's: read each field once. */
+	e = &q->used->ring[q->last_used % NDESCS];
+	id = __atomic_load_n(&e->id, __ATOMIC_RELAXED);
+	used_len = __atomic_load_n(&e->len, __ATOMIC_RELAXED);
+	if (id >= NDESCS)
+		return used_fail(q, "used id out of range");
+	/*
+	 * The descriptor page is ours alone: F_HEAD without NEXT is a buffer
+	 * of one descriptor that we added.  detach() as a straight line.
+	 */
+	d = &q->desc[id];
+	token = q->token[id];
+	if (d->flags != D3_DESC_F_HEAD || !token)
+		return reap_chain(q, len, id, used_len);
+	d->flags = 0;
+	d->next = q->free_head;
+	q->free_head = id;
+	q->num_free++;
+	q->token[id] = NULL;
+	q->last_used++;
+	if (len)
+		*len = used_len;
+	return token;
+}
+
 void *d3_drv_get_used(struct d3_drv_queue *q, uint32_t *len)
 {
 	uint32_t used_idx;
