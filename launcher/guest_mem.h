@@ -27,7 +27,7 @@ struct guest_mem_region {
  * @size.  A process that serves another VMM's rings (a vhost-user
  * backend) gets RAM in several pieces, with holes between them (a PC's
  * 640 KiB to 1 MiB, below 4 GiB): then @nregions > 0 and @regions list
- * them, and @base and @size are unused.  A range must lie wholly inside
+ * them, @base is unused and @size is 0.  A range must lie wholly inside
  * one region, as it does in every layout QEMU sends.
  */
 struct guest_mem {
@@ -67,14 +67,16 @@ static inline void *guest_ptr(const struct guest_mem *mem, uint64_t gpa, uint64_
 }
 
 /*
- * Fill *iov with [gpa, gpa + len) if guest RAM is one mapping and the
- * range lies in it; false otherwise, and the caller takes the long way
- * (guest_iov()).  No call at all, for a hot path that wants no frame.
+ * Fill *iov with [gpa, gpa + len), @len > 0, if guest RAM is one mapping
+ * and the range lies in it; false otherwise, and the caller takes the
+ * long way (guest_iov()).  No call at all, for a hot path that wants no
+ * frame.  RAM in regions has size 0, so the one bound refuses every
+ * range there too, without a test of nregions.
  */
 static inline bool guest_iov_direct(const struct guest_mem *mem, uint64_t gpa, uint64_t len,
 				    struct iovec *iov)
 {
-	if (mem->nregions || gpa > mem->size || len > mem->size - gpa)
+	if (gpa > mem->size || len > mem->size - gpa)
 		return false;
 	iov->iov_base = mem->base + gpa;
 	iov->iov_len = (size_t)len;

@@ -77,12 +77,39 @@ static void adjacent_regions(void **state)
 	assert_null(guest_ptr(&mem, 0xff0, 32)); /* not contiguous here: refused */
 }
 
+/*
+ * The ring code's straight-line check, guest_iov_direct(), takes one
+ * mapping only: on RAM in regions (size 0) it refuses every range, even
+ * one a region holds, and the long way (guest_iov()) finds it.
+ */
+static void direct_only_for_one_mapping(void **state)
+{
+	const struct guest_mem_region regions[] = { { 0x0, 4096, ram } };
+	const struct guest_mem split = { .fd = -1, .regions = regions, .nregions = 1 };
+	const struct guest_mem one = { .base = ram, .size = 4096, .fd = -1 };
+	struct iovec iov;
+
+	(void)state;
+	assert_false(guest_iov_direct(&split, 0, 16, &iov));
+	assert_false(guest_iov_direct(&split, 0x100, 1, &iov));
+	assert_true(guest_iov(&split, 0x100, 16, &iov));
+	assert_ptr_equal(iov.iov_base, ram + 0x100);
+	assert_true(guest_iov_direct(&one, 0x100, 16, &iov));
+	assert_ptr_equal(iov.iov_base, ram + 0x100);
+	assert_int_equal(iov.iov_len, 16);
+	assert_true(guest_iov_direct(&one, 4095, 1, &iov));
+	assert_false(guest_iov_direct(&one, 4095, 2, &iov));
+	assert_false(guest_iov_direct(&one, 4097, 1, &iov));
+	assert_false(guest_iov_direct(&one, 8, UINT64_MAX, &iov));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(one_region),
 		cmocka_unit_test(regions_with_a_hole),
 		cmocka_unit_test(adjacent_regions),
+		cmocka_unit_test(direct_only_for_one_mapping),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
