@@ -96,6 +96,7 @@
 #define SLOT_SIZE 64u
 #define MAX_QSIZE 32768u
 #define D3_KEY	  (RING_GPA / D3_PAGE_SIZE)
+#define CACHE_LINE 64u /* x86-64 */
 
 #define STALL_NS     (5ull * 1000000000ull) /* no progress this long: a lost wakeup */
 #define WAIT_TICK_MS 100		    /* how often a sleeper looks at the stop flag */
@@ -176,18 +177,23 @@ struct ring {
 	uint8_t *ram;
 	struct guest_mem mem;
 	void *priv; /* split/packed driver's private state */
+	/*
+	 * Each side's state on cache lines of its own, as it is in a VM (the
+	 * guest's driver in its RAM, the device in the launcher): sharing a
+	 * line, every update by one thread would take it from the other.
+	 */
 	union {
 		struct {
 			struct d3_drv_queue out, in;
 		} d3;
 		struct split_drv split;
 		struct packed_drv packed;
-	} drv;
+	} drv __attribute__((__aligned__(CACHE_LINE)));
 	union {
 		struct d3_dev d3;
 		struct split_dev split;
 		struct packed_dev packed;
-	} dev;
+	} dev __attribute__((__aligned__(CACHE_LINE)));
 };
 
 /* What one run shares between the two threads, and what each counts. */
@@ -198,11 +204,11 @@ struct bench {
 	uint64_t
 		final; /* buffers the driver will send in all (atomic; UINT64_MAX: not yet known) */
 	int stop;      /* atomic: give up (a ring broke or a side stalled) */
-	/* Driver side. */
-	uint64_t sent, reaped, kicks, dup, bad_len, stalls;
+	/* Driver side, and device side, each on lines of its own (see struct ring). */
+	uint64_t sent __attribute__((__aligned__(CACHE_LINE))), reaped, kicks, dup, bad_len, stalls;
 	bool drv_broken;
-	/* Device side. */
-	uint64_t popped, pushed, signals, descs, order, bad_chain;
+	uint64_t popped __attribute__((__aligned__(CACHE_LINE))), pushed, signals, descs, order,
+		bad_chain;
 	bool dev_broken;
 	double secs;
 };
