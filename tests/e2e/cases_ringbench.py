@@ -197,9 +197,11 @@ def ringbench_lines_off(t):
 # are exact, and the same on every run of the same build, so a rise is a
 # regression with a number, not noise.  The ceilings are where the code
 # stands, a little above; they come down as the hot paths get cheaper.
-# Linux's tools/virtio/ringtest, which checks nothing, takes ~74 (split)
-# and ~69 (packed): docs/ringtest.md.
-INSNS_CEILING = {"draft3": 285, "split": 295, "packed": 345}
+# Linux's tools/virtio/ringtest, which checks nothing, takes 95 (split,
+# virtio_ring_0_9) and 72 (packed-style, ring.c) counted the same way:
+# docs/ringtest.md.  (gcc 12.2, Debian's, at -O2: another compiler may
+# need its own numbers.)
+INSNS_CEILING = {"draft3": 250, "split": 268, "packed": 310}
 INSNS_COLS = ("insns/buf", "drv-insns/buf", "dev-insns/buf", "glue-insns/buf")
 
 
