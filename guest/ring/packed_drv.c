@@ -186,10 +186,9 @@ static int alloc_id(struct packed_drv *q)
 static inline __attribute__((__always_inline__)) int
 add_one(struct packed_drv *q, const struct lg_sg *sg, bool writable, void *token)
 {
-	uint16_t slot = q->next_avail, id = q->free_id, bits = q->avail_bits;
-	bool wrap = q->avail_wrap;
+	uint16_t slot = q->next_avail, id = q->free_id;
 	struct vring_packed_desc *d = &q->ring[slot];
-	uint16_t flags = bits | (writable ? VRING_DESC_F_WRITE : 0);
+	uint16_t flags = q->avail_bits | (writable ? VRING_DESC_F_WRITE : 0);
 
 	q->free_id = q->next_id[id];
 	d->addr = sg->gpa;
@@ -198,10 +197,9 @@ add_one(struct packed_drv *q, const struct lg_sg *sg, bool writable, void *token
 	q->token[id] = token;
 	q->nslots[id] = 1;
 	q->num_free--;
-	advance(q, &slot, &wrap, &bits, 1);
+	/* The counter and bits change once a lap: kept in q, not locals. */
+	advance(q, &slot, &q->avail_wrap, &q->avail_bits, 1);
 	q->next_avail = slot;
-	q->avail_wrap = wrap;
-	q->avail_bits = bits;
 	count_added(q, 1);
 	/* Release: as at the end of add_chain(). */
 	__atomic_store_n(&d->flags, flags, __ATOMIC_RELEASE);
@@ -413,8 +411,6 @@ static __attribute__((__noinline__)) void *reap(struct packed_drv *q, uint32_t *
 {
 	uint16_t id = READ_DEVICE(d->id), size = q->size, last_used = q->last_used, n;
 	uint32_t used_len = READ_DEVICE(d->len);
-	uint16_t used_bits = q->used_bits;
-	bool used_wrap = q->used_wrap;
 	void *token;
 
 	if (id >= size)
@@ -426,10 +422,8 @@ static __attribute__((__noinline__)) void *reap(struct packed_drv *q, uint32_t *
 	n = q->nslots[id];
 	q->token[id] = NULL;
 	q->num_free += n;
-	advance(q, &last_used, &used_wrap, &used_bits, n);
+	advance(q, &last_used, &q->used_wrap, &q->used_bits, n);
 	q->last_used = last_used;
-	q->used_wrap = used_wrap;
-	q->used_bits = used_bits;
 	q->next_id[id] = q->free_id;
 	q->free_id = id;
 

@@ -559,9 +559,9 @@ static __attribute__((__noinline__)) int pop_walk(struct packed_dev *q, struct c
  * the descriptor again and checks every rule with messages, and nothing
  * read here is used.
  */
-static int take_one(struct packed_dev *q, struct chain *c, uint16_t flags)
+static int take_one(struct packed_dev *q, struct chain *c,
+		    const struct vring_packed_desc __guest *g, uint16_t flags)
 {
-	const struct vring_packed_desc *g = &q->ring[q->next_avail];
 	uint16_t size = q->size, id;
 	bool writable = flags & VRING_DESC_F_WRITE;
 	uint64_t addr;
@@ -573,7 +573,7 @@ static int take_one(struct packed_dev *q, struct chain *c, uint16_t flags)
 	len = GUEST_READ(q->mem, g->len);
 	id = GUEST_READ(q->mem, g->id);
 	in_flight = q->slots_in_flight;
-	if (len == 0 || id >= size || q->slots[id] || in_flight + 1 > size ||
+	if (len == 0 || id >= size || q->slots[id] || in_flight >= size ||
 	    !guest_iov_direct(q->mem, addr, len, &c->seg[0]))
 		return 0;
 	q->slots[id] = 1;
@@ -606,9 +606,10 @@ static __attribute__((__noinline__, __cold__)) int pop_neither(struct packed_dev
 
 /* packed_dev_pop() once the head at next_avail is available: take it. */
 static __attribute__((__noinline__)) int pop_available(struct packed_dev *q, struct chain *c,
+						       const struct vring_packed_desc __guest *g,
 						       uint16_t flags)
 {
-	if (take_one(q, c, flags))
+	if (take_one(q, c, g, flags))
 		return 1;
 	return pop_walk(q, c, flags);
 }
@@ -620,6 +621,7 @@ static __attribute__((__noinline__)) int pop_available(struct packed_dev *q, str
  */
 int packed_dev_pop(struct packed_dev *q, struct chain *c)
 {
+	const struct vring_packed_desc __guest *g;
 	uint16_t flags, bits;
 
 	if (q->broken) {
@@ -633,11 +635,12 @@ int packed_dev_pop(struct packed_dev *q, struct chain *c)
 	 * head's own addr/len/id, and the data in readable buffers) is
 	 * visible to the reads that follow.
 	 */
-	flags = GUEST_READ_ACQUIRE(q->mem, q->ring[q->next_avail].flags);
+	g = &q->ring[q->next_avail];
+	flags = GUEST_READ_ACQUIRE(q->mem, g->flags);
 	/* Available on this lap: AVAIL == wrap and USED != wrap. */
 	bits = flags & (F_AVAIL | F_USED);
 	if (bits == q->avail_bits)
-		return pop_available(q, c, flags);
+		return pop_available(q, c, g, flags);
 	/*
 	 * AVAIL alone says whether the driver has been here on this lap: if
 	 * it agrees with ours, USED cannot have.
@@ -655,8 +658,7 @@ bool packed_dev_push(struct packed_dev *q, const struct chain *c, uint32_t writt
 	 * the ring from stores into *q, and would load each field again
 	 * after every one of them.
 	 */
-	uint16_t next_used = q->next_used, size = q->size, n, flags, bits = q->used_bits;
-	bool used_wrap = q->used_wrap;
+	uint16_t next_used = q->next_used, size = q->size, n, flags = q->used_bits;
 	uint32_t id = c->id, window;
 	struct vring_packed_desc *d;
 
@@ -675,7 +677,6 @@ bool packed_dev_push(struct packed_dev *q, const struct chain *c, uint32_t writt
 	 * descriptor says that len counts bytes we wrote.
 	 */
 	d = &q->ring[next_used];
-	flags = bits;
 	if (written)
 		flags |= VRING_DESC_F_WRITE;
 	n = q->slots[id];
@@ -706,10 +707,9 @@ bool packed_dev_push(struct packed_dev *q, const struct chain *c, uint32_t writt
 	q->pushed_since = window;
 	if (window >= 2u * size)
 		q->signalled_valid = false;
-	advance(q, &next_used, &used_wrap, &bits, n);
+	/* The counter and bits change once a lap: kept in q, not locals. */
+	advance(q, &next_used, &q->used_wrap, &q->used_bits, n);
 	q->next_used = next_used;
-	q->used_wrap = used_wrap;
-	q->used_bits = bits;
 	return true;
 }
 
