@@ -17,6 +17,7 @@
 #   make ringtest     Linux's tools/virtio/ringtest, ringbench's peer in
 #                     compare: build/ringtest/ (docs/ringtest.md)
 #   make format       clang-format every C file in place
+#   make install      PREFIX (/usr/local), DESTDIR; uninstall, programs: mk/install.mk
 
 BUILD ?= build
 CC ?= gcc
@@ -176,6 +177,7 @@ $(BUILD)/host/%.o: %.c
 
 # The process backend's stub: build/lguest-stub, next to build/lguest.
 include launcher/process/stub/stub.mk
+include mk/install.mk
 
 $(BUILD)/guest.elf: $(GUEST_OBJS) guest/guest.ld
 	@echo "  LD      $@"

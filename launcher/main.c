@@ -14,6 +14,7 @@
 #include <cap-ng.h>
 #include <errno.h>
 #include <grp.h>
+#include <limits.h>
 #include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
@@ -27,6 +28,7 @@
 #include "devices/blk.h"
 #include "devices/console.h"
 #include "devices/net.h"
+#include "install_paths.h"
 #include "lguest_abi.h"
 #include "loader.h"
 #include "lg_trace.h"
@@ -129,6 +131,23 @@ static void drop_privileges(const struct options *o)
 	verbose("dropped all capabilities");
 }
 
+/*
+ * No KERNEL on the command line: the one installed with this lguest
+ * (install_paths.h), so that `lguest --block=disk.img -- 'ls /'` works
+ * from any directory.
+ */
+static const char *default_kernel(void)
+{
+	static char path[PATH_MAX];
+	char looked[4 * PATH_MAX];
+
+	if (install_find(INSTALL_KERNEL_NAME, path, sizeof(path)))
+		return path;
+	install_describe(looked, sizeof(looked));
+	die("no guest kernel given and none installed (looked for " INSTALL_KERNEL_NAME " in %s)",
+	    looked);
+}
+
 static double seconds_since(const struct timespec *t0)
 {
 	struct timespec t1;
@@ -153,6 +172,8 @@ int main(int argc, char **argv)
 
 	clock_gettime(CLOCK_MONOTONIC, &start);
 	parse_options(argc, argv, &opts);
+	if (!opts.kernel)
+		opts.kernel = default_kernel();
 	lookup_user(&opts);
 	/* Output files are opened now, so a --chroot later does not move them. */
 	if (opts.stats_json && !(stats_json = fopen(opts.stats_json, "w")))

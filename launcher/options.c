@@ -2,7 +2,7 @@
 /*
  * options.c: the command line.
  *
- *   lguest [options] KERNEL [-- 'GUEST COMMANDS']
+ *   lguest [options] [KERNEL] [-- 'GUEST COMMANDS']
  *
  * Everything after "--" is joined into one command line for the guest
  * shell, so we split argv there ourselves before getopt sees it.
@@ -22,11 +22,18 @@
 
 #define LGUEST_VERSION "0.1.0"
 
+/* Set by mk/install.mk for the --help text: where the default kernel is installed. */
+#ifndef LGUEST_LIBDIR
+#error "LGUEST_LIBDIR is set by mk/install.mk: $(PREFIX)/lib/lguest"
+#endif
+
 static const char usage_text[] =
-	"usage: lguest [options] KERNEL [-- 'GUEST COMMANDS']\n"
+	"usage: lguest [options] [KERNEL] [-- 'GUEST COMMANDS']\n"
 	"\n"
 	"Boot KERNEL (an ELF64 guest kernel, optionally gzip-compressed) on KVM,\n"
-	"or as a sandboxed host process where there is no KVM.\n"
+	"or as a sandboxed host process where there is no KVM.  Without KERNEL,\n"
+	"the guest.elf installed with lguest: beside it, in ../lib/lguest from its\n"
+	"directory, or in " LGUEST_LIBDIR ".\n"
 	"GUEST COMMANDS is a ';'-separated command line for the guest shell; lguest\n"
 	"then exits with the guest's exit status.  Without it the guest reads\n"
 	"commands from stdin (interactively on a terminal: ^A x kills the VM).\n"
@@ -624,11 +631,10 @@ void parse_options(int argc, char **argv, struct options *o)
 			die("unknown option %s (see --help)", argv[optind - 1]);
 		}
 	}
-	if (optind == nopts)
-		die("no kernel given (usage: lguest [options] KERNEL [-- 'COMMANDS'])");
+	/* No KERNEL: main.c finds the installed one (install_paths.h). */
 	if (nopts - optind > 1)
 		die("unexpected argument '%s' (guest commands go after --)", argv[optind + 1]);
-	o->kernel = argv[optind];
+	o->kernel = optind < nopts ? argv[optind] : NULL;
 
 	/* Per-device settings win over --ring / --qsize, whatever the order given. */
 	resolve_ring(&o->console_ring, &o->ring, "--console");

@@ -88,7 +88,7 @@ struct options {
 	uint32_t trace_buffer;	  /* --trace-buffer: the guest's trace ring, events */
 	bool stats;		  /* --stats: the counters table at exit */
 	const char *stats_json;	  /* --stats-json=FILE */
-	const char *kernel;
+	const char *kernel;	  /* NULL: none given, main.c uses the installed one */
 	const char *kvm_path; /* /dev/kvm unless --kvm-device */
 	char *guest_cmd;      /* NULL: interactive or read from stdin */
 };

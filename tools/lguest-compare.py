@@ -6,7 +6,8 @@
                    [--before=DIR]
 
 Runs the same guest, devices and workloads over the three ring layouts, on
-each backend, and leaves in DIR (default build/compare):
+each backend, and leaves in DIR (default build/compare; where lguest-compare
+is installed, ./lguest-compare-results):
 
   results.json   every figure of every run, the machine, the date, the commit
   results.md     the tables
@@ -94,6 +95,12 @@ With --doc=FILE, the run also refreshes FILE (docs/COMPARISON.md): the part
 between its "results:begin" and "results:end" markers is replaced by the new
 tables, and the plots are copied next to it (FILE's directory/compare/).
 
+In the build tree, --build (where lguest, guest.elf, lguest-stub and the
+benchmarks are) defaults to this program's directory, build/.  Installed
+(make install, the Debian package), it defaults to PREFIX/lib/lguest, where
+the kernel, the stub and the benchmarks are, with lguest and
+lguest-vhost-blk beside this program in PREFIX/bin.
+
 Python 3 standard library, gnuplot for the plots.  Asserts nothing about
 speed; exits 1 if any run failed (the outputs then say which).
 """
@@ -112,6 +119,17 @@ import time
 
 PROG = "lguest-compare"
 HERE = os.path.dirname(os.path.abspath(__file__))
+# Where --build defaults to: this program's directory in the build tree
+# (build/, beside guest.elf and the benchmarks), and where it is installed
+# (make install, the Debian package: PREFIX/bin) PREFIX/lib/lguest, where
+# the kernel, the stub and the benchmarks are; lguest itself is then found
+# by program() below.
+_INSTALLED_LIB = os.path.normpath(os.path.join(os.path.dirname(os.path.realpath(__file__)),
+                                               "..", "lib", "lguest"))
+DEFAULT_BUILD = (_INSTALLED_LIB if not os.path.exists(os.path.join(HERE, "guest.elf"))
+                 and os.path.exists(os.path.join(_INSTALLED_LIB, "guest.elf")) else HERE)
+# The programs an installation keeps in bin/ rather than lib/lguest.
+BIN_PROGRAMS = ("lguest", "lguest-vhost-blk")
 LAYOUTS = ("draft3", "split", "packed")
 PATHS = ("ioeventfd", "exit")
 # The block rows: (notify path, polling window in µs, request queues), None
@@ -252,6 +270,22 @@ class CompareError(Exception):
 
 def log(msg):
     print(msg, flush=True)
+
+
+def program(build, name):
+    """NAME of the build in BUILD: a build directory holds everything, an
+    installation's lib/lguest all but BIN_PROGRAMS, which are in its bin/
+    (BUILD/../../bin); for this program's own installation, else beside
+    this program or on PATH.  Never another build's: a --before missing
+    its lguest must say so, not run this one."""
+    path = os.path.join(build, name)
+    if name not in BIN_PROGRAMS or os.path.exists(path):
+        return path
+    own = os.path.normpath(os.path.abspath(build)) == _INSTALLED_LIB
+    for d in [os.path.join(build, "..", "..", "bin")] + ([HERE] if own else []):
+        if os.path.exists(os.path.join(d, name)):
+            return os.path.normpath(os.path.join(d, name))
+    return (shutil.which(name) if own else None) or path
 
 
 def run(argv, timeout=300, **kw):
@@ -569,7 +603,7 @@ class Runner:
     def __init__(self, args):
         self.args = args
         self.build = args.build
-        self.lguest = os.path.join(self.build, "lguest")
+        self.lguest = program(self.build, "lguest")
         self.kernel = os.path.join(self.build, "guest.elf")
         self.tmp = os.path.join(args.out, "tmp")
         self.image = os.path.join(self.tmp, "bench.img")
@@ -580,7 +614,7 @@ class Runner:
         self._rb_accepts = {}       # ringbench_accepts() by option, once asked
         # --before's lguest and guest.elf, if asked for.
         if args.before:
-            self.before_lguest = os.path.join(args.before, "lguest")
+            self.before_lguest = program(args.before, "lguest")
             self.before_kernel = os.path.join(args.before, "guest.elf")
 
     def binaries(self, before=False):
@@ -713,7 +747,7 @@ class Runner:
             image = os.path.join(self.tmp, f"bench-{where}.img")
             shutil.copyfile(self.image, image)
             if where == "vhost-blk":
-                argv = [os.path.join(self.build, "lguest-vhost-blk"), f"--socket={sock}",
+                argv = [program(self.build, "lguest-vhost-blk"), f"--socket={sock}",
                         "--stats", image]
             else:
                 argv = [shutil.which("qemu-storage-daemon"), "--blockdev",
@@ -1036,7 +1070,10 @@ def git_commit(where=HERE):
     """The commit of the tree this program came from (tools/ or its build
     directory are both inside it), or of the tree WHERE is in, and whether
     tracked files differ from it."""
-    r = run(["git", "-C", where, "rev-parse", "HEAD"])
+    try:
+        r = run(["git", "-C", where, "rev-parse", "HEAD"])
+    except OSError:             # no git here: an installed lguest-compare, say
+        return "unknown", False
     if r.returncode:
         return "unknown", False
     status = run(["git", "-C", where, "status", "--porcelain", "--untracked-files=no"])
@@ -1967,11 +2004,14 @@ def pick_backends(choice, lguest, kernel):
 
 def main():
     ap = argparse.ArgumentParser(prog=PROG, description="draft3, split and packed rings, "
-                                 "on each backend, side by side (see the top of this file)")
+                                 "on each backend, side by side (see lguest-compare(1), or "
+                                 "the top of this file)")
     ap.add_argument("--quick", action="store_true", help="one repeat, a tenth of the work")
-    ap.add_argument("--out", help="output directory (default: BUILD/compare)")
-    ap.add_argument("--build", default=HERE, help="where lguest, guest.elf ... are "
-                    "(default: this program's directory)")
+    ap.add_argument("--out", help="output directory (default: BUILD/compare in a build "
+                    "tree, ./lguest-compare-results where installed)")
+    ap.add_argument("--build", default=DEFAULT_BUILD, help="where lguest, guest.elf ... are "
+                    "(default: this program's directory, or where it is installed its "
+                    "lib/lguest, with lguest beside this program)")
     ap.add_argument("--repeats", type=int, help="runs per cell (default 5, --quick 1)")
     ap.add_argument("--no-net", action="store_true", help="leave the network out")
     ap.add_argument("--backend", default="all", choices=("all", "auto") + BACKENDS,
@@ -1987,7 +2027,10 @@ def main():
                     "git worktree add /tmp/old COMMIT && make -C /tmp/old && "
                     "lguest-compare --before=/tmp/old/build --only block")
     args = ap.parse_args()
-    args.out = args.out or os.path.join(args.build, "compare")
+    # An installation's lib/lguest is no place for results (nor writable).
+    args.out = args.out or (os.path.join(args.build, "compare")
+                            if os.path.exists(os.path.join(args.build, "lguest"))
+                            else "lguest-compare-results")
     repeats = args.repeats if args.repeats is not None else (1 if args.quick else 5)
     if repeats < 1:
         sys.exit(f"{PROG}: --repeats must be at least 1")
@@ -1996,17 +2039,17 @@ def main():
     if bad:
         sys.exit(f"{PROG}: --only: no section {bad[0]!r} (there are {', '.join(SECTIONS)})")
     for prog in ("lguest", "guest.elf", "hostbench", "netbench", "ringbench"):
-        if not os.path.exists(os.path.join(args.build, prog)):
-            sys.exit(f"{PROG}: {os.path.join(args.build, prog)} is missing (run make)")
+        if not os.path.exists(program(args.build, prog)):
+            sys.exit(f"{PROG}: {program(args.build, prog)} is missing (run make)")
     if args.doc and not os.path.exists(args.doc):
         sys.exit(f"{PROG}: {args.doc}: no such file")
     if args.before is not None:
         args.before = os.path.abspath(args.before)
         for prog in ("lguest", "guest.elf"):
-            if not os.path.exists(os.path.join(args.before, prog)):
-                sys.exit(f"{PROG}: --before: {os.path.join(args.before, prog)} is missing "
+            if not os.path.exists(program(args.before, prog)):
+                sys.exit(f"{PROG}: --before: {program(args.before, prog)} is missing "
                          f"(build it there: make -C ITS_TREE)")
-    backends, skipped = pick_backends(args.backend, os.path.join(args.build, "lguest"),
+    backends, skipped = pick_backends(args.backend, program(args.build, "lguest"),
                                       os.path.join(args.build, "guest.elf"))
     if "process" in backends and not os.path.exists(os.path.join(args.build, "lguest-stub")):
         sys.exit(f"{PROG}: {os.path.join(args.build, 'lguest-stub')} is missing (run make), "
@@ -2026,8 +2069,8 @@ def main():
         net_skip = "no `ip` command (apt-get install iproute2)"
     # Placements whose program is missing: their cells are reported as skipped.
     placement_skip = {}
-    if not os.path.exists(os.path.join(args.build, "lguest-vhost-blk")):
-        placement_skip["vhost-blk"] = (f"{os.path.join(args.build, 'lguest-vhost-blk')} is "
+    if not os.path.exists(program(args.build, "lguest-vhost-blk")):
+        placement_skip["vhost-blk"] = (f"{program(args.build, 'lguest-vhost-blk')} is "
                                        f"not built (run make)")
     if not shutil.which("qemu-storage-daemon"):
         placement_skip["qsd"] = ("qemu-storage-daemon is not installed (Debian: "

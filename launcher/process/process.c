@@ -45,16 +45,17 @@
 
 #include "backend.h"
 #include "device.h"
+#include "install_paths.h"
 #include "lg_trace.h"
 #include "log.h"
 #include "process/process.h"
 
-#define STUB_NAME	 "lguest-stub"
+#define STUB_NAME	 INSTALL_STUB_NAME
 #define READY_TIMEOUT_MS 10000
 
 struct process_vm {
 	int stub_fd; /* the stub executable, opened before any --chroot */
-	char stub_path[PATH_MAX + sizeof(STUB_NAME) + 1];
+	char stub_path[PATH_MAX];
 	int chan;  /* our end of the socket */
 	int pidfd; /* the child, for poll() */
 	pid_t pid;
@@ -69,37 +70,26 @@ struct process_vm {
 static struct process_vm proc = { .stub_fd = -1, .chan = -1, .pidfd = -1 };
 
 /*
- * The stub lives next to the lguest binary (build/ in the tree, or where
- * `make install` put both); LGUEST_LIBEXECDIR is where an installed one
- * looks besides.
+ * The stub is found where the guest kernel is (install_paths.h): next to
+ * lguest in the build tree, in lib/lguest where it is installed.  Opened
+ * now, before any --chroot hides it; exec'd from the descriptor later.
  */
 static const char *process_probe(const struct options *o)
 {
-	static char why[PATH_MAX + 100];
-	char exe[PATH_MAX];
-	ssize_t n;
+	static char why[5 * PATH_MAX];
+	char looked[4 * PATH_MAX];
 
 	(void)o;
 	if (proc.stub_fd >= 0)
 		return NULL;
-	n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
-	if (n > 0) {
-		char *slash;
-
-		exe[n] = '\0';
-		slash = strrchr(exe, '/');
-		if (slash)
-			*slash = '\0';
-		snprintf(proc.stub_path, sizeof(proc.stub_path), "%s/" STUB_NAME, exe);
-		proc.stub_fd = open(proc.stub_path, O_RDONLY | O_CLOEXEC);
+	if (!install_find(STUB_NAME, proc.stub_path, sizeof(proc.stub_path))) {
+		install_describe(looked, sizeof(looked));
+		snprintf(why, sizeof(why),
+			 "cannot find the process backend's stub (looked for " STUB_NAME " in %s)",
+			 looked);
+		return why;
 	}
-#ifdef LGUEST_LIBEXECDIR
-	if (proc.stub_fd < 0) {
-		snprintf(proc.stub_path, sizeof(proc.stub_path), "%s/" STUB_NAME,
-			 LGUEST_LIBEXECDIR);
-		proc.stub_fd = open(proc.stub_path, O_RDONLY | O_CLOEXEC);
-	}
-#endif
+	proc.stub_fd = open(proc.stub_path, O_RDONLY | O_CLOEXEC);
 	if (proc.stub_fd < 0) {
 		snprintf(why, sizeof(why), "cannot open the process backend's stub %s: %s",
 			 proc.stub_path, strerror(errno));

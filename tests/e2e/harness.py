@@ -565,6 +565,19 @@ def crc32(data):
     return zlib.crc32(data) & 0xFFFFFFFF
 
 
+def compiled_libdir(lguest):
+    """The lib directory LGUEST looks in last for its kernel and stub
+    (make's PREFIX/lib/lguest, launcher/install_paths.h), as its --help
+    says: a test that wants nothing found must know whether an installed
+    lguest is there to be found."""
+    out = subprocess.run([str(lguest), "--help"], capture_output=True, text=True,
+                         timeout=RUN_TIMEOUT).stdout
+    m = re.search(r"directory, or in (/\S*)\.$", out, re.M)
+    if not m:
+        fail(f"{lguest} --help does not say where the installed kernel is:\n{out}")
+    return Path(m.group(1))
+
+
 # ---------------------------------------------------------------------------
 # The kernel device (--block=...,device=kernel): host-module/'s lguest_host.ko
 

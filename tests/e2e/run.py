@@ -66,6 +66,7 @@ import cases_vhost_linux  # noqa: E402,F401
 import cases_kernel_device  # noqa: E402,F401
 import cases_seccomp  # noqa: E402,F401
 import cases_crash  # noqa: E402,F401
+import cases_install  # noqa: E402,F401
 
 
 def kernel_device(c, blk_device):

@@ -27,12 +27,12 @@
  * What parse_options() allocates lives as long as the process, as in the
  * launcher: keep each result where LeakSanitizer can see it.
  */
-static struct options results[8];
+static struct options results[16];
 static unsigned int nresults;
 
 static struct options parse(int argc, char **argv)
 {
-	struct options *o = &results[nresults++ % 8];
+	struct options *o = &results[nresults++ % 16];
 
 	parse_options(argc, argv, o);
 	return *o;
@@ -271,6 +271,29 @@ static void seccomp_values_are_on_and_off(void **state)
 	DIES("lguest: option --seccomp needs a value (see --help)\n", "--seccomp");
 }
 
+/*
+ * KERNEL is optional (main.c then boots the installed one): "--" right
+ * away means the default kernel and a guest command line, not a kernel
+ * named "--".
+ */
+static void kernel_is_optional(void **state)
+{
+	struct options o;
+
+	(void)state;
+	o = PARSE("--", "ls", "/");
+	assert_null(o.kernel);
+	assert_string_equal(o.guest_cmd, "ls /");
+	o = PARSE("-v", "--block=d.img");
+	assert_null(o.kernel);
+	assert_null(o.guest_cmd);
+	o = PARSE("--block=d.img", "k.elf", "--", "ls");
+	assert_string_equal(o.kernel, "k.elf");
+	assert_string_equal(o.guest_cmd, "ls");
+	DIES("lguest: unexpected argument 'stray' (guest commands go after --)\n", "k.elf",
+	     "stray");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -285,6 +308,7 @@ int main(void)
 		cmocka_unit_test(qsize_with_a_modern_device),
 		cmocka_unit_test(seccomp_on_by_default),
 		cmocka_unit_test(seccomp_values_are_on_and_off),
+		cmocka_unit_test(kernel_is_optional),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
