@@ -13,10 +13,6 @@
 
 #include "install_paths.h"
 
-#ifndef LGUEST_LIBDIR
-#error "LGUEST_LIBDIR is set by mk/install.mk: $(PREFIX)/lib/lguest"
-#endif
-
 #define INSTALL_PLACES 3
 
 /*

@@ -21,6 +21,16 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+/*
+ * $(PREFIX)/lib/lguest: mk/install.mk passes it to the objects that use it
+ * (this file's users), and rebuilds them when PREFIX changes.  A build
+ * that does not (the fuzzers, which compile options.c for themselves)
+ * gets make install's default.
+ */
+#ifndef LGUEST_LIBDIR
+#define LGUEST_LIBDIR "/usr/local/lib/lguest"
+#endif
+
 #define INSTALL_KERNEL_NAME "guest.elf"
 #define INSTALL_STUB_NAME   "lguest-stub"
 

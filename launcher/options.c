@@ -15,17 +15,13 @@
 #include <string.h>
 
 #include "draft3.h"
+#include "install_paths.h"
 #include "lg_virtio.h"
 #include "lguest_abi.h"
 #include "log.h"
 #include "options.h"
 
 #define LGUEST_VERSION "0.1.0"
-
-/* Set by mk/install.mk for the --help text: where the default kernel is installed. */
-#ifndef LGUEST_LIBDIR
-#error "LGUEST_LIBDIR is set by mk/install.mk: $(PREFIX)/lib/lguest"
-#endif
 
 static const char usage_text[] =
 	"usage: lguest [options] [KERNEL] [-- 'GUEST COMMANDS']\n"
