@@ -143,6 +143,17 @@ int d3_drv_add(struct d3_drv_queue *q, const struct lg_sg *sg, unsigned int n, v
 	return make_available(q, head);
 }
 
+/* Splice the chain @head..@tail, @n descriptors, onto the front of the free list. */
+static inline __attribute__((__always_inline__)) void
+splice_free(struct d3_drv_queue *q, uint32_t head, uint32_t tail, uint32_t n)
+{
+	q->desc[tail].next = q->free_head;
+	q->free_head = head;
+	q->num_free += n;
+	q->token[head] = NULL;
+}
+
+/* Give the descriptors of buffer @head back to the free list. */
 static void detach(struct d3_drv_queue *q, uint32_t head)
 {
 	uint32_t i = head, n = 1;
@@ -153,11 +164,7 @@ static void detach(struct d3_drv_queue *q, uint32_t head)
 		i = q->desc[i].next;
 		n++;
 	}
-	/* Splice the whole chain onto the front of the free list. */
-	q->desc[i].next = q->free_head;
-	q->free_head = head;
-	q->num_free += n;
-	q->token[head] = NULL;
+	splice_free(q, head, i, n);
 }
 
 void d3_drv_unadd(struct d3_drv_queue *q, int head)
@@ -227,12 +234,21 @@ static void *bad_device(struct d3_drv_queue *q, const char *why)
 	return NULL;
 }
 
-/* d3_drv_get_used() once the device has used something: reap it. */
 /* The device broke a rule: stop using the queue, reap nothing. */
 static __attribute__((__noinline__, __cold__)) void *used_fail(struct d3_drv_queue *q,
 							       const char *why)
 {
 	return bad_device(q, why);
+}
+
+/* The buffer at last_used is reaped: move on, and hand back @token with its length. */
+static inline __attribute__((__always_inline__)) void *reaped(struct d3_drv_queue *q, uint32_t *len,
+							      uint32_t used_len, void *token)
+{
+	q->last_used++;
+	if (len)
+		*len = used_len;
+	return token;
 }
 
 /* reap() of anything but a lone descriptor: check it is a head, detach it. */
@@ -245,10 +261,7 @@ static __attribute__((__noinline__)) void *reap_chain(struct d3_drv_queue *q, ui
 	if (!(q->desc[id].flags & D3_DESC_F_HEAD) || !token)
 		return used_fail(q, "used id is not an outstanding head");
 	detach(q, id);
-	q->last_used++;
-	if (len)
-		*len = used_len;
-	return token;
+	return reaped(q, len, used_len, token);
 }
 
 /*
@@ -287,16 +300,14 @@ static __attribute__((__noinline__)) void *reap(struct d3_drv_queue *q, uint32_t
 	if (d->flags != D3_DESC_F_HEAD || !token)
 		return reap_chain(q, len, id, used_len);
 	d->flags = 0;
-	d->next = q->free_head;
-	q->free_head = id;
-	q->num_free++;
-	q->token[id] = NULL;
-	q->last_used++;
-	if (len)
-		*len = used_len;
-	return token;
+	splice_free(q, id, id, 1);
+	return reaped(q, len, used_len, token);
 }
 
+/*
+ * Finding nothing used ends every reaping loop, so it is a load and a
+ * compare; the reaping is reap()'s.
+ */
 void *d3_drv_get_used(struct d3_drv_queue *q, uint32_t *len)
 {
 	uint32_t used_idx;

@@ -234,19 +234,16 @@ bool packed_dev_init(struct packed_dev *q, const struct guest_mem *mem, const ch
 	 * on lap 1.  We leave the device area as the driver left it (zero:
 	 * ENABLE, "notify me"), which is right for a device not yet running.
 	 */
-	q->avail_wrap = true;
-	q->used_wrap = true;
 	q->signalled_wrap = true;
-	/*
-	 * The flag bits that go with each wrap counter, kept beside it (as
-	 * Linux's driver keeps avail_used_flags) so that no hot path
-	 * computes them from the counter.
-	 */
-	q->avail_bits = avail_bits(true);
-	q->used_bits = used_bits(true);
+	packed_dev_set_position(q, 0, true);
 	return true;
 }
 
+/*
+ * The flag bits that go with each wrap counter are kept beside it (as
+ * Linux's driver keeps avail_used_flags), so that no hot path computes
+ * them from the counter; advance() flips both together.
+ */
 void packed_dev_set_position(struct packed_dev *q, uint16_t slot, bool wrap)
 {
 	q->next_avail = q->next_used = slot;
