@@ -90,15 +90,16 @@ static uint32_t pos_dist(const struct packed_drv *q, uint32_t from, uint32_t to)
 /*
  * Move (*slot, *wrap) on by @n <= size slots, flipping wrap at the end,
  * and with it *bits, the two flag bits that go with that wrap counter
- * (avail_bits or used_bits): flipping a lap flips both.
+ * (avail_bits or used_bits): flipping a lap flips both.  @size is the
+ * ring's, passed in so that a caller holding it in a register need not
+ * load it again after its stores into the ring.
  */
-static void advance(const struct packed_drv *q, uint16_t *slot, bool *wrap, uint16_t *bits,
-		    uint32_t n)
+static void advance(uint16_t size, uint16_t *slot, bool *wrap, uint16_t *bits, uint32_t n)
 {
 	uint32_t s = *slot + n;
 
-	if (s >= q->size) {
-		s -= q->size;
+	if (s >= size) {
+		s -= size;
 		*wrap = !*wrap;
 		*bits ^= F_AVAIL | F_USED;
 	}
@@ -198,9 +199,11 @@ add_one(struct packed_drv *q, const struct lg_sg *sg, bool writable, void *token
 	q->nslots[id] = 1;
 	q->num_free--;
 	/* The counter and bits change once a lap: kept in q, not locals. */
-	advance(q, &slot, &q->avail_wrap, &q->avail_bits, 1);
+	advance(q->size, &slot, &q->avail_wrap, &q->avail_bits, 1);
 	q->next_avail = slot;
-	count_added(q, 1);
+	/* count_added(q, 1), as a test and an increment. */
+	if (q->num_added < q->size)
+		q->num_added++;
 	/* Release: as at the end of add_chain(). */
 	__atomic_store_n(&d->flags, flags, __ATOMIC_RELEASE);
 	return id;
@@ -239,7 +242,7 @@ static __attribute__((__noinline__)) int add_chain(struct packed_drv *q, const s
 		else
 			d->flags = flags;
 		/* A chain crossing the end continues at slot 0 on the next lap. */
-		advance(q, &slot, &wrap, &bits, 1);
+		advance(q->size, &slot, &wrap, &bits, 1);
 	}
 
 	q->token[id] = token;
@@ -322,7 +325,7 @@ int packed_drv_add_indirect(struct packed_drv *q, const struct lg_sg *sg, unsign
 	 */
 	__atomic_store_n(&d->flags, (uint16_t)(VRING_DESC_F_INDIRECT | q->avail_bits),
 			 __ATOMIC_RELEASE);
-	advance(q, &q->next_avail, &q->avail_wrap, &q->avail_bits, 1);
+	advance(q->size, &q->next_avail, &q->avail_wrap, &q->avail_bits, 1);
 	count_added(q, 1);
 	return id;
 }
@@ -422,7 +425,7 @@ static __attribute__((__noinline__)) void *reap(struct packed_drv *q, uint32_t *
 	n = q->nslots[id];
 	q->token[id] = NULL;
 	q->num_free += n;
-	advance(q, &last_used, &q->used_wrap, &q->used_bits, n);
+	advance(q->size, &last_used, &q->used_wrap, &q->used_bits, n);
 	q->last_used = last_used;
 	q->next_id[id] = q->free_id;
 	q->free_id = id;

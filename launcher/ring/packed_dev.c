@@ -135,15 +135,16 @@ static uint32_t pos_dist(const struct packed_dev *q, uint32_t from, uint32_t to)
 /*
  * Move (*slot, *wrap) on by @n <= size slots, flipping wrap at the end,
  * and with it *bits, the two flag bits that go with that wrap counter
- * (avail_bits or used_bits): flipping a lap flips both.
+ * (avail_bits or used_bits): flipping a lap flips both.  @size is the
+ * ring's, passed in so that a caller holding it in a register need not
+ * load it again after its stores into the ring.
  */
-static void advance(const struct packed_dev *q, uint16_t *slot, bool *wrap, uint16_t *bits,
-		    uint32_t n)
+static void advance(uint16_t size, uint16_t *slot, bool *wrap, uint16_t *bits, uint32_t n)
 {
 	uint32_t s = *slot + n;
 
-	if (s >= q->size) {
-		s -= q->size;
+	if (s >= size) {
+		s -= size;
 		*wrap = !*wrap;
 		*bits ^= F_AVAIL | F_USED;
 	}
@@ -489,7 +490,7 @@ static int take_chain(struct packed_dev *q, struct chain *c, uint16_t head_flags
 			return -1;
 		if (!(flags & VRING_DESC_F_NEXT))
 			break;
-		advance(q, &slot, &wrap, &bits, 1);
+		advance(q->size, &slot, &wrap, &bits, 1);
 	}
 
 	/* The buffer id is in the chain's last descriptor. */
@@ -518,7 +519,7 @@ static int take_chain(struct packed_dev *q, struct chain *c, uint16_t head_flags
 
 	q->slots[id] = (uint16_t)nslots;
 	q->slots_in_flight = (uint16_t)(in_flight + nslots);
-	advance(q, &q->next_avail, &q->avail_wrap, &q->avail_bits, nslots);
+	advance(q->size, &q->next_avail, &q->avail_wrap, &q->avail_bits, nslots);
 	c->id = id;
 	return 1;
 }
@@ -575,7 +576,7 @@ static int take_one(struct packed_dev *q, struct chain *c,
 		return 0;
 	q->slots[id] = 1;
 	q->slots_in_flight = (uint16_t)(in_flight + 1);
-	advance(q, &q->next_avail, &q->avail_wrap, &q->avail_bits, 1);
+	advance(q->size, &q->next_avail, &q->avail_wrap, &q->avail_bits, 1);
 	c->nread = !writable;
 	c->nwrite = writable;
 	c->read_len = writable ? 0 : len;
@@ -705,7 +706,7 @@ bool packed_dev_push(struct packed_dev *q, const struct chain *c, uint32_t writt
 	if (window >= 2u * size)
 		q->signalled_valid = false;
 	/* The counter and bits change once a lap: kept in q, not locals. */
-	advance(q, &next_used, &q->used_wrap, &q->used_bits, n);
+	advance(size, &next_used, &q->used_wrap, &q->used_bits, n);
 	q->next_used = next_used;
 	return true;
 }
