@@ -41,6 +41,30 @@ static inline void chain_reset(struct chain *c)
 	c->indirect_from = CHAIN_MAX_SEGS;
 }
 
+/*
+ * The header of a chain of one segment, seg[0], of @len bytes, readable or
+ * @writable, with no in_id: what the layouts' straight-line pops build.
+ * Written as "readable, then put right if writable" because a compiler
+ * turns the two-armed form into set-and-move sequences twice as long as
+ * these stores.
+ */
+static inline void chain_one_segment(struct chain *c, uint32_t len, bool writable)
+{
+	c->nread = 1;
+	c->nwrite = 0;
+	c->read_len = len;
+	c->write_len = 0;
+	if (writable) {
+		c->nread = 0;
+		c->nwrite = 1;
+		c->read_len = 0;
+		c->write_len = len;
+	}
+	c->ndesc = 1;
+	c->indirect_from = CHAIN_MAX_SEGS;
+	c->in_id = CHAIN_NO_ID;
+}
+
 static inline struct iovec *chain_writable(struct chain *c)
 {
 	return c->seg + c->nread;

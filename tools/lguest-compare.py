@@ -346,8 +346,11 @@ def parse_hcbench(out, what):
 
 def parse_ringbench(argv, r):
     """ringbench's table from its run R: (columns, rows), each row a dict by
-    column, numbers as numbers and `-` (not measured) left as it is."""
-    lines = [ln.split() for ln in r.stdout.splitlines() if ln.strip()]
+    column, numbers as numbers and `-` (not measured) left as it is.  The
+    table ends at the first blank line (--insns prints its by-operation
+    table after one)."""
+    out = r.stdout.split("\n\n", 1)[0]
+    lines = [ln.split() for ln in out.splitlines() if ln.strip()]
     if r.returncode or not lines or lines[0][0] != "layout":
         raise CompareError(f"{' '.join(argv[1:])}: exit {r.returncode}: "
                            f"{(r.stdout + r.stderr).strip()}")

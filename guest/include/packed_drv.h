@@ -35,6 +35,7 @@ struct packed_drv {
 	uint16_t used_bits; /* AVAIL|USED of a used descriptor on that lap */
 	uint16_t free_id;   /* first free buffer id */
 	bool cb_disabled;
+	bool follow_used; /* event_idx && !cb_disabled: reaping moves used_event on */
 	bool broken;
 	const char *error;
 	/* Private state in caller memory (packed_drv_priv_bytes()): */

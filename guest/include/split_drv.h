@@ -35,6 +35,7 @@ struct split_drv {
 	uint16_t num_added; /* added since the last publish */
 	uint16_t last_used; /* next used index to reap */
 	bool cb_disabled;   /* split_drv_disable_cb() in force */
+	bool follow_used;   /* event_idx && !cb_disabled: reaping moves used_event on */
 	bool broken;	    /* the device broke a rule; see error */
 	const char *error;
 	/* Private state in caller memory (split_drv_priv_bytes()): */

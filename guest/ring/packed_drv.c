@@ -120,6 +120,7 @@ void packed_drv_init(struct packed_drv *q, uint16_t size, void *ring, void *priv
 	__builtin_memset(q, 0, sizeof(*q));
 	q->size = size;
 	q->event_idx = event_idx;
+	q->follow_used = event_idx; /* callbacks start enabled */
 	q->ring = ring;
 	q->driver = (struct vring_packed_desc_event *)(q->ring + size);
 	q->device = q->driver + 1;
@@ -430,7 +431,7 @@ static __attribute__((__noinline__)) void *reap(struct packed_drv *q, uint32_t *
 	q->next_id[id] = q->free_id;
 	q->free_id = id;
 
-	if (q->event_idx && !q->cb_disabled) {
+	if (q->follow_used) {
 		/*
 		 * Keep asking for a signal at the next used descriptor, so a
 		 * driver that never disables callbacks hears of the next
@@ -478,6 +479,7 @@ void *packed_drv_get_used(struct packed_drv *q, uint32_t *len)
 void packed_drv_disable_cb(struct packed_drv *q)
 {
 	q->cb_disabled = true;
+	q->follow_used = false;
 	/* No ordering needed: a device that sees this late signals once more. */
 	__atomic_store_n(&q->driver->flags, VRING_PACKED_EVENT_FLAG_DISABLE, __ATOMIC_RELAXED);
 }
@@ -487,6 +489,7 @@ bool packed_drv_enable_cb(struct packed_drv *q)
 	if (q->broken)
 		return true;
 	q->cb_disabled = false;
+	q->follow_used = q->event_idx;
 	if (q->event_idx) {
 		/* off_wrap first: the device reads it only when flags say DESC. */
 		__atomic_store_n(&q->driver->off_wrap, last_used_event(q), __ATOMIC_RELAXED);

@@ -106,6 +106,7 @@ void split_drv_init(struct split_drv *q, uint16_t size, void *ring, void *priv, 
 	__builtin_memset(q, 0, sizeof(*q));
 	q->size = size;
 	q->event_idx = event_idx;
+	q->follow_used = event_idx; /* callbacks start enabled */
 
 	/*
 	 * The caller promised a power of two; if not, refuse to run rather
@@ -355,7 +356,7 @@ static inline __attribute__((__always_inline__)) void *reaped(struct split_drv *
 
 	if (len)
 		*len = used_len;
-	if (q->event_idx && !q->cb_disabled) {
+	if (q->follow_used) {
 		__atomic_store_n(used_event(q), last_used, __ATOMIC_RELAXED);
 		__atomic_thread_fence(__ATOMIC_SEQ_CST);
 	}
@@ -450,6 +451,7 @@ void *split_drv_get_used(struct split_drv *q, uint32_t *len)
 void split_drv_disable_cb(struct split_drv *q)
 {
 	q->cb_disabled = true;
+	q->follow_used = false;
 	/*
 	 * With EVENT_IDX nothing to write: get_used() stops moving
 	 * used_event, the device soon passes it and stops signalling.  No
@@ -462,6 +464,7 @@ void split_drv_disable_cb(struct split_drv *q)
 bool split_drv_enable_cb(struct split_drv *q)
 {
 	q->cb_disabled = false;
+	q->follow_used = q->event_idx;
 	/* Broken: nothing will ever be reaped (callers check q->broken). */
 	if (q->broken)
 		return true;

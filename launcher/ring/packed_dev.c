@@ -577,13 +577,7 @@ static int take_one(struct packed_dev *q, struct chain *c,
 	q->slots[id] = 1;
 	q->slots_in_flight = (uint16_t)(in_flight + 1);
 	advance(q->size, &q->next_avail, &q->avail_wrap, &q->avail_bits, 1);
-	c->nread = !writable;
-	c->nwrite = writable;
-	c->read_len = writable ? 0 : len;
-	c->write_len = writable ? len : 0;
-	c->ndesc = 1;
-	c->indirect_from = CHAIN_MAX_SEGS;
-	c->in_id = CHAIN_NO_ID;
+	chain_one_segment(c, len, writable);
 	c->id = id;
 	return 1;
 }
@@ -657,7 +651,7 @@ bool packed_dev_push(struct packed_dev *q, const struct chain *c, uint32_t writt
 	 * after every one of them.
 	 */
 	uint16_t next_used = q->next_used, size = q->size, n, flags = q->used_bits;
-	uint32_t id = c->id, window;
+	uint32_t id = c->id;
 	struct vring_packed_desc *d;
 
 	if (q->broken)
@@ -698,12 +692,14 @@ bool packed_dev_push(struct packed_dev *q, const struct chain *c, uint32_t writt
 	 * would see it come out short, maybe empty, and miss the driver's
 	 * event; so before that happens forget the decision point, and the
 	 * next decision signals, as the first one does.  An extra signal is
-	 * harmless; a missing one is a hang.  pushed_since is that window
-	 * counted as we go, without the modulo: an add, not two positions.
+	 * harmless; a missing one is a hang.  pushes_left counts down what
+	 * the window has room for, so that this is a subtraction and a test
+	 * of its sign, not two positions measured.  (Once the point is
+	 * forgotten, going on below 0 changes nothing: only a decision sets
+	 * signalled_valid again, and the count with it.)
 	 */
-	window = q->pushed_since + n;
-	q->pushed_since = window;
-	if (window >= 2u * size)
+	q->pushes_left -= n;
+	if (q->pushes_left <= 0)
 		q->signalled_valid = false;
 	/* The counter and bits change once a lap: kept in q, not locals. */
 	advance(size, &next_used, &q->used_wrap, &q->used_bits, n);
@@ -754,54 +750,34 @@ bool packed_dev_enable_notify(struct packed_dev *q)
 	return packed_dev_has_avail(q);
 }
 
-bool packed_dev_should_signal(struct packed_dev *q)
+/*
+ * A signal decision was made at next_used: the next one covers the
+ * window from here.
+ */
+static inline __attribute__((__always_inline__)) void decided(struct packed_dev *q)
 {
-	uint32_t old, new, event;
-	uint16_t flags, off_wrap, off, old_slot;
-	bool had_decision, old_wrap;
-
-	if (q->broken)
-		return false;
-	/*
-	 * Full fence: orders our used-descriptor stores (packed_dev_push())
-	 * before the driver-area loads below.  It pairs with the full fence
-	 * in packed_drv_enable_cb() (and in packed_drv_get_used() when it
-	 * moves off_wrap) between the driver's driver-area store and its
-	 * load of the next used descriptor's flags: either we see what it
-	 * asked for and signal, or it sees our used descriptor and does not
-	 * sleep.
-	 */
-	guest_fence();
-	flags = GUEST_READ(q->mem, q->driver->flags);
-
-	/*
-	 * This decision covers the window (last decision, next_used]; only
-	 * DESC below needs to measure it.
-	 */
-	old_slot = q->signalled_used;
-	old_wrap = q->signalled_wrap;
-	had_decision = q->signalled_valid;
 	q->signalled_used = q->next_used;
 	q->signalled_wrap = q->used_wrap;
 	q->signalled_valid = true;
-	q->pushed_since = 0;
+	q->pushes_left = 2 * (int32_t)q->size;
+}
 
-	switch (flags) {
-	case VRING_PACKED_EVENT_FLAG_ENABLE:
-		return true;
-	case VRING_PACKED_EVENT_FLAG_DISABLE:
-		return false;
-	case VRING_PACKED_EVENT_FLAG_DESC:
-		if (!q->event_idx) {
-			fail(q, "driver area flags DESC without VIRTIO_F_RING_EVENT_IDX");
-			return false;
-		}
-		break;
-	default:
-		fail(q, "driver area flags 0x%x are reserved", flags);
+/*
+ * packed_dev_should_signal() when the driver asks for DESC: a signal if
+ * the used descriptor it names lies in the window (last decision,
+ * next_used].
+ */
+static __attribute__((__noinline__)) bool should_signal_desc(struct packed_dev *q)
+{
+	uint16_t old_slot = q->signalled_used, off_wrap, off;
+	bool old_wrap = q->signalled_wrap, had_decision = q->signalled_valid;
+	uint32_t old, new, event;
+
+	decided(q);
+	if (!q->event_idx) {
+		fail(q, "driver area flags DESC without VIRTIO_F_RING_EVENT_IDX");
 		return false;
 	}
-
 	off_wrap = GUEST_READ(q->mem, q->driver->off_wrap);
 	off = off_wrap & OFF_MASK;
 	if (off >= q->size) {
@@ -821,6 +797,44 @@ bool packed_dev_should_signal(struct packed_dev *q)
 	new = ring_pos(q, q->next_used, q->used_wrap);
 	event = ring_pos(q, off, off_wrap >> VRING_PACKED_EVENT_F_WRAP_CTR);
 	return pos_dist(q, old, event) < pos_dist(q, old, new);
+}
+
+bool packed_dev_should_signal(struct packed_dev *q)
+{
+	uint16_t flags;
+
+	if (q->broken)
+		return false;
+	/*
+	 * Full fence: orders our used-descriptor stores (packed_dev_push())
+	 * before the driver-area loads below.  It pairs with the full fence
+	 * in packed_drv_enable_cb() (and in packed_drv_get_used() when it
+	 * moves off_wrap) between the driver's driver-area store and its
+	 * load of the next used descriptor's flags: either we see what it
+	 * asked for and signal, or it sees our used descriptor and does not
+	 * sleep.
+	 */
+	guest_fence();
+	flags = GUEST_READ(q->mem, q->driver->flags);
+
+	/*
+	 * Every way out records the decision point; only DESC needs the old
+	 * one, to measure the window since.
+	 */
+	switch (flags) {
+	case VRING_PACKED_EVENT_FLAG_ENABLE:
+		decided(q);
+		return true;
+	case VRING_PACKED_EVENT_FLAG_DISABLE:
+		decided(q);
+		return false;
+	case VRING_PACKED_EVENT_FLAG_DESC:
+		return should_signal_desc(q);
+	default:
+		decided(q);
+		fail(q, "driver area flags 0x%x are reserved", flags);
+		return false;
+	}
 }
 
 bool packed_dev_has_avail(const struct packed_dev *q)

@@ -413,13 +413,7 @@ static bool one_segment(struct split_dev *q, uint32_t head, struct chain *c)
 	if (d.flags & (VRING_DESC_F_NEXT | VRING_DESC_F_INDIRECT) || d.len == 0 ||
 	    !guest_iov_direct(q->mem, d.addr, d.len, &c->seg[0]))
 		return false;
-	c->nread = !writable;
-	c->nwrite = writable;
-	c->read_len = writable ? 0 : d.len;
-	c->write_len = writable ? d.len : 0;
-	c->ndesc = 1;
-	c->indirect_from = CHAIN_MAX_SEGS;
-	c->in_id = CHAIN_NO_ID;
+	chain_one_segment(c, d.len, writable);
 	return true;
 }
 

@@ -1063,12 +1063,44 @@ static void print_insns(const struct insns_figures *f)
 	else
 		printf(" %9s %13s %13s %14s", "-", "-", "-", "-");
 }
+
+/*
+ * --insns, after the main table: the same ring instructions per buffer,
+ * by operation of the ring API (ringbench_insns.c), a row per layout, so
+ * that what each layout pays for where can be read across.
+ */
+static void print_insns_by_op(const struct options *opt, const struct insns_figures f[NLAYOUTS])
+{
+	printf("\ninsns/buf by operation (ring code, both sides; callgrind, lock-step):\n%-7s",
+	       "layout");
+	for (int op = 0; op < INSNS_NOPS; op++)
+		printf(" %8s", insns_op_name[op]);
+	printf(" %9s\n", "insns/buf");
+	for (int i = 0; i < NLAYOUTS; i++) {
+		if (!opt->run[i])
+			continue;
+		printf("%-7s", layout_name[i]);
+		for (int op = 0; op < INSNS_NOPS; op++)
+			if (f[i].valid)
+				printf(" %8.1f", f[i].op[op]);
+			else
+				printf(" %8s", "-");
+		if (f[i].valid)
+			printf(" %9.1f\n", f[i].drv + f[i].dev);
+		else
+			printf(" %9s\n", "-");
+	}
+}
 #endif
 
 /* ---- one layout, start to finish -------------------------------------- */
 
-/* Returns the number of errors (ringbench-lines' included). */
-static uint64_t bench_layout(enum layout layout, const struct options *opt)
+/*
+ * Returns the number of errors (ringbench-lines' included).  With --insns,
+ * @insns gets the layout's instruction counts (ringbench only).
+ */
+static uint64_t bench_layout(enum layout layout, const struct options *opt,
+			     struct insns_figures *insns)
 {
 	struct ring r;
 	struct bench b = { .r = &r, .opt = opt, .kick_fd = -1, .call_fd = -1 };
@@ -1144,11 +1176,11 @@ static uint64_t bench_layout(enum layout layout, const struct options *opt)
 	printf(" %6" PRIu64 " %6" PRIu64 " %6" PRIu64 " %7" PRIu64, lost, b.dup, b.order, errors);
 #ifndef RINGBENCH_LINES
 	if (opt->insns) {
-		struct insns_figures f;
-
-		insns_layout(layout, opt, &f);
-		print_insns(&f);
+		insns_layout(layout, opt, insns);
+		print_insns(insns);
 	}
+#else
+	(void)insns;
 #endif
 	printf("\n");
 	fflush(stdout);
@@ -1280,6 +1312,7 @@ static void parse_options(int argc, char **argv, struct options *opt)
 int main(int argc, char **argv)
 {
 	struct options opt;
+	struct insns_figures insns[NLAYOUTS] = { { .valid = false } };
 	uint64_t errors = 0;
 
 	parse_options(argc, argv, &opt);
@@ -1294,6 +1327,10 @@ int main(int argc, char **argv)
 	}
 	for (int i = 0; i < NLAYOUTS; i++)
 		if (opt.run[i])
-			errors += bench_layout(i, &opt);
+			errors += bench_layout(i, &opt, &insns[i]);
+#ifndef RINGBENCH_LINES
+	if (opt.insns && !opt.lines_only)
+		print_insns_by_op(&opt, insns);
+#endif
 	return errors ? 1 : 0;
 }

@@ -22,16 +22,32 @@
  * A call's cost goes to the side whose line made it, if the callee is not
  * itself ring code (memset called from split_dev.c is the device's; a
  * ring function called from ringbench.c is counted in its own lines).  An
- * inlined function counts where its lines are, whatever it was inlined
- * into, so moving the hot path into static inlines in a header does not
- * hide it in the harness.
+ * inlined function from a ring file counts as ring code, whatever it was
+ * inlined into, so moving the hot path into static inlines in a header
+ * does not hide it in the harness; one from any other header counts as
+ * the function it was inlined into (vring_need_event(), from
+ * <linux/virtio_ring.h>, in split_dev_should_signal() is the device's).
+ *
+ * The same ring instructions are also split by operation: each call the
+ * harness makes into the ring code costs its callee's inclusive count
+ * (what it ran, and everything it called), and the callee's name says
+ * which of the ring API's operations it was (insns_op_of()): add,
+ * publish, pop, push, the signal decision, reap, and turning
+ * notifications on and off.  A layout's internal functions differ (split
+ * pops through pop_published(), packed through pop_available()), but
+ * every layout has these entry points, so their costs compare side by
+ * side.  Ring code the harness did not reach through one of them (an
+ * inline from a ring header, say) is OP_OTHER, so that the operations add
+ * up to the total.
  *
  * The profile format is callgrind's (valgrind's docs/callgrind-format):
  * "fl=", "fi=", "fe=" name the source file of the lines that follow (with
  * name compression: "(7) path" defines file 7, "(7)" refers to it), "fn="
  * starts a function, "cfi=/cfl=" name a callee's file (none: the caller's),
- * "calls=" says the next cost line is a call's inclusive cost, and a cost
- * line is a position followed by the event counts (only Ir here).
+ * "cfn=" the callee (function names are compressed the same way, in a
+ * name space of their own), "calls=" says the next cost line is a call's
+ * inclusive cost, and a cost line is a position followed by the event
+ * counts (only Ir here).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -47,6 +63,34 @@
 #include "ringbench_insns.h"
 
 enum side { SIDE_HARNESS, SIDE_DRV, SIDE_DEV };
+
+const char *const insns_op_name[INSNS_NOPS] = {
+	[OP_ADD] = "add",	[OP_PUBLISH] = "publish", [OP_POP] = "pop",
+	[OP_PUSH] = "push",	[OP_SIGNAL] = "signal",	  [OP_REAP] = "reap",
+	[OP_NOTIFY] = "notify", [OP_OTHER] = "other",
+};
+
+/*
+ * Which operation a ring function the harness calls performs, by its name
+ * (d3_, split_ or packed_, then drv_ or dev_, then what it does).
+ */
+static enum insns_op insns_op_of(const char *fn)
+{
+	static const struct {
+		const char *part;
+		enum insns_op op;
+	} ops[] = {
+		{ "_drv_add", OP_ADD },		 { "_drv_publish", OP_PUBLISH },
+		{ "_dev_pop", OP_POP },		 { "_dev_push", OP_PUSH },
+		{ "_should_signal", OP_SIGNAL }, { "_signal_suppressed", OP_SIGNAL },
+		{ "_drv_get_used", OP_REAP },
+	};
+
+	for (size_t i = 0; i < sizeof(ops) / sizeof(ops[0]); i++)
+		if (strstr(fn, ops[i].part))
+			return ops[i].op;
+	return OP_NOTIFY;
+}
 
 static enum side side_of(const char *path)
 {
@@ -99,6 +143,49 @@ static bool file_side(struct files *f, const char *ref, enum side *out)
 	return true;
 }
 
+/* The compressed function names of one profile: id -> operation, if named. */
+struct fns {
+	enum insns_op *op;
+	size_t n;
+};
+
+/*
+ * A function reference, "(id) name" or "(id)" or "name": the operation it
+ * would be if the harness called it.  Returns false if the profile is not
+ * what we expect.
+ */
+static bool fn_op(struct fns *f, const char *ref, enum insns_op *out)
+{
+	unsigned long id;
+	char *end;
+
+	if (*ref != '(') {
+		*out = insns_op_of(ref);
+		return true;
+	}
+	id = strtoul(ref + 1, &end, 10);
+	if (*end != ')' || id > 1000000)
+		return false;
+	if (end[1] == ' ') {
+		if (id >= f->n) {
+			size_t n = id + 256;
+			enum insns_op *o = realloc(f->op, n * sizeof(*o));
+
+			if (!o)
+				return false;
+			for (size_t i = f->n; i < n; i++)
+				o[i] = OP_OTHER;
+			f->op = o;
+			f->n = n;
+		}
+		f->op[id] = insns_op_of(end + 2);
+	} else if (id >= f->n) {
+		return false;
+	}
+	*out = f->op[id];
+	return true;
+}
+
 /* The Ir of a cost line: "POS IR", where POS may be "+N", "-N" or "*". */
 static uint64_t line_ir(const char *line)
 {
@@ -107,11 +194,16 @@ static uint64_t line_ir(const char *line)
 	return p ? strtoull(p + 1, NULL, 10) : 0;
 }
 
-/* Sum @path's costs by side.  Returns false if it could not be read. */
-static bool read_profile(const char *path, uint64_t ir[3])
+/*
+ * Sum @path's costs by side into @ir, and the harness's calls into ring
+ * code by operation into @op.  Returns false if it could not be read.
+ */
+static bool read_profile(const char *path, uint64_t ir[3], uint64_t op[INSNS_NOPS])
 {
 	struct files files = { NULL, 0 };
+	struct fns fns = { NULL, 0 };
 	enum side fl = SIDE_HARNESS, cur = SIDE_HARNESS, callee = SIDE_HARNESS;
+	enum insns_op callee_op = OP_OTHER, unused;
 	bool call = false, callee_named = false, ok = true, any = false;
 	char *line = NULL;
 	size_t cap = 0;
@@ -120,15 +212,27 @@ static bool read_profile(const char *path, uint64_t ir[3])
 	if (!f)
 		return false;
 	ir[0] = ir[1] = ir[2] = 0;
+	memset(op, 0, INSNS_NOPS * sizeof(*op));
 	while (ok && getline(&line, &cap, f) > 0) {
 		line[strcspn(line, "\n")] = '\0';
 		if (!strncmp(line, "fl=", 3)) {
 			ok = file_side(&files, line + 3, &fl);
 			cur = fl;
 		} else if (!strncmp(line, "fi=", 3) || !strncmp(line, "fe=", 3)) {
+			/*
+			 * Lines inlined from another file: a ring file's count as
+			 * ring code wherever they are, and any other file's
+			 * (vring_need_event() from <linux/virtio_ring.h>, say)
+			 * count as the function they were inlined into.
+			 */
 			ok = file_side(&files, line + 3, &cur);
+			if (cur == SIDE_HARNESS)
+				cur = fl;
 		} else if (!strncmp(line, "fn=", 3)) {
+			ok = fn_op(&fns, line + 3, &unused); /* it may define a name */
 			cur = fl;
+		} else if (!strncmp(line, "cfn=", 4)) {
+			ok = fn_op(&fns, line + 4, &callee_op);
 		} else if (!strncmp(line, "cfi=", 4) || !strncmp(line, "cfl=", 4)) {
 			ok = file_side(&files, line + 4, &callee);
 			callee_named = true;
@@ -147,10 +251,13 @@ static bool read_profile(const char *path, uint64_t ir[3])
 				ir[cur] += n;
 			else if (cur != SIDE_HARNESS && callee == SIDE_HARNESS)
 				ir[cur] += n; /* ring code calling out (memset ...) */
+			else if (cur == SIDE_HARNESS && callee != SIDE_HARNESS)
+				op[callee_op] += n; /* the harness calling in: inclusive */
 			call = false;
 		}
 	}
 	free(line);
+	free(fns.op);
 	free(files.side);
 	fclose(f);
 	return ok && any;
@@ -164,7 +271,7 @@ bool insns_measure(const char *self, char *const args[], uint64_t ops, struct in
 			   "--toggle-collect=lockstep_run", (char *)self };
 	posix_spawn_file_actions_t actions;
 	unsigned int n = 6;
-	uint64_t ir[3];
+	uint64_t ir[3], op[INSNS_NOPS], reached = 0;
 	int fd, err, status;
 	pid_t pid;
 
@@ -206,7 +313,7 @@ bool insns_measure(const char *self, char *const args[], uint64_t ops, struct in
 		unlink(out);
 		return false;
 	}
-	if (!read_profile(out, ir)) {
+	if (!read_profile(out, ir, op)) {
 		fprintf(stderr, "ringbench: --insns: cannot read callgrind's profile %s\n", out);
 		unlink(out);
 		return false;
@@ -216,6 +323,22 @@ bool insns_measure(const char *self, char *const args[], uint64_t ops, struct in
 	f->drv = (double)ir[SIDE_DRV] / (double)ops;
 	f->dev = (double)ir[SIDE_DEV] / (double)ops;
 	f->harness = (double)ir[SIDE_HARNESS] / (double)ops;
+	for (int i = 0; i < OP_OTHER; i++) {
+		f->op[i] = (double)op[i] / (double)ops;
+		reached += op[i];
+	}
+	/*
+	 * What the harness reached by calls is ring code and what it called
+	 * (libc from ring code is counted as ring code too): never more.
+	 */
+	if (reached > ir[SIDE_DRV] + ir[SIDE_DEV]) {
+		fprintf(stderr,
+			"ringbench: --insns: the ring calls' inclusive costs (%" PRIu64
+			") exceed the ring code's (%" PRIu64 ")\n",
+			reached, ir[SIDE_DRV] + ir[SIDE_DEV]);
+		return false;
+	}
+	f->op[OP_OTHER] = (double)(ir[SIDE_DRV] + ir[SIDE_DEV] - reached) / (double)ops;
 	f->valid = true;
 	return true;
 }

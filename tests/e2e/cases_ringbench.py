@@ -201,8 +201,24 @@ def ringbench_lines_off(t):
 # virtio_ring_0_9) and 72 (packed-style, ring.c) counted the same way:
 # docs/ringtest.md.  (gcc 12.2, Debian's, at -O2: another compiler may
 # need its own numbers.)
-INSNS_CEILING = {"draft3": 250, "split": 268, "packed": 285}
+INSNS_CEILING = {"draft3": 250, "split": 270, "packed": 272}
 INSNS_COLS = ("insns/buf", "drv-insns/buf", "dev-insns/buf", "glue-insns/buf")
+# The ring API's operations, each of which a round of ringtest's workload
+# calls at least once (the by-operation table; ringbench_insns.c).
+INSNS_OPS = ("add", "publish", "pop", "push", "signal", "reap")
+
+
+def _op_row(res, layout):
+    """The by-operation table's row for LAYOUT, as {column: number}."""
+    lines = res.out.splitlines()
+    title = [i for i, line in enumerate(lines) if line.startswith("insns/buf by operation")]
+    expect(len(title) == 1, "no by-operation table after the main one", res)
+    table = [line.split() for line in lines[title[0] + 1:] if line.strip()]
+    expect(table and table[0][0] == "layout", "the by-operation table has no header", res)
+    rows = [dict(zip(table[0], fields)) for fields in table[1:] if fields[0] == layout]
+    expect(len(rows) == 1 and len(rows[0]) == len(table[0]),
+           f"expected one whole {layout} row in the by-operation table", res)
+    return {col: _number(rows[0], col, res) for col in table[0][1:]}
 
 
 def _insns_runnable(t):
@@ -220,8 +236,10 @@ def ringbench_insns(t):
     """--insns counts the ring code's instructions per buffer under
     callgrind: each side's is a plausible number (a parser reading the
     wrong field would give 0 or millions), the two add up to insns/buf,
-    the harness's is counted apart, a second run gives exactly the same,
-    and the ring code stays under its ceiling (INSNS_CEILING)."""
+    the harness's is counted apart, the by-operation table has every
+    operation of the round and adds up to the same total, a second run
+    gives exactly the same, and the ring code stays under its ceiling
+    (INSNS_CEILING)."""
     layout = t.param
     _insns_runnable(t)
     argv = [t.build / "ringbench", f"--ring={layout}", "--notify=poll", "--batch=1",
@@ -235,10 +253,21 @@ def ringbench_insns(t):
     expect(abs(got["drv-insns/buf"] + got["dev-insns/buf"] - got["insns/buf"]) <= 0.1,
            f"drv {got['drv-insns/buf']} + dev {got['dev-insns/buf']} is not insns/buf "
            f"{got['insns/buf']}", res)
-    again = _row(t.run(argv), layout)
+    ops = _op_row(res, layout)
+    for op in INSNS_OPS:
+        expect(1 <= ops[op] <= 1000, f"{op} takes {ops[op]} instructions per buffer, "
+               "not in [1, 1000]", res)
+    total = sum(v for k, v in ops.items() if k != "insns/buf")
+    # Each figure is printed rounded to 0.1: eight of them may be 0.4 apart.
+    expect(abs(total - got["insns/buf"]) <= 0.5 and ops["insns/buf"] == got["insns/buf"],
+           f"the operations add up to {total:.1f}, not insns/buf {got['insns/buf']}", res)
+    res2 = t.run(argv)
+    again = _row(res2, layout)
     for col in INSNS_COLS:
         expect(again[col] == row[col], f"{col}: {row[col]}, then {again[col]} on a second "
                "run of the same build", res)
+    expect(_op_row(res2, layout) == ops, "the by-operation table changed on a second run "
+           "of the same build", res)
     expect(got["insns/buf"] <= INSNS_CEILING[layout],
            f"the {layout} ring code takes {got['insns/buf']} instructions per buffer "
            f"(driver {got['drv-insns/buf']}, device {got['dev-insns/buf']}), above its "
