@@ -54,7 +54,9 @@
  *
  * Instructions: --insns counts, for each layout, the instructions per
  * buffer of the ring code (each side's) and of this harness, with
- * callgrind on a --lockstep run (ringbench_insns.c).  Counts are exact
+ * callgrind on a --lockstep run (ringbench_insns.c), and after the table
+ * the same ring instructions by operation of the ring API (add, publish,
+ * pop, push, signal, reap, notify), a row per layout.  Counts are exact
  * and the same on every run of the same build, so a test can pin them.
  * --workload=ringtest strips the harness to what Linux's ringtest does:
  * one buffer, nothing written into it, nothing checked but the token.
@@ -1206,7 +1208,8 @@ static void usage(void)
 		"--lockstep: one thread, the two sides taking turns a batch at a time.\n"
 		"--insns: add insns/buf, the ring code's instructions per buffer (driver\n"
 		"and device), and the harness's, counted by callgrind on a --lockstep\n"
-		"run of at most %u ops (needs valgrind).\n",
+		"run of at most %u ops (needs valgrind); then a table of the ring\n"
+		"code's by operation (add, publish, pop, push, signal, reap, notify).\n",
 		LINES_OPS, LINES_OPS);
 	exit(2);
 }
