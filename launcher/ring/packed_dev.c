@@ -696,10 +696,12 @@ bool packed_dev_push(struct packed_dev *q, const struct chain *c, uint32_t writt
 	 * the window has room for, so that this is a subtraction and a test
 	 * of its sign, not two positions measured.  (Once the point is
 	 * forgotten, going on below 0 changes nothing: only a decision sets
-	 * signalled_valid again, and the count with it.)
+	 * signalled_valid again, and the count with it.  The count is
+	 * unsigned, so that going on for ever wraps instead of overflowing;
+	 * its sign is read as two's complement.)
 	 */
 	q->pushes_left -= n;
-	if (q->pushes_left <= 0)
+	if ((int32_t)q->pushes_left <= 0)
 		q->signalled_valid = false;
 	/* The counter and bits change once a lap: kept in q, not locals. */
 	advance(size, &next_used, &q->used_wrap, &q->used_bits, n);
@@ -759,7 +761,7 @@ static inline __attribute__((__always_inline__)) void decided(struct packed_dev 
 	q->signalled_used = q->next_used;
 	q->signalled_wrap = q->used_wrap;
 	q->signalled_valid = true;
-	q->pushes_left = 2 * (int32_t)q->size;
+	q->pushes_left = 2u * q->size;
 }
 
 /*

@@ -48,7 +48,7 @@ struct packed_dev {
 	uint16_t signalled_used; /* next_used when we last decided about a signal */
 	bool signalled_wrap;
 	bool signalled_valid;
-	int32_t pushes_left;	  /* slots we can push before that decision is forgotten */
+	uint32_t pushes_left;	  /* slots we can push before that decision is forgotten */
 	uint16_t slots_in_flight; /* next_used up to next_avail: slots of buffers in flight */
 	uint16_t *slots; /* [size], by buffer id: ring slots it took; 0 = not in flight */
 	bool broken;
