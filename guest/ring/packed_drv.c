@@ -47,7 +47,8 @@
  * VIRTIO_F_RING_EVENT_IDX.  off_wrap = slot | wrap counter << 15.
  *
  * Positions: (slot, wrap) names a place on a ring twice as long, pos =
- * slot + (wrap ? 0 : size), and distances are taken modulo 2 * size.
+ * slot + (wrap ? 0 : size), and distances are taken modulo 2 * size
+ * (include/packed_event.h, which the device shares).
  *
  * Freestanding: no libc here; this file builds into the guest kernel and
  * into the host unit tests.  Memory ordering uses GCC's __atomic builtins.
@@ -57,6 +58,7 @@
 #include <stdint.h>
 
 #include "packed_drv.h"
+#include "packed_event.h"
 
 /* The two ownership bits, as masks (the uapi header gives bit numbers). */
 #define F_AVAIL	   ((uint16_t)(1u << VRING_PACKED_DESC_F_AVAIL))
@@ -75,16 +77,6 @@ size_t packed_drv_ring_bytes(uint16_t size)
 size_t packed_drv_priv_bytes(uint16_t size)
 {
 	return (size_t)size * (sizeof(void *) + 2 * sizeof(uint16_t));
-}
-
-static uint32_t ring_pos(const struct packed_drv *q, uint16_t slot, bool wrap)
-{
-	return slot + (wrap ? 0 : (uint32_t)q->size);
-}
-
-static uint32_t pos_dist(const struct packed_drv *q, uint32_t from, uint32_t to)
-{
-	return (to - from) & (2u * q->size - 1);
 }
 
 /*
@@ -334,7 +326,6 @@ int packed_drv_add_indirect(struct packed_drv *q, const struct lg_sg *sg, unsign
 bool packed_drv_publish(struct packed_drv *q)
 {
 	uint16_t added = q->num_added, flags, off_wrap;
-	uint32_t new, old, event;
 
 	if (q->broken || added == 0)
 		return false;
@@ -368,10 +359,7 @@ bool packed_drv_publish(struct packed_drv *q)
 	 * notify if off_wrap lies in it.
 	 */
 	off_wrap = READ_DEVICE(q->device->off_wrap);
-	new = ring_pos(q, q->next_avail, q->avail_wrap);
-	old = new - added;
-	event = ring_pos(q, off_wrap & ((1u << WRAP_SHIFT) - 1), off_wrap >> WRAP_SHIFT);
-	return pos_dist(q, old, event) < added;
+	return packed_event_passed(off_wrap, q->next_avail, q->avail_wrap, added, q->size);
 }
 
 /* Whether the descriptor at last_used is a used one, from flags read with acquire. */

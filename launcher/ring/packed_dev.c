@@ -59,7 +59,8 @@
  * pos = slot, plus size when the wrap counter is 0.  Going round the ring
  * twice brings a position back to where it was, so distances between
  * positions are taken modulo 2 * size (a power of two); that is what the
- * event-suppression windows and the in-flight count below are computed on.
+ * event-suppression window is measured on (packed_event_passed(), in
+ * include/packed_event.h, which the driver shares).
  */
 #include <stdarg.h>
 #include <stdio.h>
@@ -68,6 +69,7 @@
 
 #include "ring/packed_dev.h"
 #include "ring/guest_access.h"
+#include "packed_event.h"
 
 _Static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__,
 	       "virtio rings are little-endian; we use the fields as they are");
@@ -118,18 +120,6 @@ fail_false(struct packed_dev *q, const char *fmt, ...)
 	vfail(q, fmt, ap);
 	va_end(ap);
 	return false;
-}
-
-/* See "Positions" above. */
-static uint32_t ring_pos(const struct packed_dev *q, uint16_t slot, bool wrap)
-{
-	return slot + (wrap ? 0 : (uint32_t)q->size);
-}
-
-/* How far @to is ahead of @from, going forward round the double ring. */
-static uint32_t pos_dist(const struct packed_dev *q, uint32_t from, uint32_t to)
-{
-	return (to - from) & (2u * q->size - 1);
 }
 
 /*
@@ -771,34 +761,30 @@ static inline __attribute__((__always_inline__)) void decided(struct packed_dev 
  */
 static __attribute__((__noinline__)) bool should_signal_desc(struct packed_dev *q)
 {
-	uint16_t old_slot = q->signalled_used, off_wrap, off;
-	bool old_wrap = q->signalled_wrap, had_decision = q->signalled_valid;
-	uint32_t old, new, event;
+	/*
+	 * The window's length, while a decision is remembered: less than two
+	 * laps, or push() would have forgotten it.
+	 */
+	uint32_t pushed = 2u * q->size - q->pushes_left;
+	bool had_decision = q->signalled_valid;
+	uint16_t off_wrap, off;
 
 	decided(q);
-	if (!q->event_idx) {
-		fail(q, "driver area flags DESC without VIRTIO_F_RING_EVENT_IDX");
-		return false;
-	}
+	if (!q->event_idx)
+		return fail_false(q, "driver area flags DESC without VIRTIO_F_RING_EVENT_IDX");
 	off_wrap = GUEST_READ(q->mem, q->driver->off_wrap);
 	off = off_wrap & OFF_MASK;
-	if (off >= q->size) {
-		fail(q, "driver area event offset %u out of range (%u)", off, q->size);
-		return false;
-	}
+	if (off >= q->size)
+		return fail_false(q, "driver area event offset %u out of range (%u)", off, q->size);
 	/* No window yet (the first decision, or one forgotten by push()): signal. */
 	if (!had_decision)
 		return true;
 	/*
 	 * The driver wants a signal once the used descriptor at off_wrap has
-	 * been written, i.e. if that position lies in [old, new): measured
-	 * from old, it must come before new.  A position behind old comes out
-	 * as nearly 2 * size, one not yet reached as at least new - old.
+	 * been written: if it is one of the pushed positions just before
+	 * next_used.
 	 */
-	old = ring_pos(q, old_slot, old_wrap);
-	new = ring_pos(q, q->next_used, q->used_wrap);
-	event = ring_pos(q, off, off_wrap >> VRING_PACKED_EVENT_F_WRAP_CTR);
-	return pos_dist(q, old, event) < pos_dist(q, old, new);
+	return packed_event_passed(off_wrap, q->next_used, q->used_wrap, pushed, q->size);
 }
 
 bool packed_dev_should_signal(struct packed_dev *q)
