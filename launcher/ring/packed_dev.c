@@ -806,8 +806,8 @@ bool packed_dev_should_signal(struct packed_dev *q)
 	flags = GUEST_READ(q->mem, q->driver->flags);
 
 	/*
-	 * Every way out records the decision point; only DESC needs the old
-	 * one, to measure the window since.
+	 * Every way out records the decision point; only DESC needs what the
+	 * last one left: whether there was one, and the pushes since.
 	 */
 	switch (flags) {
 	case VRING_PACKED_EVENT_FLAG_ENABLE:

@@ -45,9 +45,13 @@ struct packed_dev {
 	uint16_t next_used;	 /* ring slot where the next used descriptor goes */
 	bool used_wrap;		 /* our wrap counter (starts 1) */
 	uint16_t used_bits;	 /* AVAIL|USED of the used descriptors we write on that lap */
-	uint16_t signalled_used; /* next_used when we last decided about a signal */
+	/*
+	 * Where we last decided about a signal (next_used, used_wrap): kept to
+	 * be looked at; the next decision measures its window by pushes_left.
+	 */
+	uint16_t signalled_used;
 	bool signalled_wrap;
-	bool signalled_valid;
+	bool signalled_valid;	  /* a decision is remembered: the window is measurable */
 	uint32_t pushes_left;	  /* slots we can push before that decision is forgotten */
 	uint16_t slots_in_flight; /* next_used up to next_avail: slots of buffers in flight */
 	uint16_t *slots; /* [size], by buffer id: ring slots it took; 0 = not in flight */
