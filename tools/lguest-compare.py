@@ -94,6 +94,8 @@ ratio to the host baseline of the same repeat set.  Boot times are 20 runs
 With --doc=FILE, the run also refreshes FILE (docs/COMPARISON.md): the part
 between its "results:begin" and "results:end" markers is replaced by the new
 tables, and the plots are copied next to it (FILE's directory/compare/).
+With --only, only the sections that ran are replaced, each under a line that
+names its run; the rest of FILE's results stay as they were.
 
 In the build tree, --build (where lguest, guest.elf, lguest-stub and the
 benchmarks are) defaults to this program's directory, build/.  Installed
@@ -1804,8 +1806,25 @@ def make_plots(res, out):
 # The document
 
 
-def update_doc(doc, out, md, svgs):
-    """Replace the results section of DOC and copy the plots beside it."""
+def doc_sections(lines):
+    """LINES (a results section, one level down) cut at its "### " headings:
+    [(heading, lines from it to the next)], the lines before the first
+    under heading None."""
+    parts = [(None, [])]
+    for line in lines:
+        if line.startswith("### "):
+            parts.append((line, []))
+        parts[-1][1].append(line)
+    return parts
+
+
+def update_doc(doc, out, md, svgs, meta=None):
+    """Replace the results section of DOC and copy the plots beside it.
+    With META of a run of only some sections (--only), replace only those:
+    each section it has takes the place of the document's section with the
+    same heading (or goes before the plots, if the document has none),
+    under a line that says which run it came from; the rest of the
+    document's results, their header and their plots stay as they were."""
     with open(doc) as f:
         text = f.read()
     begin, end = "<!-- results:begin -->", "<!-- results:end -->"
@@ -1821,9 +1840,35 @@ def update_doc(doc, out, md, svgs):
     body = re.sub(r"^# lguest-compare: (.*)$", r"Run of \1:", body, flags=re.M)
     body = re.sub(r"^(##+) ", lambda m: "#" * min(len(m[1]) + 1, 6) + " ", body, flags=re.M)
     head, rest = text.split(begin, 1)
-    text = head + begin + "\n" + body.strip() + "\n" + end + rest.split(end, 1)[1]
+    old, tail = rest.split(end, 1)
+    if meta is not None and meta["sections"] != list(SECTIONS):
+        body = refresh_sections(old, body, meta)
+    text = head + begin + "\n" + body.strip() + "\n" + end + tail
     with open(doc, "w") as f:
         f.write(text)
+
+
+def refresh_sections(old, body, meta):
+    """The document's results OLD with the sections of a partial run's BODY
+    put in their places (update_doc())."""
+    m = meta["machine"]
+    note = (f"Refreshed alone: run of {meta['date']}, commit `{meta['commit'][:12]}`"
+            f"{' (with local changes)' if meta['dirty'] else ''}, command "
+            f"`{meta['command']}`, on {m['cpu']}, {m['cpus']} CPUs, Linux {m['kernel']}. "
+            f"The sections around it may come from another run.")
+    parts = doc_sections(old.strip("\n").split("\n"))
+    for heading, lines in doc_sections(body.strip("\n").split("\n"))[1:]:
+        if heading == "### Plots":
+            continue        # the document's plots stay; new files were copied over
+        lines = lines[:1] + ["", note] + lines[1:]
+        at = [i for i, (h, _) in enumerate(parts) if h == heading]
+        if at:
+            parts[at[0]] = (heading, lines + [""])
+            continue
+        plots = [i for i, (h, _) in enumerate(parts) if h == "### Plots"]
+        parts.insert(plots[0] if plots else len(parts), (heading, lines + [""]))
+    text = "\n".join(line for _, lines in parts for line in lines)
+    return re.sub(r"\n{3,}", "\n\n", text)
 
 
 # ---------------------------------------------------------------------------
@@ -2353,7 +2398,7 @@ def main():
     shutil.rmtree(R.tmp, ignore_errors=True)
     if args.doc:
         try:
-            update_doc(args.doc, args.out, md, svgs)
+            update_doc(args.doc, args.out, md, svgs, res["meta"])
         except (CompareError, OSError) as e:
             res["failures"].append(str(e))
     log(f"\n{md}")

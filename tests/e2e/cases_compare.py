@@ -13,7 +13,7 @@ import shutil
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
-from harness import case, expect, expect_rc, fail, limit
+from harness import NotHere, case, expect, expect_rc, fail, limit
 
 LAYOUTS = ("draft3", "split", "packed")
 BLOCK = ("randread-4k-qd1", "randread-4k-qd32", "seqread-1m-qd4", "randwrite-4k-qd4-flush32")
@@ -315,6 +315,46 @@ def compare_quick(t):
            "the document's markers were not kept", res)
     _check_svgs(res, doc.parent / "compare", plots)
     expect(not (out / "tmp").exists(), "the scratch image was left behind", res)
+
+
+@case("compare-doc-only", boots=False)
+def compare_doc_only(t):
+    """lguest-compare --quick --only=rings --doc=COPY refreshes the rings
+    section alone: it carries a line naming this run, and everything else
+    in the document (the other sections, the results header, the plots)
+    is byte for byte what it was."""
+    if os.environ.get("LGUEST_TEST_REQUIRE_KVM") == "1":
+        # Document handling, which no backend touches: the native run has it,
+        # and the tier's time is for what needs its KVM.
+        raise NotHere("the hardware-virtualisation tier: nothing here uses KVM")
+    out = t.tmp / "cmp"
+    doc = t.tmp / "doc" / "COMPARISON.md"
+    doc.parent.mkdir()
+    shutil.copy(REPO / "docs" / "COMPARISON.md", doc)
+    before = doc.read_text()
+    heading = "### The rings alone: `ringbench`"
+    expect(before.count(heading) == 1, f"docs/COMPARISON.md has no one {heading!r}")
+    res = t.run([t.build / "lguest-compare", "--quick", "--only=rings", f"--out={out}",
+                 f"--doc={doc}"], timeout=limit(120))
+    expect_rc(res, 0)
+    commit = json.loads((out / "results.json").read_text())["meta"]["commit"][:12]
+    after = doc.read_text()
+
+    def cut(text):
+        """TEXT without its rings section: (before it, the section, after it)."""
+        start = text.index(heading)
+        nxt = [i for i in (text.find("\n### ", start + 1), text.find("<!-- results:end -->"))
+               if i >= 0]
+        return text[:start], text[start:min(nxt)], text[min(nxt):]
+
+    old_head, _, old_tail = cut(before)
+    new_head, section, new_tail = cut(after)
+    expect(new_head == old_head and new_tail == old_tail,
+           "a run of --only=rings changed the document outside the rings section", res)
+    expect("Refreshed alone: run of" in section and f"`{commit}`" in section,
+           "the refreshed section does not name its run", res)
+    expect("ringbench" in section and "| layout |" in section,
+           "the refreshed section has no ringbench table", res)
 
 
 @case("compare-before")
