@@ -102,87 +102,59 @@ static enum side side_of(const char *path)
 	return SIDE_HARNESS;
 }
 
-/* The compressed file names of one profile: id -> side. */
-struct files {
-	enum side *side;
+/*
+ * The compressed names of one profile, files or functions (each kind has
+ * its id space): id -> what @classify made of the name (a side, an
+ * operation).
+ */
+struct names {
+	int (*classify)(const char *name);
+	int *class;
 	size_t n;
 };
 
-/*
- * A file reference, "(id) name" or "(id)" or (uncompressed) "name": the
- * side it is on.  Returns false if the profile is not what we expect.
- */
-static bool file_side(struct files *f, const char *ref, enum side *out)
+static int file_class(const char *path)
 {
-	unsigned long id;
-	char *end;
-
-	if (*ref != '(') {
-		*out = side_of(ref);
-		return true;
-	}
-	id = strtoul(ref + 1, &end, 10);
-	if (*end != ')' || id > 1000000)
-		return false;
-	if (end[1] == ' ') {
-		if (id >= f->n) {
-			size_t n = id + 64;
-			enum side *s = realloc(f->side, n * sizeof(*s));
-
-			if (!s)
-				return false;
-			memset(s + f->n, 0, (n - f->n) * sizeof(*s));
-			f->side = s;
-			f->n = n;
-		}
-		f->side[id] = side_of(end + 2);
-	} else if (id >= f->n) {
-		return false; /* a reference to a name never defined */
-	}
-	*out = f->side[id];
-	return true;
+	return side_of(path);
 }
 
-/* The compressed function names of one profile: id -> operation, if named. */
-struct fns {
-	enum insns_op *op;
-	size_t n;
-};
+static int fn_class(const char *fn)
+{
+	return insns_op_of(fn);
+}
 
 /*
- * A function reference, "(id) name" or "(id)" or "name": the operation it
- * would be if the harness called it.  Returns false if the profile is not
- * what we expect.
+ * A reference, "(id) name" (which defines id), "(id)" or, uncompressed,
+ * "name": its class.  Returns false if the profile is not what we expect.
  */
-static bool fn_op(struct fns *f, const char *ref, enum insns_op *out)
+static bool name_class(struct names *t, const char *ref, int *out)
 {
 	unsigned long id;
 	char *end;
 
 	if (*ref != '(') {
-		*out = insns_op_of(ref);
+		*out = t->classify(ref);
 		return true;
 	}
 	id = strtoul(ref + 1, &end, 10);
 	if (*end != ')' || id > 1000000)
 		return false;
 	if (end[1] == ' ') {
-		if (id >= f->n) {
+		if (id >= t->n) {
 			size_t n = id + 256;
-			enum insns_op *o = realloc(f->op, n * sizeof(*o));
+			int *c = realloc(t->class, n * sizeof(*c));
 
-			if (!o)
+			if (!c)
 				return false;
-			for (size_t i = f->n; i < n; i++)
-				o[i] = OP_OTHER;
-			f->op = o;
-			f->n = n;
+			memset(c + t->n, 0, (n - t->n) * sizeof(*c));
+			t->class = c;
+			t->n = n;
 		}
-		f->op[id] = insns_op_of(end + 2);
-	} else if (id >= f->n) {
-		return false;
+		t->class[id] = t->classify(end + 2);
+	} else if (id >= t->n) {
+		return false; /* a reference to a name never defined */
 	}
-	*out = f->op[id];
+	*out = t->class[id];
 	return true;
 }
 
@@ -200,10 +172,9 @@ static uint64_t line_ir(const char *line)
  */
 static bool read_profile(const char *path, uint64_t ir[3], uint64_t op[INSNS_NOPS])
 {
-	struct files files = { NULL, 0 };
-	struct fns fns = { NULL, 0 };
-	enum side fl = SIDE_HARNESS, cur = SIDE_HARNESS, callee = SIDE_HARNESS;
-	enum insns_op callee_op = OP_OTHER, unused;
+	struct names files = { file_class, NULL, 0 }, fns = { fn_class, NULL, 0 };
+	int fl = SIDE_HARNESS, cur = SIDE_HARNESS, callee = SIDE_HARNESS;
+	int callee_op = OP_OTHER, unused;
 	bool call = false, callee_named = false, ok = true, any = false;
 	char *line = NULL;
 	size_t cap = 0;
@@ -216,7 +187,7 @@ static bool read_profile(const char *path, uint64_t ir[3], uint64_t op[INSNS_NOP
 	while (ok && getline(&line, &cap, f) > 0) {
 		line[strcspn(line, "\n")] = '\0';
 		if (!strncmp(line, "fl=", 3)) {
-			ok = file_side(&files, line + 3, &fl);
+			ok = name_class(&files, line + 3, &fl);
 			cur = fl;
 		} else if (!strncmp(line, "fi=", 3) || !strncmp(line, "fe=", 3)) {
 			/*
@@ -225,16 +196,16 @@ static bool read_profile(const char *path, uint64_t ir[3], uint64_t op[INSNS_NOP
 			 * (vring_need_event() from <linux/virtio_ring.h>, say)
 			 * count as the function they were inlined into.
 			 */
-			ok = file_side(&files, line + 3, &cur);
+			ok = name_class(&files, line + 3, &cur);
 			if (cur == SIDE_HARNESS)
 				cur = fl;
 		} else if (!strncmp(line, "fn=", 3)) {
-			ok = fn_op(&fns, line + 3, &unused); /* it may define a name */
+			ok = name_class(&fns, line + 3, &unused); /* it may define a name */
 			cur = fl;
 		} else if (!strncmp(line, "cfn=", 4)) {
-			ok = fn_op(&fns, line + 4, &callee_op);
+			ok = name_class(&fns, line + 4, &callee_op);
 		} else if (!strncmp(line, "cfi=", 4) || !strncmp(line, "cfl=", 4)) {
-			ok = file_side(&files, line + 4, &callee);
+			ok = name_class(&files, line + 4, &callee);
 			callee_named = true;
 		} else if (!strncmp(line, "calls=", 6)) {
 			/* No cfi=/cfl= before it: the callee is in the caller's file. */
@@ -257,8 +228,8 @@ static bool read_profile(const char *path, uint64_t ir[3], uint64_t op[INSNS_NOP
 		}
 	}
 	free(line);
-	free(fns.op);
-	free(files.side);
+	free(fns.class);
+	free(files.class);
 	fclose(f);
 	return ok && any;
 }
