@@ -275,8 +275,8 @@ static __attribute__((__noinline__)) int add_any(struct packed_drv *q, const str
 int packed_drv_add(struct packed_drv *q, const struct lg_sg *sg, unsigned int out, unsigned int in,
 		   void *token)
 {
-	/* out <= 1 first, so that out + in cannot have wrapped round to 1. */
-	if (out <= 1 && out + in == 1 && token && q->num_free && q->free_id < q->size && !q->broken)
+	/* One segment; summed in 64 bits, so that out + in cannot wrap round to 1. */
+	if ((uint64_t)out + in == 1 && token && q->num_free && q->free_id < q->size && !q->broken)
 		return add_one(q, sg, out == 0, token);
 	return add_any(q, sg, out, in, token);
 }
