@@ -349,7 +349,7 @@ def bad_input(t):
     expect_setup_error(res, *needles)
 
 
-@case("help", boots=False)
+@case("help", boots=False, host_only=True)
 def help_(t):
     """--help and -h print the usage on stdout and exit 0, even with other
     arguments; stderr stays empty."""
@@ -364,7 +364,7 @@ def help_(t):
         expect(res.stderr == b"", "stderr not empty", res)
 
 
-@case("version", boots=False)
+@case("version", boots=False, host_only=True)
 def version(t):
     """--version and -V print 'lguest X.Y.Z' and exit 0."""
     for args in (["--version"], ["-V"]):
@@ -399,7 +399,7 @@ BROKEN_STUB = [
 ]
 
 
-@case("broken-stub", boots=False, params=[(label, (breaks, needles))
+@case("broken-stub", boots=False, host_only=True, params=[(label, (breaks, needles))
                                           for label, breaks, needles in BROKEN_STUB])
 def broken_stub(t):
     """lguest next to a broken lguest-stub: --backend=process says what is

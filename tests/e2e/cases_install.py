@@ -166,7 +166,7 @@ def _man_options(command):
             for o in _OPTION.findall(line)}
 
 
-@case("man-options", boots=False, params=[(c, c) for c in COMMANDS])
+@case("man-options", boots=False, host_only=True, params=[(c, c) for c in COMMANDS])
 def man_options(t):
     """COMMAND's man page and its --help list the same options, both ways,
     and make built the page (scdoc) with every placeholder filled in."""
@@ -230,7 +230,7 @@ COMPLETIONS = [
 ]
 
 
-@case("completion", boots=False)
+@case("completion", boots=False, host_only=True)
 def completion(t):
     """completion/lguest.bash, sourced in bash with bash-completion: every
     command completes exactly the options its --help lists, and lguest its

@@ -74,7 +74,7 @@ def _lines_only(res, layout):
     return {k: float(v) for k, v in (kv.split("=", 1) for kv in lines[0][1:])}
 
 
-@case("ringbench", boots=False,
+@case("ringbench", boots=False, host_only=True,
       params=[(f"{layout}/{notify}", (layout, notify)) for layout in LAYOUTS for notify in NOTIFY])
 def ringbench(t):
     """OPS one-segment buffers through one layout, batched by 8: exit 0,
@@ -106,7 +106,7 @@ def ringbench(t):
         expect(0 < value <= 48, f"{col} is {value}, not in (0, 48]", res)
 
 
-@case("ringbench-lines", boots=False, params=[(layout, layout) for layout in LAYOUTS])
+@case("ringbench-lines", boots=False, host_only=True, params=[(layout, layout) for layout in LAYOUTS])
 def ringbench_lines(t):
     """The lines/op figures count what they say: one buffer alone gives
     exactly the lines the layout puts its slot-0 entries, indices and
@@ -168,7 +168,7 @@ def ringbench_lines(t):
                    f"{per_op[(notify, 16)]}, expected 2.25 and 0.375 per side", res)
 
 
-@case("ringbench-lines-off", boots=False)
+@case("ringbench-lines-off", boots=False, host_only=True)
 def ringbench_lines_off(t):
     """--lines=off leaves the lines/op columns out (-), and so does a
     ringbench whose ringbench-lines is missing, with a warning: neither
@@ -231,7 +231,7 @@ def _insns_runnable(t):
             raise NotHere("a sanitizer build: its instruction counts are not the ring code's")
 
 
-@case("ringbench-insns", boots=False, params=[(layout, layout) for layout in LAYOUTS])
+@case("ringbench-insns", boots=False, host_only=True, params=[(layout, layout) for layout in LAYOUTS])
 def ringbench_insns(t):
     """--insns counts the ring code's instructions per buffer under
     callgrind: each side's is a plausible number (a parser reading the
@@ -274,7 +274,7 @@ def ringbench_insns(t):
            f"ceiling of {INSNS_CEILING[layout]}", res)
 
 
-@case("ringbench-ringtest-workload", boots=False,
+@case("ringbench-ringtest-workload", boots=False, host_only=True,
       params=[(f"{layout}/{notify}", (layout, notify)) for layout in LAYOUTS for notify in NOTIFY])
 def ringbench_ringtest_workload(t):
     """--workload=ringtest (one buffer, nothing written into it or checked

@@ -262,7 +262,7 @@ REFUSED = [
 EXTRA_OPTIONS = {"feat/packed-not-offered": ["--no-packed"]}
 
 
-@case("vhost-backend/refused", boots=False,
+@case("vhost-backend/refused", boots=False, host_only=True,
       params=[(name, (name, why, nack)) for name, why, nack in REFUSED])
 def refused(t):
     """A frontend breaks the protocol once: the backend hangs up on it
@@ -280,7 +280,7 @@ def refused(t):
     be.expect_lines([literal(ENDED + why)])
 
 
-@case("vhost-backend/short/payload-silent", boots=False)
+@case("vhost-backend/short/payload-silent", boots=False, host_only=True)
 def short_silent(t):
     """A frontend sends half of SET_FEATURES and then nothing, keeping the
     connection: after the 5 s per-message timeout the backend hangs up
@@ -293,7 +293,7 @@ def short_silent(t):
     be.expect_lines([literal(ENDED + "timed out")])
 
 
-@case("vhost-backend/quiet", boots=False)
+@case("vhost-backend/quiet", boots=False, host_only=True)
 def quiet(t):
     """A frontend that connects, says nothing and hangs up: a clean end,
     so not a line; the next frontend is served."""
@@ -320,7 +320,7 @@ BROKEN = [
 ]
 
 
-@case("vhost-backend/broken-ring", boots=False,
+@case("vhost-backend/broken-ring", boots=False, host_only=True,
       params=[(name.split("/", 1)[1], (name, why, base)) for name, why, base in BROKEN])
 def broken_ring(t):
     """A ring the device cannot run (outside the memory table, not a
@@ -359,7 +359,7 @@ def broken_ring(t):
 # A frontend killed with a request in flight
 
 
-@case("vhost-backend/killed-mid-request", boots=False)
+@case("vhost-backend/killed-mid-request", boots=False, host_only=True)
 def killed_mid_request(t):
     """A frontend (a child process) sets up a split ring in its memfd,
     publishes a read of sector 0, kicks, and is killed with SIGKILL at
@@ -416,7 +416,7 @@ def killed_mid_request(t):
 # Good frontends: these prove the library, so the cases above mean something
 
 
-@case("vhost-backend/good", boots=False)
+@case("vhost-backend/good", boots=False, host_only=True)
 def good(t):
     """A well-behaved frontend: the features and protocol features offered
     are the documented ones; GET_CONFIG gives the capacity, seg_max and a
@@ -470,7 +470,7 @@ def good(t):
            "the image is not the original with the write applied", be.result())
 
 
-@case("vhost-backend/good-qsd", boots=False)
+@case("vhost-backend/good-qsd", boots=False, host_only=True)
 def good_qsd(t):
     """The good frontend against a backend no one here wrote,
     qemu-storage-daemon: the session, a read of 8 sectors and a write
@@ -509,7 +509,7 @@ def good_qsd(t):
            "the image is not the original with the write applied", res())
 
 
-@case("vhost-backend/good-read-only", boots=False)
+@case("vhost-backend/good-read-only", boots=False, host_only=True)
 def good_read_only(t):
     """IMAGE,ro: VIRTIO_BLK_F_RO is offered; reads work, a write is
     answered with status IOERR (1) and the image is untouched."""
@@ -549,7 +549,7 @@ ONCE = [
 ]
 
 
-@case("vhost-backend/once", boots=False,
+@case("vhost-backend/once", boots=False, host_only=True,
       params=[(label, (scenario, rc, lines)) for label, scenario, rc, lines in ONCE])
 def once(t):
     """--once: the backend exits when its first frontend goes, with 0 after
@@ -602,7 +602,7 @@ def launcher_after(t):
 # The same promises: no crash, no hang, one line, the next frontend served.
 
 
-@case("vhost-backend/hostile/shrink-memory", boots=False)
+@case("vhost-backend/hostile/shrink-memory", boots=False, host_only=True)
 def hostile_shrink_memory(t):
     """The frontend truncates its guest-RAM memfd to nothing after
     SET_MEM_TABLE, then kicks with a request published.  The size check
@@ -623,7 +623,7 @@ def hostile_shrink_memory(t):
     be.expect_said("a frontend that shrank its memory")
 
 
-@case("vhost-backend/hostile/full-call-eventfd", boots=False)
+@case("vhost-backend/hostile/full-call-eventfd", boots=False, host_only=True)
 def hostile_full_call_eventfd(t):
     """The call eventfd is blocking and its counter at the maximum, so
     a write() to it blocks until someone reads it (the frontend never
@@ -645,7 +645,7 @@ def hostile_full_call_eventfd(t):
         be.stop()
 
 
-@case("vhost-backend/hostile/dead-kick-pipe", boots=False)
+@case("vhost-backend/hostile/dead-kick-pipe", boots=False, host_only=True)
 def hostile_dead_kick_pipe(t):
     """The kick fd is a pipe with no writer: it polls readable for ever
     and read() gives 0 bytes.  The backend must say so in a line naming
@@ -672,7 +672,7 @@ def hostile_dead_kick_pipe(t):
     be.expect_said("a kick fd that is a dead pipe", "kick")
 
 
-@case("vhost-backend/hostile/kick-fd-leak", boots=False)
+@case("vhost-backend/hostile/kick-fd-leak", boots=False, host_only=True)
 def hostile_kick_fd_leak(t):
     """After a ring that failed to start (outside the memory table), the
     frontend sends SET_VRING_KICK 20 more times, each with an eventfd.

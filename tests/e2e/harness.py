@@ -92,6 +92,7 @@ class Case:
     layout: str = None
     native: bool = False  # boots its own guest under QEMU here (see case())
     kernel: str = None  # its disks run in the kernel: "module" or "fake" (see case())
+    host_only: bool = False  # starts no VM on any backend (see case())
 
     @property
     def needs_kvm(self):
@@ -102,7 +103,7 @@ REGISTRY = []
 
 
 def case(name, boots=True, notify_modes=False, params=None, layouts=False, native=False,
-         kernel=None):
+         kernel=None, host_only=False):
     """Register a test.
 
     boots: the test boots a guest, so it runs once per backend (ctx.backend;
@@ -121,7 +122,14 @@ def case(name, boots=True, notify_modes=False, params=None, layouts=False, nativ
     (device=kernel): "module" needs /dev/lguest-host (run.py skips the test,
     with the reason, where it is missing), "fake" loads the launcher with
     build/lguest-host-fake.so instead (tests/fake_host_module/).
+    host_only: with boots=False, the test starts no VM on any backend: it
+    runs host tools (ringbench, lguest-compare's document handling, --help),
+    or our vhost-user backend against a frontend in Python.  run.py --backend
+    (the hardware-virtualisation tier) reports it skipped, with that
+    reason: the run without --backend has it, and under emulation it would
+    only spend the tier's time.
     """
+    assert not (host_only and boots), f"{name}: host_only tests boot nothing"
     if layouts is True:
         layouts = LAYOUTS
     if native:
@@ -140,7 +148,7 @@ def case(name, boots=True, notify_modes=False, params=None, layouts=False, nativ
                         if tags:
                             full += f"[{','.join(tags)}]"
                         REGISTRY.append(Case(full, fn, backend, mode, value, layout, native,
-                                             kernel))
+                                             kernel, host_only))
         return fn
 
     return register

@@ -20,6 +20,13 @@ machines exist (PLATFORM.md), but not under LGUEST_TEST_REQUIRE_KVM=1
 /dev/kvm that exists but does not work, a missing tool, a process-backend
 case that cannot run.
 
+--backend=B runs B's tests and those that boot no guest but may start a VM
+(bad options, an installed lguest choosing its backend).  A test that
+starts no VM on any backend (harness.case's host_only: ringbench, the
+document and option checks, our vhost-user backend against Python
+frontends) is reported skipped, with that reason: the run without --backend
+has it.
+
 Block devices run in the launcher unless a test says otherwise.  The
 kernel-device tests (cases_kernel_device.py) put theirs in the host kernel
 (--block=...,device=kernel) and need /dev/lguest-host: where it is missing
@@ -68,6 +75,8 @@ import cases_seccomp  # noqa: E402,F401
 import cases_crash  # noqa: E402,F401
 import cases_install  # noqa: E402,F401
 
+SLOWEST = 12  # tests named, with their times, after the run
+
 
 def kernel_device(c, blk_device):
     """Where C's disks run: its own say (Case.kernel), else --blk-device's
@@ -79,10 +88,13 @@ def kernel_device(c, blk_device):
     return None
 
 
-def run_case(c, build, kvm_problem, kvm_absent, ci, blk_device, require_module):
+def run_case(c, build, kvm_problem, kvm_absent, ci, blk_device, require_module, backend):
     """Run one test; returns (status, message) with status ok/FAIL/skip."""
     kernel = kernel_device(c, blk_device)
     try:
+        if backend and c.host_only:
+            return "skip", (f"--backend={backend}: this test starts no VM on any backend "
+                            "(the run without --backend has it)")
         if c.needs_kvm and kvm_problem:
             if ci and not kvm_absent:
                 return "FAIL", f"cannot run under CI=true: {kvm_problem}"
@@ -109,6 +121,13 @@ def run_case(c, build, kvm_problem, kvm_absent, ci, blk_device, require_module):
             "    " + line for line in traceback.format_exc().splitlines(True))
 
 
+def timed(fn, *args):
+    """fn(*args), and the seconds it took."""
+    start = time.monotonic()
+    result = fn(*args)
+    return result, time.monotonic() - start
+
+
 def _selects(select, name):
     """-k SELECT: a part of the name, or with a leading ^ its start."""
     return name.startswith(select[1:]) if select.startswith("^") else select in name
@@ -124,8 +143,9 @@ def main():
     ap.add_argument("-j", dest="jobs", type=int, default=2, help="tests in parallel (2)")
     ap.add_argument("--list", action="store_true", help="list the tests and exit")
     ap.add_argument("--backend", choices=harness.BACKENDS,
-                    help="only this backend's tests (and those that boot no guest; "
-                    "not the native ones, which boot Linux under QEMU)")
+                    help="only this backend's tests (and those that boot no guest but "
+                    "may start one: not the native ones, which boot Linux under QEMU; "
+                    "those that start no VM at all are reported skipped)")
     ap.add_argument("--no-kvm", action="store_true",
                     help="hide /dev/kvm: rehearse a machine without it "
                     "(also LGUEST_TEST_NO_KVM=1)")
@@ -181,18 +201,26 @@ def main():
 
     start = time.monotonic()
     counts = {"ok": 0, "FAIL": 0, "skip": 0}
+    took = []
     with concurrent.futures.ThreadPoolExecutor(max_workers=max(1, args.jobs)) as pool:
-        futures = [pool.submit(run_case, c, build, kvm_problem, kvm_absent, ci, args.blk_device,
-                               os.environ.get("LGUEST_TEST_REQUIRE_MODULE") == "1")
+        futures = [pool.submit(timed, run_case, c, build, kvm_problem, kvm_absent, ci,
+                               args.blk_device,
+                               os.environ.get("LGUEST_TEST_REQUIRE_MODULE") == "1",
+                               args.backend)
                    for c in cases]
         for c, fut in zip(cases, futures):
-            status, msg = fut.result()
+            (status, msg), secs = fut.result()
+            took.append((secs, c.name))
             counts[status] += 1
             if status == "ok":
                 print(f"ok   {c.name}", flush=True)
             else:
                 print(f"{status} {c.name}: {msg}", flush=True)
 
+    # Where the time went: what to look at first when the suite grows slow
+    # (the hardware-virtualisation tier runs it under emulation).
+    took.sort(reverse=True)
+    print("slowest: " + ", ".join(f"{name} {secs:.1f} s" for secs, name in took[:SLOWEST]))
     print(f"e2e: {counts['ok']} passed, {counts['FAIL']} failed, {counts['skip']} skipped "
           f"in {time.monotonic() - start:.1f} s")
     return finish(counts["ok"], counts["FAIL"], counts["skip"])

@@ -86,8 +86,12 @@ if [ ! -f "$initrd" ] || [ "$0" -nt "$initrd" ] || [ "$here/init" -nt "$initrd" 
 	done | awk '!seen[$0]++' | while read -r ko; do
 		cp "$ko" "$tree/modules/" && basename "$ko" >>"$tree/modules/order"
 	done
-	(cd "$tree" && find . | cpio -o -H newc --quiet | gzip -1) >"$initrd.tmp"
-	mv "$initrd.tmp" "$initrd"
+	# Written aside and renamed: two tiers starting at once (CI runs this
+	# one and the module's side by side) each put a whole file in place.
+	tmp=$(mktemp "$initrd.XXXXXX")
+	(cd "$tree" && find . | cpio -o -H newc --quiet | gzip -1) >"$tmp"
+	chmod 644 "$tmp"
+	mv "$tmp" "$initrd"
 	rm -rf "$tree"
 fi
 
