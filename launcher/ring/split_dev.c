@@ -453,7 +453,6 @@ static int taken(struct split_dev *q, uint16_t head, struct chain *c)
 	return 1;
 }
 
-/* pop_published() for any chain but a lone direct descriptor. */
 /* Handing us the same buffer twice would have two requests share it. */
 static __attribute__((__noinline__, __cold__)) int head_in_flight(struct split_dev *q,
 								  uint16_t head, struct chain *c)
@@ -461,6 +460,7 @@ static __attribute__((__noinline__, __cold__)) int head_in_flight(struct split_d
 	return pop_fail(q, c, "head %u is already in flight", head);
 }
 
+/* pop_published() for any chain but a lone direct descriptor. */
 static __attribute__((__noinline__)) int pop_walk(struct split_dev *q, uint16_t head,
 					      struct chain *c)
 {
