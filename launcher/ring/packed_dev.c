@@ -687,16 +687,15 @@ bool packed_dev_push(struct packed_dev *q, const struct chain *c, uint32_t writt
 	 * would see it come out short, maybe empty, and miss the driver's
 	 * event; so before that happens forget the decision point, and the
 	 * next decision signals, as the first one does.  An extra signal is
-	 * harmless; a missing one is a hang.  pushes_left counts down what
-	 * the window has room for, so that this is a subtraction and a test
-	 * of its sign, not two positions measured.  (Once the point is
-	 * forgotten, going on below 0 changes nothing: only a decision sets
-	 * signalled_valid again, and the count with it.  The count is
-	 * unsigned, so that going on for ever wraps instead of overflowing;
-	 * its sign is read as two's complement.)
+	 * harmless; a missing one is a hang.  pushes_left counts down the
+	 * pushes the window has room for, 2 * size - 1 after a decision, so
+	 * that this is one subtraction and its borrow, not two positions
+	 * measured.  (Once the point is forgotten, going on past 0 changes
+	 * nothing: the count wraps and borrows again only 2^32 pushes later,
+	 * and only a decision sets signalled_valid again, and the count with
+	 * it.)
 	 */
-	q->pushes_left -= n;
-	if ((int32_t)q->pushes_left <= 0)
+	if (__builtin_sub_overflow(q->pushes_left, n, &q->pushes_left))
 		q->signalled_valid = false;
 	/*
 	 * The counter and bits change once a lap: kept in q, not locals.
@@ -760,7 +759,7 @@ static inline __attribute__((__always_inline__)) void decided(struct packed_dev 
 	q->signalled_used = q->next_used;
 	q->signalled_wrap = q->used_wrap;
 	q->signalled_valid = true;
-	q->pushes_left = 2u * q->size;
+	q->pushes_left = 2u * q->size - 1;
 }
 
 /*
@@ -774,7 +773,7 @@ static __attribute__((__noinline__)) bool should_signal_desc(struct packed_dev *
 	 * The window's length, while a decision is remembered: less than two
 	 * laps, or push() would have forgotten it.
 	 */
-	uint32_t pushed = 2u * q->size - q->pushes_left;
+	uint32_t pushed = 2u * q->size - 1 - q->pushes_left;
 	bool had_decision = q->signalled_valid;
 	uint16_t off_wrap, off;
 

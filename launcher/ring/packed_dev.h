@@ -52,7 +52,7 @@ struct packed_dev {
 	uint16_t signalled_used;
 	bool signalled_wrap;
 	bool signalled_valid;	  /* a decision is remembered: the window is measurable */
-	uint32_t pushes_left;	  /* slots we can push before that decision is forgotten */
+	uint32_t pushes_left;	  /* pushes the window has room for, less one (packed_dev_push()) */
 	uint16_t slots_in_flight; /* next_used up to next_avail: slots of buffers in flight */
 	uint16_t *slots; /* [size], by buffer id: ring slots it took; 0 = not in flight */
 	bool broken;
