@@ -284,6 +284,17 @@ static bool fd_wait(struct bench *b, int fd, uint64_t deadline_ns)
 
 /* ---- the rings: set-up and a dispatch over the three layouts ----------- */
 
+/*
+ * The dispatch below, and the loops that use it, take the layout as an
+ * argument, L, and are always inlined: each loop is entered once through a
+ * switch (device_main(), driver_run(), lockstep_run()) and compiled once
+ * per layout with L a constant, so that every switch (L) folds away and
+ * each ring operation is a direct call into the ring code, as it is from a
+ * device model.  The harness's own instructions per buffer (glue-insns in
+ * --insns) are then the loops' bookkeeping, not the dispatch.
+ */
+#define HOT static inline __attribute__((__always_inline__))
+
 static void ring_init(struct ring *r, enum layout layout, unsigned int qsize)
 {
 	memset(r, 0, sizeof(*r));
@@ -357,9 +368,9 @@ static void ring_destroy(struct ring *r)
 
 /* Driver side. */
 
-static int drv_add(struct ring *r, const struct lg_sg *sg, void *token)
+HOT int drv_add(enum layout L, struct ring *r, const struct lg_sg *sg, void *token)
 {
-	switch (r->layout) {
+	switch (L) {
 	case DRAFT3:
 		return d3_drv_add(&r->drv.d3.out, sg, 1, token);
 	case SPLIT:
@@ -369,9 +380,9 @@ static int drv_add(struct ring *r, const struct lg_sg *sg, void *token)
 	}
 }
 
-static bool drv_publish(struct ring *r)
+HOT bool drv_publish(enum layout L, struct ring *r)
 {
-	switch (r->layout) {
+	switch (L) {
 	case DRAFT3:
 		return d3_drv_publish(&r->drv.d3.out);
 	case SPLIT:
@@ -381,9 +392,9 @@ static bool drv_publish(struct ring *r)
 	}
 }
 
-static void *drv_get_used(struct ring *r, uint32_t *len)
+HOT void *drv_get_used(enum layout L, struct ring *r, uint32_t *len)
 {
-	switch (r->layout) {
+	switch (L) {
 	case DRAFT3:
 		return d3_drv_get_used(&r->drv.d3.out, len);
 	case SPLIT:
@@ -393,9 +404,9 @@ static void *drv_get_used(struct ring *r, uint32_t *len)
 	}
 }
 
-static void drv_disable_cb(struct ring *r)
+HOT void drv_disable_cb(enum layout L, struct ring *r)
 {
-	switch (r->layout) {
+	switch (L) {
 	case DRAFT3:
 		d3_drv_set_no_signal(&r->drv.d3.out, true);
 		break;
@@ -408,9 +419,9 @@ static void drv_disable_cb(struct ring *r)
 }
 
 /* Ask for a signal; true if nothing is waiting to be reaped (safe to sleep). */
-static bool drv_enable_cb(struct ring *r)
+HOT bool drv_enable_cb(enum layout L, struct ring *r)
 {
-	switch (r->layout) {
+	switch (L) {
 	case DRAFT3:
 		d3_drv_set_no_signal(&r->drv.d3.out, false);
 		return !d3_drv_has_used(&r->drv.d3.out);
@@ -421,9 +432,9 @@ static bool drv_enable_cb(struct ring *r)
 	}
 }
 
-static const char *drv_error(const struct ring *r)
+HOT const char *drv_error(enum layout L, const struct ring *r)
 {
-	switch (r->layout) {
+	switch (L) {
 	case DRAFT3:
 		return r->drv.d3.out.broken ? r->drv.d3.out.error : NULL;
 	case SPLIT:
@@ -435,9 +446,9 @@ static const char *drv_error(const struct ring *r)
 
 /* Device side. */
 
-static int dev_pop(struct ring *r, struct chain *c)
+HOT int dev_pop(enum layout L, struct ring *r, struct chain *c)
 {
-	switch (r->layout) {
+	switch (L) {
 	case DRAFT3:
 		return d3_dev_pop_out(&r->dev.d3, c);
 	case SPLIT:
@@ -447,9 +458,9 @@ static int dev_pop(struct ring *r, struct chain *c)
 	}
 }
 
-static bool dev_push(struct ring *r, struct chain *c)
+HOT bool dev_push(enum layout L, struct ring *r, struct chain *c)
 {
-	switch (r->layout) {
+	switch (L) {
 	case DRAFT3:
 		return d3_dev_push(&r->dev.d3, c, 0);
 	case SPLIT:
@@ -459,9 +470,9 @@ static bool dev_push(struct ring *r, struct chain *c)
 	}
 }
 
-static void dev_disable_notify(struct ring *r)
+HOT void dev_disable_notify(enum layout L, struct ring *r)
 {
-	switch (r->layout) {
+	switch (L) {
 	case DRAFT3:
 		d3_dev_start_running(&r->dev.d3);
 		break;
@@ -474,9 +485,9 @@ static void dev_disable_notify(struct ring *r)
 }
 
 /* Ask for NOTIFYs again; true if more was published meanwhile (pop again). */
-static bool dev_enable_notify(struct ring *r)
+HOT bool dev_enable_notify(enum layout L, struct ring *r)
 {
-	switch (r->layout) {
+	switch (L) {
 	case DRAFT3:
 		/* As launcher/ring/queue.c: the running flag covers both queues. */
 		return d3_dev_stop_running(&r->dev.d3) && d3_dev_queue_has_avail(&r->dev.d3, false);
@@ -487,9 +498,9 @@ static bool dev_enable_notify(struct ring *r)
 	}
 }
 
-static bool dev_should_signal(struct ring *r)
+HOT bool dev_should_signal(enum layout L, struct ring *r)
 {
-	switch (r->layout) {
+	switch (L) {
 	case DRAFT3:
 		return !r->dev.d3.broken && !d3_dev_signal_suppressed(&r->dev.d3);
 	case SPLIT:
@@ -499,9 +510,9 @@ static bool dev_should_signal(struct ring *r)
 	}
 }
 
-static const char *dev_error(const struct ring *r)
+HOT const char *dev_error(enum layout L, const struct ring *r)
 {
-	switch (r->layout) {
+	switch (L) {
 	case DRAFT3:
 		return r->dev.d3.broken ? r->dev.d3.error : NULL;
 	case SPLIT:
@@ -533,9 +544,8 @@ static void device_check(struct bench *b, const struct chain *c)
 		b->order++;
 }
 
-static void *device_main(void *arg)
+HOT void *device_loop(struct bench *b, enum layout L)
 {
-	struct bench *b = arg;
 	struct ring *r = b->r;
 	struct chain *c = malloc(sizeof(*c));
 	unsigned int spins = 0;
@@ -546,17 +556,17 @@ static void *device_main(void *arg)
 	lines_side_begin(LINES_DEV);
 	/* Polling, we never ask for a NOTIFY: disable once and spin. */
 	if (b->kick_fd < 0)
-		dev_disable_notify(r);
+		dev_disable_notify(L, r);
 	for (;;) {
 		if (b->kick_fd >= 0)
-			dev_disable_notify(r);
-		while ((got = dev_pop(r, c)) > 0) {
+			dev_disable_notify(L, r);
+		while ((got = dev_pop(L, r, c)) > 0) {
 			device_check(b, c);
 			b->popped++;
-			if (!dev_push(r, c))
+			if (!dev_push(L, r, c))
 				goto broken;
 			b->pushed++;
-			if (dev_should_signal(r)) {
+			if (dev_should_signal(L, r)) {
 				b->signals++;
 				if (b->call_fd >= 0)
 					fd_signal(b->call_fd);
@@ -574,9 +584,9 @@ static void *device_main(void *arg)
 			continue;
 		}
 		/* The enable_notify protocol: sleep only if nothing came meanwhile. */
-		if (dev_enable_notify(r))
+		if (dev_enable_notify(L, r))
 			continue;
-		if (dev_error(r))
+		if (dev_error(L, r))
 			goto broken;
 		if (b->popped >= __atomic_load_n(&b->final, __ATOMIC_ACQUIRE))
 			break;
@@ -594,6 +604,20 @@ broken:
 	return NULL;
 }
 
+static void *device_main(void *arg)
+{
+	struct bench *b = arg;
+
+	switch (b->r->layout) {
+	case DRAFT3:
+		return device_loop(b, DRAFT3);
+	case SPLIT:
+		return device_loop(b, SPLIT);
+	default:
+		return device_loop(b, PACKED);
+	}
+}
+
 /* ---- the driver thread ------------------------------------------------ */
 
 struct driver {
@@ -605,12 +629,12 @@ struct driver {
 	uint64_t last_progress; /* now_ns() when we last reaped */
 };
 
-static void driver_publish(struct driver *d)
+HOT void driver_publish(enum layout L, struct driver *d)
 {
 	struct bench *b = d->b;
 
 	d->pending = 0;
-	if (drv_publish(b->r)) {
+	if (drv_publish(L, b->r)) {
 		b->kicks++;
 		if (b->kick_fd >= 0)
 			fd_signal(b->kick_fd);
@@ -623,30 +647,30 @@ static void driver_publish(struct driver *d)
  * is only counted.  No slots, no sequence numbers: the least harness
  * around the ring code, so that the two programs compare like for like.
  */
-static void driver_fill_ringtest(struct driver *d, uint64_t limit)
+HOT void driver_fill_ringtest(enum layout L, struct driver *d, uint64_t limit)
 {
 	static const struct lg_sg sg = { DATA_GPA, SLOT_SIZE };
 	struct bench *b = d->b;
 
 	while (d->nfree && b->sent < limit) {
-		if (drv_add(b->r, &sg, b) < 0)
+		if (drv_add(L, b->r, &sg, b) < 0)
 			die("%s: add failed with %u buffers in flight", layout_name[b->r->layout],
 			    b->r->size - d->nfree);
 		d->nfree--;
 		b->sent++;
 		if (++d->pending == b->opt->batch)
-			driver_publish(d);
+			driver_publish(L, d);
 	}
 }
 
-static unsigned int driver_reap_ringtest(struct driver *d)
+HOT unsigned int driver_reap_ringtest(enum layout L, struct driver *d)
 {
 	struct bench *b = d->b;
 	unsigned int n = 0;
 	uint32_t len;
 	void *token;
 
-	while ((token = drv_get_used(b->r, &len)) != NULL) {
+	while ((token = drv_get_used(L, b->r, &len)) != NULL) {
 		if (token != b)
 			b->dup++;
 		n++;
@@ -657,13 +681,13 @@ static unsigned int driver_reap_ringtest(struct driver *d)
 }
 
 /* Add buffers while they fit and @limit allows, publishing every batch. */
-static void driver_fill(struct driver *d, uint64_t limit)
+HOT void driver_fill(enum layout L, struct driver *d, uint64_t limit)
 {
 	struct bench *b = d->b;
 	struct ring *r = b->r;
 
 	if (b->opt->ringtest) {
-		driver_fill_ringtest(d, limit);
+		driver_fill_ringtest(L, d, limit);
 		return;
 	}
 	while (d->nfree && b->sent < limit) {
@@ -671,19 +695,19 @@ static void driver_fill(struct driver *d, uint64_t limit)
 		struct lg_sg sg = { DATA_GPA + (uint64_t)slot * SLOT_SIZE, SLOT_SIZE };
 
 		memcpy(r->ram + sg.gpa, &b->sent, sizeof(b->sent));
-		if (drv_add(r, &sg, (void *)(uintptr_t)(slot + 1)) < 0)
+		if (drv_add(L, r, &sg, (void *)(uintptr_t)(slot + 1)) < 0)
 			die("%s: add failed with %u buffers in flight", layout_name[r->layout],
 			    r->size - d->nfree);
 		d->nfree--;
 		d->outstanding[slot] = 1;
 		b->sent++;
 		if (++d->pending == b->opt->batch)
-			driver_publish(d);
+			driver_publish(L, d);
 	}
 }
 
 /* Reap everything the device has used; returns how many. */
-static unsigned int driver_reap(struct driver *d)
+HOT unsigned int driver_reap(enum layout L, struct driver *d)
 {
 	struct bench *b = d->b;
 	unsigned int n = 0;
@@ -691,10 +715,10 @@ static unsigned int driver_reap(struct driver *d)
 	void *token;
 
 	if (b->opt->ringtest) {
-		n = driver_reap_ringtest(d);
+		n = driver_reap_ringtest(L, d);
 		goto out;
 	}
-	while ((token = drv_get_used(b->r, &len)) != NULL) {
+	while ((token = drv_get_used(L, b->r, &len)) != NULL) {
 		uintptr_t slot = (uintptr_t)token - 1;
 
 		if (slot >= b->r->size || !d->outstanding[slot]) {
@@ -729,7 +753,7 @@ static void driver_init(struct driver *d, struct bench *b)
 	d->nfree = r->size;
 }
 
-static void driver_run(struct bench *b)
+HOT void driver_loop(struct bench *b, enum layout L)
 {
 	struct ring *r = b->r;
 	struct driver d;
@@ -742,7 +766,7 @@ static void driver_run(struct bench *b)
 
 	lines_side_begin(LINES_DRV);
 	/* Awake, we reap by looking: signals only while we sleep (or never, polling). */
-	drv_disable_cb(r);
+	drv_disable_cb(L, r);
 	for (;;) {
 		if (limit == UINT64_MAX && now_ns() >= end) {
 			/* Time is up: send no more, and tell the device how many there were. */
@@ -751,19 +775,19 @@ static void driver_run(struct bench *b)
 			if (b->kick_fd >= 0)
 				fd_signal(b->kick_fd); /* wake it to see final; not a NOTIFY */
 		}
-		driver_fill(&d, limit);
-		reaped = driver_reap(&d);
+		driver_fill(L, &d, limit);
+		reaped = driver_reap(L, &d);
 		/* A fill-and-reap pass: a window ends if it reaped anything. */
 		lines_checkpoint(b->reaped);
 		if (reaped)
 			continue;
-		if (drv_error(r) || __atomic_load_n(&b->stop, __ATOMIC_ACQUIRE))
+		if (drv_error(L, r) || __atomic_load_n(&b->stop, __ATOMIC_ACQUIRE))
 			break;
 		if (b->sent == limit && b->reaped == b->sent)
 			break;
 		/* Nothing to reap: whatever waits for a batch to fill goes now. */
 		if (d.pending)
-			driver_publish(&d);
+			driver_publish(L, &d);
 		if (b->kick_fd < 0) {
 			cpu_relax(&spins);
 			if (spins % 1024 == 0 && now_ns() - d.last_progress > STALL_NS)
@@ -771,14 +795,14 @@ static void driver_run(struct bench *b)
 			continue;
 		}
 		/* The enable_cb protocol: sleep only if nothing came meanwhile. */
-		if (drv_enable_cb(r) && !drv_error(r)) {
+		if (drv_enable_cb(L, r) && !drv_error(L, r)) {
 			if (!fd_wait(b, b->call_fd, d.last_progress + STALL_NS)) {
 				if (!__atomic_load_n(&b->stop, __ATOMIC_ACQUIRE))
 					goto stalled;
 				break;
 			}
 		}
-		drv_disable_cb(r);
+		drv_disable_cb(L, r);
 	}
 	goto done;
 stalled:
@@ -788,13 +812,27 @@ stalled:
 done:
 	lines_side_end();
 	b->secs = (double)(now_ns() - start) / 1e9;
-	b->drv_broken = drv_error(r) != NULL;
+	b->drv_broken = drv_error(L, r) != NULL;
 	/* The device may still be asleep waiting for more: let it go. */
 	__atomic_store_n(&b->stop, 1, __ATOMIC_RELEASE);
 	if (b->kick_fd >= 0)
 		fd_signal(b->kick_fd);
 	free(d.outstanding);
 	free(d.free_slot);
+}
+
+static void driver_run(struct bench *b)
+{
+	switch (b->r->layout) {
+	case DRAFT3:
+		driver_loop(b, DRAFT3);
+		break;
+	case SPLIT:
+		driver_loop(b, SPLIT);
+		break;
+	default:
+		driver_loop(b, PACKED);
+	}
 }
 
 /* ---- lines of ring memory per op -------------------------------------- */
@@ -818,10 +856,9 @@ done:
  * (the other side is slower), --notify=poll the case where neither ever
  * does.  Each side's window is its part of one round: lines/op is the
  * distinct lines it touched in a round divided by --batch.  --insns counts
- * what this function and everything it calls execute (callgrind's
- * --toggle-collect), hence noinline.
+ * what lockstep_run(), which runs this, and everything it calls execute.
  */
-__attribute__((noinline)) static void lockstep_run(struct bench *b)
+HOT void lockstep_loop(struct bench *b, enum layout L)
 {
 	struct ring *r = b->r;
 	bool sleepers = b->opt->eventfd;
@@ -836,10 +873,10 @@ __attribute__((noinline)) static void lockstep_run(struct bench *b)
 	b->final = limit;
 	lines_side_begin(LINES_DEV);
 	if (!sleepers)
-		dev_disable_notify(r);
+		dev_disable_notify(L, r);
 	lines_side_begin(LINES_DRV);
-	drv_disable_cb(r);
-	while (b->reaped < limit && !drv_error(r) && !dev_error(r)) {
+	drv_disable_cb(L, r);
+	while (b->reaped < limit && !drv_error(L, r) && !dev_error(L, r)) {
 		uint64_t n = limit - b->sent;
 
 		if (n > b->opt->batch)
@@ -847,31 +884,31 @@ __attribute__((noinline)) static void lockstep_run(struct bench *b)
 		if (n > d.nfree)
 			n = d.nfree;
 		lines_side_begin(LINES_DRV);
-		driver_fill(&d, b->sent + n);
+		driver_fill(L, &d, b->sent + n);
 		if (d.pending)
-			driver_publish(&d);
+			driver_publish(L, &d);
 		if (sleepers)
-			drv_enable_cb(r);
+			drv_enable_cb(L, r);
 
 		lines_side_begin(LINES_DEV);
 		if (sleepers)
-			dev_disable_notify(r);
-		while ((got = dev_pop(r, c)) > 0) {
+			dev_disable_notify(L, r);
+		while ((got = dev_pop(L, r, c)) > 0) {
 			device_check(b, c);
 			b->popped++;
-			if (!dev_push(r, c))
+			if (!dev_push(L, r, c))
 				break;
 			b->pushed++;
-			b->signals += dev_should_signal(r);
+			b->signals += dev_should_signal(L, r);
 		}
-		if (sleepers && dev_enable_notify(r))
+		if (sleepers && dev_enable_notify(L, r))
 			die("%s: the device found more after its pass", layout_name[r->layout]);
 		lines_checkpoint(b->pushed);
 
 		lines_side_begin(LINES_DRV);
 		if (sleepers)
-			drv_disable_cb(r);
-		if (!driver_reap(&d)) {
+			drv_disable_cb(L, r);
+		if (!driver_reap(L, &d)) {
 			b->stalls++;
 			fprintf(stderr, PROG ": %s: a round completed nothing\n",
 				layout_name[r->layout]);
@@ -880,11 +917,26 @@ __attribute__((noinline)) static void lockstep_run(struct bench *b)
 		lines_checkpoint(b->reaped);
 	}
 	lines_side_end();
-	b->drv_broken = drv_error(r) != NULL;
-	b->dev_broken = dev_error(r) != NULL;
+	b->drv_broken = drv_error(L, r) != NULL;
+	b->dev_broken = dev_error(L, r) != NULL;
 	free(d.outstanding);
 	free(d.free_slot);
 	free(c);
+}
+
+/* What --insns counts (callgrind's --toggle-collect), hence noinline. */
+__attribute__((noinline)) static void lockstep_run(struct bench *b)
+{
+	switch (b->r->layout) {
+	case DRAFT3:
+		lockstep_loop(b, DRAFT3);
+		break;
+	case SPLIT:
+		lockstep_loop(b, SPLIT);
+		break;
+	default:
+		lockstep_loop(b, PACKED);
+	}
 }
 
 #ifdef RINGBENCH_LINES
@@ -1134,10 +1186,12 @@ static uint64_t bench_layout(enum layout layout, const struct options *opt,
 		pthread_join(device, NULL);
 	}
 
-	if (drv_error(&r))
-		fprintf(stderr, PROG ": %s: driver: %s\n", layout_name[layout], drv_error(&r));
-	if (dev_error(&r))
-		fprintf(stderr, PROG ": %s: device: %s\n", layout_name[layout], dev_error(&r));
+	if (drv_error(layout, &r))
+		fprintf(stderr, PROG ": %s: driver: %s\n", layout_name[layout],
+			drv_error(layout, &r));
+	if (dev_error(layout, &r))
+		fprintf(stderr, PROG ": %s: device: %s\n", layout_name[layout],
+			dev_error(layout, &r));
 	if (b.bad_chain || b.bad_len)
 		fprintf(stderr,
 			PROG ": %s: %" PRIu64 " chains not one 64-byte readable segment, %" PRIu64
