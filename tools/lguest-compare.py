@@ -66,8 +66,10 @@ The matrix:
           against ringtest's virtio_ring_0_9 and packed against its ring, by
           polling and by eventfd (ringtest --sleep), with the instructions
           per buffer of each side counted by callgrind in lock-step runs
-          (ringbench --insns; tests/bench/ringtest_lockstep.c).  Without
-          it, one line says so and those rows are left out
+          (ringbench --insns; tests/bench/ringtest_lockstep.c), and the
+          same count for a peer that validates, Linux's virtio_ring.c
+          against vringh (tests/bench/vringh_lockstep.c).  Without them,
+          one line says so and those rows are left out
   boot    `lguest --backend=B guest.elf -- 'exit 0'` wall time, bare and with
           a disk per layout, against fork+exec+wait of /bin/true
   placement  where the block device runs: backend x {in the launcher
@@ -239,6 +241,10 @@ RINGTEST_INSNS_OPS = 20000
 # then each side's and the glue between them.  A ringbench without --insns,
 # or a column it does not print, leaves `-`.
 RINGBENCH_INSNS = ("insns/buf", "drv-insns/buf", "dev-insns/buf", "glue-insns/buf")
+# A validating peer, built by the same `make ringtest`: Linux's virtio driver
+# ring and vringh, the device side the kernel uses, on ringtest's workload
+# in lock-step (tests/bench/vringh_lockstep.c), counted as the rings are.
+VRINGH_LOCKSTEP = "vringh-lockstep"
 RINGTEST_NOTE = ("Draft III has no ringtest counterpart: ringtest has a split ring "
                  "(virtio_ring_0_9.c) and a packed-style one (ring.c), nothing with draft "
                  "III's per-direction queues, so its rows are only in the ringbench tables.")
@@ -1001,6 +1007,13 @@ class Runner:
         return lockstep_insns(argv, *RINGTEST_LOCKSTEP_ROUNDS,
                               os.path.join(self.tmp, f"callgrind.{peer}"))
 
+    def vringh_insns(self):
+        """Instructions per buffer of Linux's validating split ring pair
+        (virtio_ring.c and vringh.c), by its lock-step build."""
+        argv = [os.path.join(self.build, RINGTEST_DIR, VRINGH_LOCKSTEP)]
+        return lockstep_insns(argv, *RINGTEST_LOCKSTEP_ROUNDS,
+                              os.path.join(self.tmp, "callgrind.vringh"))
+
     def attempt(self, what, fn, *a):
         try:
             return fn(*a)
@@ -1305,9 +1318,36 @@ def markdown_ringtest(rt):
            f"(this machine: {rt['machine_cpus']} CPUs, 1-minute load average "
            f"{' → '.join(fnum(x) for x in rt['loadavg'])} over these runs).", "",
            RINGTEST_NOTE]
+    md += markdown_validating(rt)
     for n in rt["notes"]:
         md += ["", f"Also: {n}."]
     return md + [""]
+
+
+def markdown_validating(rt):
+    """The validating peer's count beside ringbench split's (or nothing)."""
+    v = rt.get("validating")
+    if not v:
+        return []
+    ins = next((p["insns"] for p in rt["pairs"]
+                if p["layout"] == "split" and p["notify"] == "poll"), {})
+    ours, glue = ins.get("insns/buf"), ins.get("glue-insns/buf")
+    n1, n2 = v["rounds"]
+    line = (f"A validating peer: Linux's own split ring, the virtio driver's "
+            f"(drivers/virtio/virtio_ring.c) against vringh, the device side the kernel "
+            f"uses (drivers/vhost/vringh.c: each descriptor read once and checked, each "
+            f"address looked up in a range, here all of guest memory), built with "
+            f"tools/virtio's userspace shims from the same tarball and driven in lock-step "
+            f"on the same workload, polling, one buffer per round "
+            f"(tests/bench/vringh_lockstep.c; (Ir({n2}) − Ir({n1})) / {n2 - n1}, its loop "
+            f"included): {fnum(v['insns_per_buf'])} instructions per buffer")
+    if ours:
+        line += (f", where ringbench split's ring code takes {fnum(ours)} "
+                 f"({ours / v['insns_per_buf']:.2f} ×)")
+    if ours and glue:
+        line += (f", {fnum(ours + glue)} with its harness's loop "
+                 f"({(ours + glue) / v['insns_per_buf']:.2f} ×)")
+    return ["", line + "."]
 
 
 def engine_desc(eng):
@@ -1947,7 +1987,7 @@ def ringtest_section(R, repeats):
     out = dict(dir=d, qsize=RINGTEST_QSIZE, batch=RINGTEST_BATCH, rounds=repeats,
                machine_cpus=os.cpu_count(),
                lockstep_rounds=list(RINGTEST_LOCKSTEP_ROUNDS), pairs=[], lockstep={},
-               startup={}, skipped=None, notes=[])
+               startup={}, skipped=None, notes=[], validating=None)
     missing = [p for p in peers if not os.path.exists(os.path.join(d, p))]
     if missing:
         out["skipped"] = (f"{os.path.join(d, missing[0])} is not built: `make ringtest` "
@@ -1979,6 +2019,13 @@ def ringtest_section(R, repeats):
             out["lockstep"][peer] = fig
             if fig:
                 log(f"  ringtest {peer:15} lock-step: {fig['insns_per_buf']:.1f} insns/buf")
+        if os.path.exists(os.path.join(d, VRINGH_LOCKSTEP)):
+            out["validating"] = R.attempt(VRINGH_LOCKSTEP, R.vringh_insns)
+            if out["validating"]:
+                log(f"  {VRINGH_LOCKSTEP:24} {out['validating']['insns_per_buf']:.1f} insns/buf")
+        else:
+            out["notes"].append(f"{VRINGH_LOCKSTEP} is missing (make ringtest again): "
+                                "no validating peer")
         if not R.ringbench_accepts("--insns"):
             out["notes"].append("this ringbench has no --insns: its instructions per buffer "
                                 "are not measured")

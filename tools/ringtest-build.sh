@@ -14,6 +14,13 @@
 #
 #   BUILD_DIR/ringtest/ring-lockstep, BUILD_DIR/ringtest/virtio_ring_0_9-lockstep
 #
+# and a validating peer: Linux's virtio driver ring and its vringh device
+# side (drivers/virtio/virtio_ring.c, drivers/vhost/vringh.c) with
+# tools/virtio's userspace shims, extracted into BUILD_DIR/ringtest/vringh/
+# and linked with tests/bench/vringh_lockstep.c:
+#
+#   BUILD_DIR/ringtest/vringh-lockstep
+#
 # LINUX_SOURCE_TARBALL: the tarball (default: the newest
 # /usr/src/linux-source-*.tar.xz).  Extraction, the slow part (the whole
 # tarball is decompressed), is skipped when src/ already came from the same
@@ -79,3 +86,33 @@ for prog in ring virtio_ring_0_9 ring-lockstep virtio_ring_0_9-lockstep; do
 	cp -p "$out/src/$prog" "$out/$prog.tmp"
 	mv "$out/$prog.tmp" "$out/$prog"
 done
+
+# The validating peer.  tools/virtio's Makefile compiles against the
+# kernel's include/ and tools/include/ with its own shims (tools/virtio/linux
+# and asm); our harness goes with it, and tests/bench/vringh_shim.h fills the
+# one hole 6.1's shims have for virtio_ring.c.
+vsrc=$out/vringh
+vstamp=$vsrc/.tarball
+if [ ! -f "$vstamp" ] || [ "$(cat "$vstamp")" != "$tarball" ] ||
+	[ -n "$(find "$tarball" -newer "$vstamp")" ]; then
+	echo "  TAR     $tarball: virtio_ring.c, vringh.c, tools/virtio/, include/"
+	rm -rf "$vsrc" "$vsrc.tmp"
+	mkdir "$vsrc.tmp"
+	tar -xJf "$tarball" -C "$vsrc.tmp" --strip-components=1 --wildcards \
+		'*/drivers/virtio/virtio_ring.c' '*/drivers/vhost/vringh.c' '*/tools/virtio/*' \
+		'*/tools/include/*' '*/include/*'
+	printf '%s\n' "$tarball" >"$vsrc.tmp/.tarball"
+	mv "$vsrc.tmp" "$vsrc"
+fi
+echo "  MAKE    $vsrc/tools/virtio: vringh-lockstep"
+make $quiet --no-print-directory -C "$vsrc/tools/virtio" -f Makefile -f - \
+	LOCKSTEP="$top/tests/bench/vringh_lockstep.c" SHIM="$top/tests/bench/vringh_shim.h" \
+	vringh-lockstep <<'EOF'
+virtio_ring.o: CFLAGS += -include $(SHIM)
+vringh_lockstep.o: $(LOCKSTEP)
+	$(CC) $(CFLAGS) -c -o $@ $(LOCKSTEP)
+vringh-lockstep: vringh_lockstep.o vringh.o virtio_ring.o
+	$(CC) $(LDFLAGS) $^ $(LDLIBS) -o $@
+EOF
+cp -p "$vsrc/tools/virtio/vringh-lockstep" "$out/vringh-lockstep.tmp"
+mv "$out/vringh-lockstep.tmp" "$out/vringh-lockstep"
