@@ -1001,18 +1001,13 @@ class Runner:
         fig = self.ringtest_peer(dict(peer=peer, notify="poll"), 1)
         return dict(startup_ms=fig["wall_s"] * 1e3)
 
-    def ringtest_insns(self, peer):
-        """Instructions per buffer of ringtest's PEER ring, by its lock-step build."""
-        argv = [os.path.join(self.build, RINGTEST_DIR, peer + "-lockstep")]
+    def ringtest_insns(self, prog):
+        """Instructions per buffer of BUILD/ringtest/PROG, a lock-step build:
+        ringtest's rings (PEER-lockstep) or Linux's validating split ring
+        pair, virtio_ring.c and vringh.c (VRINGH_LOCKSTEP)."""
+        argv = [os.path.join(self.build, RINGTEST_DIR, prog)]
         return lockstep_insns(argv, *RINGTEST_LOCKSTEP_ROUNDS,
-                              os.path.join(self.tmp, f"callgrind.{peer}"))
-
-    def vringh_insns(self):
-        """Instructions per buffer of Linux's validating split ring pair
-        (virtio_ring.c and vringh.c), by its lock-step build."""
-        argv = [os.path.join(self.build, RINGTEST_DIR, VRINGH_LOCKSTEP)]
-        return lockstep_insns(argv, *RINGTEST_LOCKSTEP_ROUNDS,
-                              os.path.join(self.tmp, "callgrind.vringh"))
+                              os.path.join(self.tmp, f"callgrind.{prog}"))
 
     def attempt(self, what, fn, *a):
         try:
@@ -2012,7 +2007,8 @@ def ringtest_section(R, repeats):
     else:
         for peer in peers:
             if os.path.exists(os.path.join(d, peer + "-lockstep")):
-                fig = R.attempt(f"ringtest {peer}-lockstep", R.ringtest_insns, peer)
+                fig = R.attempt(f"ringtest {peer}-lockstep", R.ringtest_insns,
+                                peer + "-lockstep")
             else:
                 fig = None
                 out["notes"].append(f"{peer}-lockstep is missing (make ringtest again)")
@@ -2020,7 +2016,7 @@ def ringtest_section(R, repeats):
             if fig:
                 log(f"  ringtest {peer:15} lock-step: {fig['insns_per_buf']:.1f} insns/buf")
         if os.path.exists(os.path.join(d, VRINGH_LOCKSTEP)):
-            out["validating"] = R.attempt(VRINGH_LOCKSTEP, R.vringh_insns)
+            out["validating"] = R.attempt(VRINGH_LOCKSTEP, R.ringtest_insns, VRINGH_LOCKSTEP)
             if out["validating"]:
                 log(f"  {VRINGH_LOCKSTEP:24} {out['validating']['insns_per_buf']:.1f} insns/buf")
         else:

@@ -334,13 +334,8 @@ static bool take_one(struct d3_dev *d, struct d3_dev_queue *q, uint32_t h, struc
 		return false;
 	q->in_flight[h] = 1;
 	q->last_avail++;
-	c->nread = 1;
-	c->nwrite = 0;
-	c->read_len = len;
-	c->write_len = 0;
-	c->ndesc = 1;
-	c->indirect_from = CHAIN_MAX_SEGS;
-	c->in_id = CHAIN_NO_ID;
+	/* The out queue's buffers are readable; len <= UINT32_MAX, checked. */
+	chain_one_segment(c, (uint32_t)len, false);
 	c->id = h;
 	return true;
 }
