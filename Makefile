@@ -279,8 +279,9 @@ compare-doc: deps all
 
 # Linux's tools/virtio/ringtest from Debian's linux-source tarball, built
 # with its own flags, and its ring code in lock-step for callgrind
-# (tests/bench/ringtest_lockstep.c); and Linux's validating virtio_ring.c
-# and vringh.c, in lock-step too (tests/bench/vringh_lockstep.c):
+# (tests/bench/ringtest_lockstep.c), beside a split ring in its shape with
+# our rules (tests/bench/ringtest_checked.c); and Linux's validating
+# virtio_ring.c and vringh.c, in lock-step too (tests/bench/vringh_lockstep.c):
 # $(BUILD)/ringtest/.  Not in all or check: it needs linux-source-6.1, and
 # none of its code is in our tree.
 ringtest:

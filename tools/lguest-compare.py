@@ -68,7 +68,9 @@ The matrix:
           per buffer of each side counted by callgrind in lock-step runs
           (ringbench --insns; tests/bench/ringtest_lockstep.c), and the
           same count for a peer that validates, Linux's virtio_ring.c
-          against vringh (tests/bench/vringh_lockstep.c).  Without them,
+          against vringh (tests/bench/vringh_lockstep.c), and for a split
+          ring in ringtest's shape with lguest's rules
+          (tests/bench/ringtest_checked.c).  Without them,
           one line says so and those rows are left out
   boot    `lguest --backend=B guest.elf -- 'exit 0'` wall time, bare and with
           a disk per layout, against fork+exec+wait of /bin/true
@@ -245,6 +247,12 @@ RINGBENCH_INSNS = ("insns/buf", "drv-insns/buf", "dev-insns/buf", "glue-insns/bu
 # ring and vringh, the device side the kernel uses, on ringtest's workload
 # in lock-step (tests/bench/vringh_lockstep.c), counted as the rings are.
 VRINGH_LOCKSTEP = "vringh-lockstep"
+# What the checks cost, from the same `make ringtest`: a split ring in
+# ringtest's shape (globals, whole program) with lguest's rules, its device
+# steps inlined (CHECKED_LOCKSTEP) and out of line (CHECKED_CALLS_LOCKSTEP),
+# counted as ringtest's rings are (tests/bench/ringtest_checked.c).
+CHECKED_LOCKSTEP = "checked-lockstep"
+CHECKED_CALLS_LOCKSTEP = "checked-calls-lockstep"
 RINGTEST_NOTE = ("Draft III has no ringtest counterpart: ringtest has a split ring "
                  "(virtio_ring_0_9.c) and a packed-style one (ring.c), nothing with draft "
                  "III's per-direction queues, so its rows are only in the ringbench tables.")
@@ -1288,8 +1296,9 @@ def markdown_ringtest(rt):
            f"{' and '.join(ms)} ms). × ringtest is the median of the per-round ratios "
            f"(min–max). insns/buf: instructions per buffer, both sides, from lock-step runs "
            f"under callgrind: ringbench `--insns` (the ring code); ringtest's ring code "
-           f"linked with tests/bench/ringtest_lockstep.c (add, kick check, use, call check, "
-           f"get per round, plus the loop: (Ir({n2}) − Ir({n1})) / {n2 - n1}). "
+           f"linked with tests/bench/ringtest_lockstep.c (add, kick check, an empty get, use, "
+           f"call check, an empty use, get per round, plus the loop: "
+           f"(Ir({n2}) − Ir({n1})) / {n2 - n1}). "
            f"ringtest built from {rt.get('tarball') or '?'} with its own flags "
            f"(`{rt.get('cflags') or '?'}`, {rt.get('cc') or '?'}). ringtest checks nothing "
            f"it carries: its rate is a lower bound on a ring's cost, not a peer in safety "
@@ -1313,10 +1322,37 @@ def markdown_ringtest(rt):
            f"(this machine: {rt['machine_cpus']} CPUs, 1-minute load average "
            f"{' → '.join(fnum(x) for x in rt['loadavg'])} over these runs).", "",
            RINGTEST_NOTE]
+    md += markdown_checked(rt)
     md += markdown_validating(rt)
     for n in rt["notes"]:
         md += ["", f"Also: {n}."]
     return md + [""]
+
+
+def markdown_checked(rt):
+    """What lguest's rules cost in ringtest's own shape, beside ringtest's
+    split ring and ringbench split's ring code (or nothing)."""
+    c, cc = rt.get("checked"), rt.get("checked_calls")
+    base = (rt["lockstep"].get("virtio_ring_0_9") or {}).get("insns_per_buf")
+    if not c or not base:
+        return []
+    ins = next((p["insns"] for p in rt["pairs"]
+                if p["layout"] == "split" and p["notify"] == "poll"), {})
+    ours = ins.get("insns/buf")
+    line = (f"What the checks cost: a split ring in ringtest's own shape (global state, the "
+            f"whole program one unit, each step inlined into the loop), with every rule "
+            f"lguest's split ring checks on a one-descriptor buffer, on both sides "
+            f"(tests/bench/ringtest_checked.c), counted the same way: "
+            f"{fnum(c['insns_per_buf'])} instructions per buffer, "
+            f"{c['insns_per_buf'] / base:.2f} × virtio_ring_0_9's {fnum(base)}")
+    if cc:
+        line += (f"; with the device's two steps, taking a buffer and giving it back, out of "
+                 f"line, as a device model calling a ring library has them: "
+                 f"{fnum(cc['insns_per_buf'])} ({cc['insns_per_buf'] / base:.2f} ×)")
+    if ours:
+        line += (f"; ringbench split's ring code, a library of queue structures: {fnum(ours)} "
+                 f"({ours / base:.2f} ×)")
+    return ["", line + "."]
 
 
 def markdown_validating(rt):
@@ -1982,7 +2018,8 @@ def ringtest_section(R, repeats):
     out = dict(dir=d, qsize=RINGTEST_QSIZE, batch=RINGTEST_BATCH, rounds=repeats,
                machine_cpus=os.cpu_count(),
                lockstep_rounds=list(RINGTEST_LOCKSTEP_ROUNDS), pairs=[], lockstep={},
-               startup={}, skipped=None, notes=[], validating=None)
+               startup={}, skipped=None, notes=[], validating=None, checked=None,
+               checked_calls=None)
     missing = [p for p in peers if not os.path.exists(os.path.join(d, p))]
     if missing:
         out["skipped"] = (f"{os.path.join(d, missing[0])} is not built: `make ringtest` "
@@ -2015,13 +2052,16 @@ def ringtest_section(R, repeats):
             out["lockstep"][peer] = fig
             if fig:
                 log(f"  ringtest {peer:15} lock-step: {fig['insns_per_buf']:.1f} insns/buf")
-        if os.path.exists(os.path.join(d, VRINGH_LOCKSTEP)):
-            out["validating"] = R.attempt(VRINGH_LOCKSTEP, R.ringtest_insns, VRINGH_LOCKSTEP)
-            if out["validating"]:
-                log(f"  {VRINGH_LOCKSTEP:24} {out['validating']['insns_per_buf']:.1f} insns/buf")
-        else:
-            out["notes"].append(f"{VRINGH_LOCKSTEP} is missing (make ringtest again): "
-                                "no validating peer")
+        for key, prog, what in (("checked", CHECKED_LOCKSTEP, "no checked ringtest shape"),
+                                ("checked_calls", CHECKED_CALLS_LOCKSTEP,
+                                 "no checked ringtest shape with calls"),
+                                ("validating", VRINGH_LOCKSTEP, "no validating peer")):
+            if os.path.exists(os.path.join(d, prog)):
+                out[key] = R.attempt(prog, R.ringtest_insns, prog)
+                if out[key]:
+                    log(f"  {prog:24} {out[key]['insns_per_buf']:.1f} insns/buf")
+            else:
+                out["notes"].append(f"{prog} is missing (make ringtest again): {what}")
         if not R.ringbench_accepts("--insns"):
             out["notes"].append("this ringbench has no --insns: its instructions per buffer "
                                 "are not measured")

@@ -14,6 +14,11 @@
 #
 #   BUILD_DIR/ringtest/ring-lockstep, BUILD_DIR/ringtest/virtio_ring_0_9-lockstep
 #
+# and, the same way, our split ring in ringtest's shape with lguest's checks
+# (tests/bench/ringtest_checked.c; -calls: its device steps out of line):
+#
+#   BUILD_DIR/ringtest/checked-lockstep, BUILD_DIR/ringtest/checked-calls-lockstep
+#
 # and a validating peer: Linux's virtio driver ring and its vringh device
 # side (drivers/virtio/virtio_ring.c, drivers/vhost/vringh.c) with
 # tools/virtio's userspace shims, extracted into BUILD_DIR/ringtest/vringh/
@@ -68,21 +73,32 @@ fi
 unset MAKEFLAGS MFLAGS MAKELEVEL CFLAGS CPPFLAGS LDFLAGS LDLIBS
 quiet=-s
 [ "${V:-0}" = 1 ] && quiet=
-echo "  MAKE    $out/src: ring virtio_ring_0_9 (+ -lockstep)"
+echo "  MAKE    $out/src: ring virtio_ring_0_9 (+ -lockstep), checked(-calls)-lockstep"
 # The lock-step binaries: its Makefile, then these rules, read from stdin;
 # they reuse its CFLAGS and LDFLAGS and its ring.o and virtio_ring_0_9.o.
 # Our harness is also held to -Wextra -Werror.
 make $quiet --no-print-directory -C "$out/src" -f Makefile -f - \
 	LOCKSTEP="$top/tests/bench/ringtest_lockstep.c" \
-	ring virtio_ring_0_9 ring-lockstep virtio_ring_0_9-lockstep <<'EOF'
+	CHECKED="$top/tests/bench/ringtest_checked.c" \
+	ring virtio_ring_0_9 ring-lockstep virtio_ring_0_9-lockstep \
+	checked-lockstep checked-calls-lockstep <<'EOF'
 lockstep.o: $(LOCKSTEP) main.h
 	$(CC) $(CFLAGS) -Wextra -Werror -I. -c -o $@ $(LOCKSTEP)
+checked.o: $(CHECKED) main.h
+	$(CC) $(CFLAGS) -Wextra -Werror -I. -c -o $@ $(CHECKED)
+checked-calls.o: $(CHECKED) main.h
+	$(CC) $(CFLAGS) -Wextra -Werror -DCHECKED_CALLS -I. -c -o $@ $(CHECKED)
 ring-lockstep: ring.o lockstep.o
 	$(CC) $(LDFLAGS) $^ $(LDLIBS) -o $@
 virtio_ring_0_9-lockstep: virtio_ring_0_9.o lockstep.o
 	$(CC) $(LDFLAGS) $^ $(LDLIBS) -o $@
+checked-lockstep: checked.o lockstep.o
+	$(CC) $(LDFLAGS) $^ $(LDLIBS) -o $@
+checked-calls-lockstep: checked-calls.o lockstep.o
+	$(CC) $(LDFLAGS) $^ $(LDLIBS) -o $@
 EOF
-for prog in ring virtio_ring_0_9 ring-lockstep virtio_ring_0_9-lockstep; do
+for prog in ring virtio_ring_0_9 ring-lockstep virtio_ring_0_9-lockstep \
+	checked-lockstep checked-calls-lockstep; do
 	cp -p "$out/src/$prog" "$out/$prog.tmp"
 	mv "$out/$prog.tmp" "$out/$prog"
 done
