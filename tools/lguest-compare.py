@@ -68,9 +68,9 @@ The matrix:
           per buffer of each side counted by callgrind in lock-step runs
           (ringbench --insns; tests/bench/ringtest_lockstep.c), and the
           same count for a peer that validates, Linux's virtio_ring.c
-          against vringh (tests/bench/vringh_lockstep.c), and for a split
-          ring in ringtest's shape with lguest's rules
-          (tests/bench/ringtest_checked.c).  Without them,
+          against vringh (tests/bench/vringh_lockstep.c), and for our split
+          and packed rings in ringtest's shape with lguest's rules
+          (tests/bench/ringtest_checked*.c).  Without them,
           one line says so and those rows are left out
   boot    `lguest --backend=B guest.elf -- 'exit 0'` wall time, bare and with
           a disk per layout, against fork+exec+wait of /bin/true
@@ -247,12 +247,14 @@ RINGBENCH_INSNS = ("insns/buf", "drv-insns/buf", "dev-insns/buf", "glue-insns/bu
 # ring and vringh, the device side the kernel uses, on ringtest's workload
 # in lock-step (tests/bench/vringh_lockstep.c), counted as the rings are.
 VRINGH_LOCKSTEP = "vringh-lockstep"
-# What the checks cost, from the same `make ringtest`: a split ring in
-# ringtest's shape (globals, whole program) with lguest's rules, its device
-# steps inlined (CHECKED_LOCKSTEP) and out of line (CHECKED_CALLS_LOCKSTEP),
-# counted as ringtest's rings are (tests/bench/ringtest_checked.c).
-CHECKED_LOCKSTEP = "checked-lockstep"
-CHECKED_CALLS_LOCKSTEP = "checked-calls-lockstep"
+# What the checks cost, from the same `make ringtest`: our split and packed
+# rings in ringtest's shape (globals, whole program) with lguest's rules,
+# each with its device steps inlined and out of line (-calls), counted as
+# ringtest's rings are (tests/bench/ringtest_checked.c,
+# ringtest_checked_packed.c).  By layout: the two builds and the ringtest
+# ring each is set beside.
+CHECKED = {"split": ("checked-lockstep", "checked-calls-lockstep", "virtio_ring_0_9"),
+           "packed": ("checked-packed-lockstep", "checked-packed-calls-lockstep", "ring")}
 RINGTEST_NOTE = ("Draft III has no ringtest counterpart: ringtest has a split ring "
                  "(virtio_ring_0_9.c) and a packed-style one (ring.c), nothing with draft "
                  "III's per-direction queues, so its rows are only in the ringbench tables.")
@@ -1330,29 +1332,33 @@ def markdown_ringtest(rt):
 
 
 def markdown_checked(rt):
-    """What lguest's rules cost in ringtest's own shape, beside ringtest's
-    split ring and ringbench split's ring code (or nothing)."""
-    c, cc = rt.get("checked"), rt.get("checked_calls")
-    base = (rt["lockstep"].get("virtio_ring_0_9") or {}).get("insns_per_buf")
-    if not c or not base:
+    """What lguest's rules cost in ringtest's own shape, layout by layout,
+    beside the ringtest ring and ringbench's ring code (or nothing)."""
+    rows = []
+    for layout, (_, _, peer) in CHECKED.items():
+        inl, calls = (rt.get("checked") or {}).get(layout) or (None, None)
+        base = (rt["lockstep"].get(peer) or {}).get("insns_per_buf")
+        ours = next((p["insns"].get("insns/buf") for p in rt["pairs"]
+                     if p["layout"] == layout and p["notify"] == "poll"), None)
+        if not inl or not base:
+            continue
+        figs = [base, inl["insns_per_buf"], calls and calls["insns_per_buf"], ours]
+        rows.append([layout, peer] + [fnum(f) if f else "-" for f in figs] +
+                    [f"{f / base:.2f}" if f else "-" for f in figs[1:]])
+    if not rows:
         return []
-    ins = next((p["insns"] for p in rt["pairs"]
-                if p["layout"] == "split" and p["notify"] == "poll"), {})
-    ours = ins.get("insns/buf")
-    line = (f"What the checks cost: a split ring in ringtest's own shape (global state, the "
-            f"whole program one unit, each step inlined into the loop), with every rule "
-            f"lguest's split ring checks on a one-descriptor buffer, on both sides "
-            f"(tests/bench/ringtest_checked.c), counted the same way: "
-            f"{fnum(c['insns_per_buf'])} instructions per buffer, "
-            f"{c['insns_per_buf'] / base:.2f} × virtio_ring_0_9's {fnum(base)}")
-    if cc:
-        line += (f"; with the device's two steps, taking a buffer and giving it back, out of "
-                 f"line, as a device model calling a ring library has them: "
-                 f"{fnum(cc['insns_per_buf'])} ({cc['insns_per_buf'] / base:.2f} ×)")
-    if ours:
-        line += (f"; ringbench split's ring code, a library of queue structures: {fnum(ours)} "
-                 f"({ours / base:.2f} ×)")
-    return ["", line + "."]
+    return ["", "What the checks cost: our split and packed rings written in ringtest's own "
+            "shape (global state, the whole program one unit, each step inlined into the "
+            "loop) with every rule lguest's rings check on a one-descriptor buffer, on both "
+            "sides (tests/bench/ringtest_checked.c, ringtest_checked_packed.c); with calls: "
+            "the same with the device's two steps, taking a buffer and giving it back, out "
+            "of line, as a device model calling a ring library has them. Counted as "
+            "ringtest's rings are, loop included; ringbench's is its ring code alone "
+            "(docs/ringtest.md). ring.c is not the packed format, only its nearest "
+            "relative in ringtest.", "",
+            table(["layout", "ringtest", "ringtest insns/buf", "checked", "checked, with calls",
+                   "ringbench", "checked × ringtest", "with calls × ringtest",
+                   "ringbench × ringtest"], rows)]
 
 
 def markdown_validating(rt):
@@ -2018,8 +2024,7 @@ def ringtest_section(R, repeats):
     out = dict(dir=d, qsize=RINGTEST_QSIZE, batch=RINGTEST_BATCH, rounds=repeats,
                machine_cpus=os.cpu_count(),
                lockstep_rounds=list(RINGTEST_LOCKSTEP_ROUNDS), pairs=[], lockstep={},
-               startup={}, skipped=None, notes=[], validating=None, checked=None,
-               checked_calls=None)
+               startup={}, skipped=None, notes=[], validating=None, checked={})
     missing = [p for p in peers if not os.path.exists(os.path.join(d, p))]
     if missing:
         out["skipped"] = (f"{os.path.join(d, missing[0])} is not built: `make ringtest` "
@@ -2052,16 +2057,21 @@ def ringtest_section(R, repeats):
             out["lockstep"][peer] = fig
             if fig:
                 log(f"  ringtest {peer:15} lock-step: {fig['insns_per_buf']:.1f} insns/buf")
-        for key, prog, what in (("checked", CHECKED_LOCKSTEP, "no checked ringtest shape"),
-                                ("checked_calls", CHECKED_CALLS_LOCKSTEP,
-                                 "no checked ringtest shape with calls"),
-                                ("validating", VRINGH_LOCKSTEP, "no validating peer")):
+        builds = [(("checked", layout, i), prog, f"no checked {layout} ring in ringtest's shape")
+                  for layout, progs in CHECKED.items() for i, prog in enumerate(progs[:2])]
+        builds.append((("validating",), VRINGH_LOCKSTEP, "no validating peer"))
+        for key, prog, what in builds:
             if os.path.exists(os.path.join(d, prog)):
-                out[key] = R.attempt(prog, R.ringtest_insns, prog)
-                if out[key]:
-                    log(f"  {prog:24} {out[key]['insns_per_buf']:.1f} insns/buf")
+                fig = R.attempt(prog, R.ringtest_insns, prog)
+                if fig:
+                    log(f"  {prog:29} {fig['insns_per_buf']:.1f} insns/buf")
             else:
+                fig = None
                 out["notes"].append(f"{prog} is missing (make ringtest again): {what}")
+            if key[0] == "validating":
+                out["validating"] = fig
+            else:
+                out["checked"].setdefault(key[1], [None, None])[key[2]] = fig
         if not R.ringbench_accepts("--insns"):
             out["notes"].append("this ringbench has no --insns: its instructions per buffer "
                                 "are not measured")

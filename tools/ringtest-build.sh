@@ -14,10 +14,12 @@
 #
 #   BUILD_DIR/ringtest/ring-lockstep, BUILD_DIR/ringtest/virtio_ring_0_9-lockstep
 #
-# and, the same way, our split ring in ringtest's shape with lguest's checks
-# (tests/bench/ringtest_checked.c; -calls: its device steps out of line):
+# and, the same way, our split and packed rings in ringtest's shape with
+# lguest's checks (tests/bench/ringtest_checked.c, ringtest_checked_packed.c;
+# -calls: their device steps out of line):
 #
 #   BUILD_DIR/ringtest/checked-lockstep, BUILD_DIR/ringtest/checked-calls-lockstep
+#   BUILD_DIR/ringtest/checked-packed-lockstep, .../checked-packed-calls-lockstep
 #
 # and a validating peer: Linux's virtio driver ring and its vringh device
 # side (drivers/virtio/virtio_ring.c, drivers/vhost/vringh.c) with
@@ -73,21 +75,28 @@ fi
 unset MAKEFLAGS MFLAGS MAKELEVEL CFLAGS CPPFLAGS LDFLAGS LDLIBS
 quiet=-s
 [ "${V:-0}" = 1 ] && quiet=
-echo "  MAKE    $out/src: ring virtio_ring_0_9 (+ -lockstep), checked(-calls)-lockstep"
+echo "  MAKE    $out/src: ring virtio_ring_0_9 (+ -lockstep), checked(-packed)(-calls)-lockstep"
 # The lock-step binaries: its Makefile, then these rules, read from stdin;
 # they reuse its CFLAGS and LDFLAGS and its ring.o and virtio_ring_0_9.o.
 # Our harness is also held to -Wextra -Werror.
 make $quiet --no-print-directory -C "$out/src" -f Makefile -f - \
 	LOCKSTEP="$top/tests/bench/ringtest_lockstep.c" \
 	CHECKED="$top/tests/bench/ringtest_checked.c" \
+	CHECKED_PACKED="$top/tests/bench/ringtest_checked_packed.c" TOP="$top" \
 	ring virtio_ring_0_9 ring-lockstep virtio_ring_0_9-lockstep \
-	checked-lockstep checked-calls-lockstep <<'EOF'
+	checked-lockstep checked-calls-lockstep \
+	checked-packed-lockstep checked-packed-calls-lockstep <<'EOF'
+OURS = $(CFLAGS) -Wextra -Werror -I. -I$(TOP)/include
 lockstep.o: $(LOCKSTEP) main.h
-	$(CC) $(CFLAGS) -Wextra -Werror -I. -c -o $@ $(LOCKSTEP)
+	$(CC) $(OURS) -c -o $@ $(LOCKSTEP)
 checked.o: $(CHECKED) main.h
-	$(CC) $(CFLAGS) -Wextra -Werror -I. -c -o $@ $(CHECKED)
+	$(CC) $(OURS) -c -o $@ $(CHECKED)
 checked-calls.o: $(CHECKED) main.h
-	$(CC) $(CFLAGS) -Wextra -Werror -DCHECKED_CALLS -I. -c -o $@ $(CHECKED)
+	$(CC) $(OURS) -DCHECKED_CALLS -c -o $@ $(CHECKED)
+checked-packed.o: $(CHECKED_PACKED) main.h $(TOP)/include/packed_event.h
+	$(CC) $(OURS) -c -o $@ $(CHECKED_PACKED)
+checked-packed-calls.o: $(CHECKED_PACKED) main.h $(TOP)/include/packed_event.h
+	$(CC) $(OURS) -DCHECKED_CALLS -c -o $@ $(CHECKED_PACKED)
 ring-lockstep: ring.o lockstep.o
 	$(CC) $(LDFLAGS) $^ $(LDLIBS) -o $@
 virtio_ring_0_9-lockstep: virtio_ring_0_9.o lockstep.o
@@ -96,9 +105,14 @@ checked-lockstep: checked.o lockstep.o
 	$(CC) $(LDFLAGS) $^ $(LDLIBS) -o $@
 checked-calls-lockstep: checked-calls.o lockstep.o
 	$(CC) $(LDFLAGS) $^ $(LDLIBS) -o $@
+checked-packed-lockstep: checked-packed.o lockstep.o
+	$(CC) $(LDFLAGS) $^ $(LDLIBS) -o $@
+checked-packed-calls-lockstep: checked-packed-calls.o lockstep.o
+	$(CC) $(LDFLAGS) $^ $(LDLIBS) -o $@
 EOF
 for prog in ring virtio_ring_0_9 ring-lockstep virtio_ring_0_9-lockstep \
-	checked-lockstep checked-calls-lockstep; do
+	checked-lockstep checked-calls-lockstep \
+	checked-packed-lockstep checked-packed-calls-lockstep; do
 	cp -p "$out/src/$prog" "$out/$prog.tmp"
 	mv "$out/$prog.tmp" "$out/$prog"
 done
