@@ -5,7 +5,8 @@ need=""
 have_pkg() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q "ok installed"; }
 for p in gcc make libc6-dev linux-libc-dev zlib1g-dev libcap-ng-dev libseccomp-dev liburing-dev libcmocka-dev \
 	e2fsprogs python3 strace gzip iproute2 iputils-ping gnuplot-nox qemu-system-common \
-	qemu-system-x86 busybox-static cpio kmod clang libclang-rt-14-dev valgrind scdoc bash-completion; do
+	qemu-system-x86 busybox-static cpio kmod clang libclang-rt-14-dev valgrind scdoc bash-completion \
+	linux-source-6.1; do
 	have_pkg "$p" || need="$need $p"
 done
 [ -z "$need" ] && exit 0

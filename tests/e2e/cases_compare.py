@@ -9,11 +9,12 @@ one's; here the same build stands in for the older one).  No speed is
 asserted anywhere."""
 import json
 import os
+import re
 import shutil
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
-from harness import case, expect, expect_rc, fail, limit
+from harness import Skip, case, expect, expect_rc, fail, limit
 
 LAYOUTS = ("draft3", "split", "packed")
 BLOCK = ("randread-4k-qd1", "randread-4k-qd32", "seqread-1m-qd4", "randwrite-4k-qd4-flush32")
@@ -362,6 +363,66 @@ def compare_doc_only(t):
            "the refreshed section does not name its run", res)
     expect("ringbench" in section and "| layout |" in section,
            "the refreshed section has no ringbench table", res)
+
+
+# What `make ringtest` builds (tools/ringtest-build.sh), each run for a few
+# lock-step rounds on its own: ringtest's two rings, ours in its shape with
+# our rules, and Linux's validating pair.
+RINGTEST_LOCKSTEP = ("virtio_ring_0_9-lockstep", "ring-lockstep", "checked-lockstep",
+                     "checked-calls-lockstep", "checked-packed-lockstep",
+                     "checked-packed-calls-lockstep", "vringh-lockstep")
+
+
+def _linux_source():
+    """The tarball tools/ringtest-build.sh would use, or None."""
+    found = sorted(Path("/usr/src").glob("linux-source-*.tar.xz"),
+                   key=lambda p: [int(x) if x.isdigit() else x
+                                  for x in p.name.replace("-", ".").split(".")])
+    return found[-1] if found else None
+
+
+@case("compare-ringtest", boots=False, host_only=True)
+def compare_ringtest(t):
+    """make ringtest's script builds Linux's ringtest, our checked rings in
+    its shape and the validating peer from Debian's linux-source, into a
+    fresh build directory; every lock-step program runs its rounds; and
+    lguest-compare --only=rings there counts them all: each ring in
+    ringtest's shape with our rules takes more instructions than ringtest's
+    own ring and fewer with its steps inlined than out of line, and
+    results.md has the table of what the checks cost."""
+    if not _linux_source():
+        raise Skip("no /usr/src/linux-source-*.tar.xz (apt-get install linux-source-6.1)")
+    build = t.tmp / "build"
+    build.mkdir()
+    for entry in t.build.iterdir():
+        if entry.name != "ringtest":
+            (build / entry.name).symlink_to(entry)
+    res = t.run(["sh", REPO / "tools" / "ringtest-build.sh", build], timeout=limit(300))
+    expect_rc(res, 0)
+    rounds = 512
+    for prog in RINGTEST_LOCKSTEP:
+        res = t.run([build / "ringtest" / prog, str(rounds)])
+        expect_rc(res, 0)
+        # "rounds=512 ..." (ringtest_lockstep.c) or "512 rounds, ..." (vringh_lockstep.c)
+        expect(re.search(rf"\brounds={rounds}\b|\b{rounds} rounds\b", res.out),
+               f"{prog}: did not say it ran {rounds} rounds", res)
+    out = t.tmp / "cmp"
+    res = t.run([build / "lguest-compare", "--quick", "--only=rings", f"--build={build}",
+                 f"--out={out}"], timeout=limit(180))
+    expect_rc(res, 0)
+    rt = json.loads((out / "results.json").read_text())["ringtest"]
+    expect(not rt.get("skipped") and not rt["notes"],
+           f"ringtest skipped {rt.get('skipped')!r}, notes {rt['notes']!r}", res)
+    for layout, peer in (("split", "virtio_ring_0_9"), ("packed", "ring")):
+        base = rt["lockstep"][peer]["insns_per_buf"]
+        inl, calls = (f["insns_per_buf"] for f in rt["checked"][layout])
+        expect(0 < base < inl < calls, f"{layout}: {peer} {base}, checked {inl}, "
+               f"with calls {calls}", res)
+    expect(rt["validating"]["insns_per_buf"] > 0, f"validating {rt['validating']!r}", res)
+    md = (out / "results.md").read_text()
+    for needle in ("What the checks cost", "| split | virtio_ring_0_9 |", "| packed | ring |",
+                   "A validating peer"):
+        expect(needle in md, f"results.md does not mention {needle!r}", res)
 
 
 @case("compare-before", boots=("process",))
