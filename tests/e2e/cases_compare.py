@@ -14,7 +14,7 @@ import shutil
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
-from harness import Skip, case, expect, expect_rc, fail, limit
+from harness import Skip, case, expect, expect_rc, fail, limit, require_ring_insns
 
 LAYOUTS = ("draft3", "split", "packed")
 BLOCK = ("randread-4k-qd1", "randread-4k-qd32", "seqread-1m-qd4", "randwrite-4k-qd4-flush32")
@@ -390,6 +390,7 @@ def compare_ringtest(t):
     ringtest's shape with our rules takes more instructions than ringtest's
     own ring and fewer with its steps inlined than out of line, and
     results.md has the table of what the checks cost."""
+    require_ring_insns(t)
     if not _linux_source():
         raise Skip("no /usr/src/linux-source-*.tar.xz (apt-get install linux-source-6.1)")
     build = t.tmp / "build"

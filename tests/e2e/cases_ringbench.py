@@ -4,7 +4,7 @@ and build/ringbench-lines, which counts the cache lines of ring memory each
 side touches per op (tests/bench/ringbench_lines.c says exactly how)."""
 import shutil
 
-from harness import NotHere, Skip, case, expect, expect_rc, fail
+from harness import case, expect, expect_rc, fail, require_ring_insns
 
 OPS = 200000
 LAYOUTS = ("draft3", "split", "packed")
@@ -221,16 +221,6 @@ def _op_row(res, layout):
     return {col: _number(rows[0], col, res) for col in table[0][1:]}
 
 
-def _insns_runnable(t):
-    """Raise Skip unless callgrind can count build/ringbench here."""
-    if not shutil.which("valgrind"):
-        raise Skip("valgrind is not installed (apt-get install valgrind)")
-    with open(t.build / "ringbench", "rb") as f:
-        if b"__asan_init" in f.read():
-            # The sanitizers' checks would be counted as ring code.
-            raise NotHere("a sanitizer build: its instruction counts are not the ring code's")
-
-
 @case("ringbench-insns", boots=False, host_only=True, params=[(layout, layout) for layout in LAYOUTS])
 def ringbench_insns(t):
     """--insns counts the ring code's instructions per buffer under
@@ -241,7 +231,7 @@ def ringbench_insns(t):
     gives exactly the same, and the ring code stays under its ceiling
     (INSNS_CEILING)."""
     layout = t.param
-    _insns_runnable(t)
+    require_ring_insns(t)
     argv = [t.build / "ringbench", f"--ring={layout}", "--notify=poll", "--batch=1",
             "--workload=ringtest", "--ops=20000", "--lines=off", "--insns"]
     res = t.run(argv)

@@ -590,6 +590,17 @@ def compiled_libdir(lguest):
 # The kernel device (--block=...,device=kernel): host-module/'s lguest_host.ko
 
 
+def require_ring_insns(t):
+    """Raise Skip unless callgrind can count the ring code of t's
+    build/ringbench here (ringbench --insns)."""
+    if not shutil.which("valgrind"):
+        raise Skip("valgrind is not installed (apt-get install valgrind)")
+    with open(t.build / "ringbench", "rb") as f:
+        if b"__asan_init" in f.read():
+            # The sanitizers' checks would be counted as ring code.
+            raise NotHere("a sanitizer build: its instruction counts are not the ring code's")
+
+
 LGH_DEVICE = "/dev/lguest-host"
 NO_MODULE = "no /dev/lguest-host (the lguest_host module is not loaded)"
 # The stand-in for it in the launcher's own process (tests/fake_host_module/).
