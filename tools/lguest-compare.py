@@ -2012,6 +2012,18 @@ def ringtest_build_info(d):
     return info
 
 
+def lockstep_count(R, out, prog, missing):
+    """R.ringtest_insns(PROG) if `make ringtest` built it in OUT's dir, else
+    None and a note in OUT saying so and what is MISSING then."""
+    if not os.path.exists(os.path.join(out["dir"], prog)):
+        out["notes"].append(f"{prog} is missing (make ringtest again): {missing}")
+        return None
+    fig = R.attempt(prog, R.ringtest_insns, prog)
+    if fig:
+        log(f"  {prog:29} {fig['insns_per_buf']:.1f} insns/buf")
+    return fig
+
+
 def ringtest_section(R, repeats):
     """Linux's ringtest beside ringbench (RINGTEST_PAIRS): per pairing,
     REPEATS rounds, each running ringbench and ringtest once, right after
@@ -2057,21 +2069,11 @@ def ringtest_section(R, repeats):
             out["lockstep"][peer] = fig
             if fig:
                 log(f"  ringtest {peer:15} lock-step: {fig['insns_per_buf']:.1f} insns/buf")
-        builds = [(("checked", layout, i), prog, f"no checked {layout} ring in ringtest's shape")
-                  for layout, progs in CHECKED.items() for i, prog in enumerate(progs[:2])]
-        builds.append((("validating",), VRINGH_LOCKSTEP, "no validating peer"))
-        for key, prog, what in builds:
-            if os.path.exists(os.path.join(d, prog)):
-                fig = R.attempt(prog, R.ringtest_insns, prog)
-                if fig:
-                    log(f"  {prog:29} {fig['insns_per_buf']:.1f} insns/buf")
-            else:
-                fig = None
-                out["notes"].append(f"{prog} is missing (make ringtest again): {what}")
-            if key[0] == "validating":
-                out["validating"] = fig
-            else:
-                out["checked"].setdefault(key[1], [None, None])[key[2]] = fig
+        for layout, (inlined, calls, _) in CHECKED.items():
+            out["checked"][layout] = [
+                lockstep_count(R, out, prog, f"no checked {layout} ring in ringtest's shape")
+                for prog in (inlined, calls)]
+        out["validating"] = lockstep_count(R, out, VRINGH_LOCKSTEP, "no validating peer")
         if not R.ringbench_accepts("--insns"):
             out["notes"].append("this ringbench has no --insns: its instructions per buffer "
                                 "are not measured")
