@@ -26,9 +26,10 @@
  *   the buffer lets the device write; a signal decision is forgotten when
  *   the used index comes back round to it.
  *
- *   driver: nothing is added to a broken ring or without a token; the
- *   used index is never ahead of what was published; the used id is in
- *   the table and names a buffer that is out.
+ *   driver: nothing is added to a broken ring or without a token; a
+ *   free-list link read back from the table stays inside it; the used
+ *   index is never ahead of what was published; the used id is in the
+ *   table and names a buffer that is out.
  *
  * Any rule broken breaks that side's ring for good, as ours do.
  *
@@ -67,8 +68,8 @@ static struct vring ring;
 /*
  * The driver's state.  token[] doubles as the record of which heads are
  * out: add refuses a NULL token, so a head is out exactly when its token is
- * set.  The free list is chained through the descriptors' next fields,
- * which only the driver reads.
+ * set.  The free list is chained through the descriptors' next fields, in
+ * memory the device can write, so a link read back is masked into the table.
  */
 static struct {
 	unsigned short avail_idx; /* published (add publishes at once, as ringtest's does) */
@@ -148,7 +149,7 @@ int add_inbuf(unsigned int len, void *buf, void *datap)
 	d->addr = (unsigned long)buf;
 	d->len = len;
 	d->flags = 0;
-	drv.free_head = d->next;
+	drv.free_head = d->next & (ring_size - 1);
 	drv.num_free--;
 	drv.token[head] = datap;
 	ring.avail->ring[drv.avail_idx & (ring_size - 1)] = head;
