@@ -89,13 +89,14 @@ make $quiet --no-print-directory -C "$out/src" -f Makefile -f - \
 OURS = $(CFLAGS) -Wextra -Werror -I. -I$(TOP)/include
 lockstep.o: $(LOCKSTEP) main.h
 	$(CC) $(OURS) -c -o $@ $(LOCKSTEP)
-checked.o: $(CHECKED) main.h
+CHECKED_H = $(TOP)/tests/bench/ringtest_checked.h
+checked.o: $(CHECKED) $(CHECKED_H) main.h
 	$(CC) $(OURS) -c -o $@ $(CHECKED)
-checked-calls.o: $(CHECKED) main.h
+checked-calls.o: $(CHECKED) $(CHECKED_H) main.h
 	$(CC) $(OURS) -DCHECKED_CALLS -c -o $@ $(CHECKED)
-checked-packed.o: $(CHECKED_PACKED) main.h $(TOP)/include/packed_event.h
+checked-packed.o: $(CHECKED_PACKED) $(CHECKED_H) main.h $(TOP)/include/packed_event.h
 	$(CC) $(OURS) -c -o $@ $(CHECKED_PACKED)
-checked-packed-calls.o: $(CHECKED_PACKED) main.h $(TOP)/include/packed_event.h
+checked-packed-calls.o: $(CHECKED_PACKED) $(CHECKED_H) main.h $(TOP)/include/packed_event.h
 	$(CC) $(OURS) -DCHECKED_CALLS -c -o $@ $(CHECKED_PACKED)
 ring-lockstep: ring.o lockstep.o
 	$(CC) $(LDFLAGS) $^ $(LDLIBS) -o $@

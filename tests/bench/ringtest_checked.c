@@ -45,23 +45,7 @@
  * (docs/ringtest.md).  None of ringtest's code is in it: only its
  * interface, from the main.h it is compiled against.
  */
-#define _GNU_SOURCE
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-
-#include <linux/virtio_ring.h>
-
-#include "main.h"
-
-#ifdef CHECKED_CALLS
-#define STEP static __attribute__((__noinline__))
-#else
-#define STEP static inline
-#endif
-
-/* One cache line per side's state, as ringtest pads its own. */
-#define SIDE_ALIGN 128
+#include "ringtest_checked.h"
 
 static struct vring ring;
 
@@ -101,12 +85,6 @@ struct popped {
 	void *host;
 };
 
-/* A rule broken: the side stops for good.  Out of line, off the fast path. */
-static __attribute__((__noinline__, __cold__)) void broke(bool *broken)
-{
-	*broken = true;
-}
-
 void alloc_ring(void)
 {
 	void *p;
@@ -128,13 +106,8 @@ void alloc_ring(void)
 		perror("ringtest_checked: state");
 		exit(3);
 	}
-	/*
-	 * ringtest's buffers are addresses in this process, so "guest RAM"
-	 * is the user half of the address space, starting at 0.  Variables,
-	 * not constants: the checks load the bound, as ours load mem->size.
-	 */
 	dev.ram_base = 0;
-	dev.ram_size = 1UL << 47;
+	dev.ram_size = CHECKED_RAM_SIZE;
 }
 
 /* Driver side. */

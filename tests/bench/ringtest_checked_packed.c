@@ -33,26 +33,13 @@
  * builds ringtest_checked.c, into checked-packed-lockstep and
  * checked-packed-calls-lockstep.
  */
-#define _GNU_SOURCE
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
+#include "ringtest_checked.h"
 
-#include <linux/virtio_ring.h>
-
-#include "main.h"
 #include "packed_event.h"
 
-#ifdef CHECKED_CALLS
-#define STEP static __attribute__((__noinline__))
-#else
-#define STEP static inline
-#endif
-
-#define SIDE_ALIGN 128
-#define F_AVAIL	   ((unsigned short)(1u << VRING_PACKED_DESC_F_AVAIL))
-#define F_USED	   ((unsigned short)(1u << VRING_PACKED_DESC_F_USED))
-#define OFF_MASK   ((unsigned short)((1u << VRING_PACKED_EVENT_F_WRAP_CTR) - 1))
+#define F_AVAIL	 ((unsigned short)(1u << VRING_PACKED_DESC_F_AVAIL))
+#define F_USED	 ((unsigned short)(1u << VRING_PACKED_DESC_F_USED))
+#define OFF_MASK ((unsigned short)((1u << VRING_PACKED_EVENT_F_WRAP_CTR) - 1))
 
 static struct vring_packed_desc *ring;
 static struct vring_packed_desc_event *driver_area, *device_area;
@@ -84,11 +71,6 @@ struct popped {
 	unsigned int len;
 	void *host;
 };
-
-static __attribute__((__noinline__, __cold__)) void broke(bool *broken)
-{
-	*broken = true;
-}
 
 /* Step a position @n slots on, flipping the lap's counter and bits at the end. */
 static inline void advance(unsigned short *slot, bool *wrap, unsigned short *bits, unsigned int n)
@@ -136,9 +118,8 @@ void alloc_ring(void)
 	}
 	for (unsigned int i = 0; i < ring_size; i++)
 		drv.next_id[i] = i + 1; /* ring_size ends the list */
-	/* As ringtest_checked.c: the user half of the address space. */
 	dev.ram_base = 0;
-	dev.ram_size = 1UL << 47;
+	dev.ram_size = CHECKED_RAM_SIZE;
 }
 
 /* Driver side. */
